@@ -1,0 +1,171 @@
+//! Dynamic time warping with the symmetric step pattern of seed 000, eq. 3:
+//! `D(i, j) = d(i, j) + min(D(i, j−1), D(i−1, j), D(i−1, j−1))`,
+//! computed inside a band of allowed cells so that memory grows with the band, not with the
+//! full matrix.
+
+use super::Path;
+
+/// Allowed reference frames `[lo, hi)` for each performance frame. Row 0 must start at 0 and the
+/// last row must end at the reference length; consecutive rows must overlap.
+pub type Band = Vec<(usize, usize)>;
+
+pub fn full_band(n: usize, m: usize) -> Band {
+    vec![(0, m); n]
+}
+
+const DIAG: u8 = 0;
+const UP: u8 = 1; // from (i-1, j)
+const LEFT: u8 = 2; // from (i, j-1)
+
+/// Optimal path from (0, 0) to (n−1, m−1) within `band`, and its total cost.
+pub fn dtw_banded(band: &[(usize, usize)], m: usize, cost: impl Fn(usize, usize) -> f32) -> (Path, f64) {
+    let n = band.len();
+    assert!(n > 0 && m > 0 && band[0].0 == 0 && band[n - 1].1 == m, "band must cover both corners");
+    let offsets: Vec<usize> = band.iter().scan(0, |acc, &(lo, hi)| {
+        let o = *acc;
+        *acc += hi - lo;
+        Some(o)
+    }).collect();
+    let total_cells = offsets[n - 1] + band[n - 1].1 - band[n - 1].0;
+    let mut steps = vec![DIAG; total_cells];
+    let mut prev: Vec<f64> = Vec::new();
+    let mut cur: Vec<f64> = Vec::new();
+    let mut prev_lo = 0;
+    for (i, &(lo, hi)) in band.iter().enumerate() {
+        cur.clear();
+        for j in lo..hi {
+            let d = f64::from(cost(i, j));
+            let at_prev = |k: usize| if i > 0 && k >= prev_lo && k - prev_lo < prev.len() { prev[k - prev_lo] } else { f64::INFINITY };
+            let (mut best, mut step) = (f64::INFINITY, DIAG);
+            if i == 0 && j == 0 {
+                best = 0.0;
+            }
+            if j > 0 {
+                let diag = at_prev(j - 1);
+                if diag < best {
+                    (best, step) = (diag, DIAG);
+                }
+            }
+            let up = at_prev(j);
+            if up < best {
+                (best, step) = (up, UP);
+            }
+            if j > lo && cur[j - lo - 1] < best {
+                (best, step) = (cur[j - lo - 1], LEFT);
+            }
+            steps[offsets[i] + j - lo] = step;
+            cur.push(best + d);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+        prev_lo = lo;
+    }
+    let total = prev[m - 1 - prev_lo];
+    (backtrack(band, &offsets, &steps, n - 1, m - 1), total)
+}
+
+fn backtrack(band: &[(usize, usize)], offsets: &[usize], steps: &[u8], mut i: usize, mut j: usize) -> Path {
+    let mut path = vec![(i, j)];
+    while i > 0 || j > 0 {
+        match steps[offsets[i] + j - band[i].0] {
+            LEFT => j -= 1,
+            UP => i -= 1,
+            _ => {
+                i -= 1;
+                j -= 1;
+            }
+        }
+        path.push((i, j));
+    }
+    path.reverse();
+    path
+}
+
+/// Subsequence DTW: the best match of the whole query (rows) anywhere inside the database
+/// (columns). Returns the path and its cost; the path starts and ends at any database frame.
+pub fn subsequence_dtw(n: usize, m: usize, cost: impl Fn(usize, usize) -> f32) -> (Path, f64) {
+    assert!(n > 0 && m > 0);
+    let mut steps = vec![DIAG; n * m];
+    let mut prev = vec![0f64; m];
+    let mut cur = vec![0f64; m];
+    for i in 0..n {
+        for j in 0..m {
+            let d = f64::from(cost(i, j));
+            let (best, step) = if i == 0 {
+                (0.0, UP) // free start anywhere in the database
+            } else {
+                let mut b = (prev[j], UP);
+                if j > 0 && prev[j - 1] < b.0 {
+                    b = (prev[j - 1], DIAG);
+                }
+                if j > 0 && cur[j - 1] < b.0 {
+                    b = (cur[j - 1], LEFT);
+                }
+                b
+            };
+            steps[i * m + j] = step;
+            cur[j] = best + d;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let (end, total) = prev.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).expect("m > 0");
+    let (mut i, mut j) = (n - 1, end);
+    let mut path = vec![(i, j)];
+    while i > 0 {
+        match steps[i * m + j] {
+            LEFT => j -= 1,
+            UP => i -= 1,
+            _ => {
+                i -= 1;
+                j -= 1;
+            }
+        }
+        path.push((i, j));
+    }
+    path.reverse();
+    (path, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reference of distinct symbols and a performance that repeats some and skips none: the
+    /// known warp is recovered exactly.
+    #[test]
+    fn recovers_known_warp() {
+        let reference: Vec<f32> = (0..40).map(|i| i as f32).collect();
+        // perf frame k plays reference frame warp[k]: slow start, fast middle (skip one), slow end
+        let warp: Vec<usize> = (0..40).flat_map(|r| if r < 10 { vec![r, r] } else if r < 30 { vec![r] } else { vec![r, r, r] }).collect();
+        let perf: Vec<f32> = warp.iter().map(|&r| reference[r]).collect();
+        let (path, total) = dtw_banded(&full_band(perf.len(), reference.len()), reference.len(), |i, j| (perf[i] - reference[j]).abs());
+        assert_eq!(total, 0.0);
+        for (i, j) in path {
+            assert_eq!(j, warp[i]);
+        }
+    }
+
+    #[test]
+    fn band_gives_same_path_when_it_contains_the_optimum() {
+        let a: Vec<f32> = (0..60).map(|i| ((i as f32) * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..50).map(|i| ((i as f32) * 0.37 * 1.2).sin()).collect();
+        let d = |i: usize, j: usize| (a[i] - b[j]).abs();
+        let (full, c1) = dtw_banded(&full_band(60, 50), 50, d);
+        let band: Band = (0..60).map(|i| {
+            let js: Vec<usize> = full.iter().filter(|p| p.0 == i).map(|p| p.1).collect();
+            (js[0].saturating_sub(3), (js[js.len() - 1] + 4).min(50))
+        }).collect();
+        let (banded, c2) = dtw_banded(&band, 50, d);
+        assert_eq!(full, banded);
+        assert_eq!(c1, c2);
+    }
+
+    #[test]
+    fn subsequence_finds_the_excerpt() {
+        let db: Vec<f32> = (0..100).map(|i| ((i * 7919) % 101) as f32).collect();
+        let query: Vec<f32> = db[40..55].to_vec();
+        let (path, cost) = subsequence_dtw(query.len(), db.len(), |i, j| (query[i] - db[j]).abs());
+        assert_eq!(cost, 0.0);
+        assert_eq!(path.first().unwrap().1, 40);
+        assert_eq!(path.last().unwrap().1, 54);
+    }
+}

@@ -1,0 +1,92 @@
+//! Offline alignment with multiscale DTW (as in MATCH / synctoolbox's MrMsDTW): align coarse
+//! versions of both sequences, then refine at each finer scale only in a band around the
+//! projected coarse path. Memory and time grow linearly with the length of the piece.
+
+use super::cost::LocalCost;
+use super::dtw::{dtw_banded, full_band, Band};
+use super::Path;
+use crate::features::Features;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MultiscaleConfig {
+    /// Largest `n · m` solved in one full matrix (one byte per cell for the path).
+    pub max_full_cells: usize,
+    /// Time-scale factor between levels.
+    pub factor: usize,
+    /// Extra frames around the projected path at each level.
+    pub radius: usize,
+}
+
+impl Default for MultiscaleConfig {
+    fn default() -> Self {
+        Self { max_full_cells: 4_000_000, factor: 4, radius: 16 }
+    }
+}
+
+/// Aligns a performance to the reference; the path runs from (0, 0) to the last frames of both.
+pub fn align(perf: &Features, reference: &Features, cost: &dyn LocalCost, cfg: MultiscaleConfig) -> Path {
+    let (n, m) = (perf.len(), reference.len());
+    assert!(n > 0 && m > 0, "both sequences need frames");
+    let band = if n.saturating_mul(m) <= cfg.max_full_cells || n < 2 * cfg.factor || m < 2 * cfg.factor {
+        full_band(n, m)
+    } else {
+        let coarse = align(&perf.downsample(cfg.factor), &reference.downsample(cfg.factor), cost, cfg);
+        project(&coarse, cfg.factor, n, m, cfg.radius)
+    };
+    dtw_banded(&band, m, |i, j| cost.distance(perf.frame(i), reference.frame(j))).0
+}
+
+/// The fine-scale band around a coarse path, widened by `radius` in both directions.
+fn project(coarse: &Path, factor: usize, n: usize, m: usize, radius: usize) -> Band {
+    let mut band: Band = vec![(usize::MAX, 0); n];
+    for &(ci, cj) in coarse {
+        let (j0, j1) = ((cj * factor).min(m), ((cj + 1) * factor).min(m));
+        for i in (ci * factor).saturating_sub(radius)..((ci + 1) * factor + radius).min(n) {
+            let b = &mut band[i];
+            *b = (b.0.min(j0.saturating_sub(radius)), b.1.max((j1 + radius).min(m)));
+        }
+    }
+    // Monotone edges and overlapping rows keep every cell of the band reachable.
+    band[0].0 = 0;
+    band[n - 1].1 = m;
+    for i in 1..n {
+        band[i].1 = band[i].1.max(band[i - 1].1);
+    }
+    for i in (0..n - 1).rev() {
+        band[i].0 = band[i].0.min(band[i + 1].0);
+    }
+    for i in 1..n {
+        band[i].0 = band[i].0.min(band[i - 1].1.saturating_sub(1));
+    }
+    band
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::cost::EuclideanCost;
+
+    fn seq(values: impl Iterator<Item = f32>) -> Features {
+        let mut f = Features::new(2);
+        values.for_each(|v| f.push(&[v.sin(), v.cos()]));
+        f
+    }
+
+    #[test]
+    fn multiscale_matches_full_dtw_on_a_smooth_warp() {
+        let reference = seq((0..3000).map(|i| i as f32 * 0.05));
+        // performance: tempo drifts from 0.8x to 1.3x of the reference
+        let warp: Vec<f32> = (0..3000).scan(0.0f32, |r, k| {
+            *r += 0.8 + 0.5 * k as f32 / 3000.0;
+            Some(*r)
+        }).take_while(|r| *r < 2999.0).collect();
+        let perf = seq(warp.iter().map(|r| r * 0.05));
+        let full = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: usize::MAX, ..Default::default() });
+        let ms = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: 50_000, ..Default::default() });
+        assert_eq!(full, ms);
+        // and it follows the known warp within a frame
+        for &(i, j) in ms.iter().step_by(50) {
+            assert!((j as f32 - warp[i]).abs() <= 1.5, "perf {i}: ref {j} vs {}", warp[i]);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `segno eval`: the benchmark on real performances, with a table for BENCHMARKS.md.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use segno::align::cost::{ChromaCost, ClassicalCost, LocalCost};
+use segno::eval::cases::load_cases;
+use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
+use segno::eval::run::{peak_memory_mib, run_all, CaseResult, EvalConfig};
+use segno::render::{find_soundfont, load_soundfont, SYSTEM_SOUNDFONTS};
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// Folder of cases (`<case_id>/<case_id>.{score.mid,perf.mid,truth.csv}`).
+    #[arg(long, default_value = "../shared/benchmark/dev")]
+    cases: PathBuf,
+    /// Only cases whose id contains this text.
+    #[arg(long)]
+    only: Option<String>,
+    /// At most this many cases.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// SoundFont for the score reference (default: the system's, FluidR3 first).
+    #[arg(long)]
+    soundfont: Option<PathBuf>,
+    /// SoundFont for the performance (default: TimGM6mb; another piano than the reference).
+    #[arg(long)]
+    performance_soundfont: Option<PathBuf>,
+    /// Local cost: classical (chroma + onset) or chroma (chroma only, the plain DTW baseline).
+    #[arg(long, default_value = "classical")]
+    cost: String,
+    #[arg(long)]
+    no_online: bool,
+    #[arg(long)]
+    no_offline: bool,
+    /// Write the result tables as Markdown to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+const PERFORMANCE_SOUNDFONT: &str = "/usr/share/sounds/sf2/TimGM6mb.sf2";
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    if !args.cases.is_dir() {
+        println!("benchmark data not found at {}: skipping (it is not part of the repository; see BENCHMARKS.md)", args.cases.display());
+        return Ok(());
+    }
+    let mut cases = load_cases(&args.cases)?;
+    if let Some(only) = &args.only {
+        cases.retain(|c| c.id.contains(only.as_str()));
+    }
+    cases.truncate(args.limit.unwrap_or(usize::MAX));
+    anyhow::ensure!(!cases.is_empty(), "no case matches --only");
+    let ref_path = find_soundfont(args.soundfont.as_deref())?;
+    let perf_path = args.performance_soundfont.clone().unwrap_or_else(|| PERFORMANCE_SOUNDFONT.into());
+    anyhow::ensure!(
+        perf_path.is_file(),
+        "performance SoundFont {} is missing: install timgm6mb-soundfont (`cargo xtask setup`) or pass --performance-soundfont (one of {})",
+        perf_path.display(),
+        SYSTEM_SOUNDFONTS.join(", ")
+    );
+    let mut cfg = EvalConfig::new(load_soundfont(&ref_path)?, load_soundfont(&perf_path)?);
+    if ref_path == perf_path {
+        cfg.performance_program = 1; // bright piano: at least another preset than the reference
+    }
+    cfg.cost = match args.cost.as_str() {
+        "classical" => Arc::new(ClassicalCost::default()) as Arc<dyn LocalCost + Send>,
+        "chroma" => Arc::new(ChromaCost),
+        other => anyhow::bail!("--cost {other}: use classical or chroma"),
+    };
+    cfg.online = !args.no_online;
+    cfg.offline = !args.no_offline;
+    eprintln!("{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s", cases.len(), ref_path.display(), perf_path.display(), cfg.performance_program, cfg.max_detune_cents, cfg.snr_db, cfg.reverb_decay_s);
+    let bar = indicatif::ProgressBar::new(cases.len() as u64)
+        .with_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta}  {msg}").expect("valid template"));
+    let started = std::time::Instant::now();
+    let results = run_all(&cases, &cfg, args.threads, &|done, _, id| {
+        bar.set_position(done as u64);
+        bar.set_message(id.to_owned());
+    });
+    bar.finish_and_clear();
+    let mut ok = Vec::new();
+    for r in results {
+        match r {
+            Ok(r) => ok.push(r),
+            Err((id, e)) => eprintln!("{id}: FAILED: {e}"),
+        }
+    }
+    let report = report(&ok, &cfg, started.elapsed().as_secs_f64());
+    print!("{report}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &report)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn row(name: &str, s: &Summary) -> String {
+    let shares: Vec<String> = s.within.iter().map(|w| format!("{:.1}", w * 100.0)).collect();
+    format!("| {name} | {} | {} | {:.0} | {:.0} | {:.1} |\n", s.rows, shares.join(" | "), s.mean_abs_ms, s.median_abs_ms, s.unreached * 100.0)
+}
+
+fn pooled(results: &[CaseResult], source: Option<&str>, online: bool) -> Summary {
+    let errors: Vec<Option<f64>> = results
+        .iter()
+        .filter(|r| source.is_none_or(|s| r.source == s))
+        .flat_map(|r| if online { r.online_errors.clone() } else { r.offline_errors.clone() })
+        .collect();
+    summarize(&errors)
+}
+
+fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64) -> String {
+    let mut out = String::new();
+    let header = format!(
+        "| rows | n | {} | mean ms | median ms | unreached % |\n|---|---|{}---|---|---|\n",
+        THRESHOLDS_MS.iter().map(|t| format!("≤{t} ms %")).collect::<Vec<_>>().join(" | "),
+        "---|".repeat(THRESHOLDS_MS.len())
+    );
+    for (online, enabled, title) in [(true, cfg.online, "Online follower"), (false, cfg.offline, "Offline aligner")] {
+        if !enabled {
+            continue;
+        }
+        let _ = writeln!(out, "\n### {title}\n\n{header}", );
+        out.pop();
+        out += &row("all", &pooled(results, None, online));
+        out += &row("ASAP (beats)", &pooled(results, Some("asap"), online));
+        out += &row("Vienna 4x22 (notes)", &pooled(results, Some("vienna4x22"), online));
+    }
+    let audio_s: f64 = results.iter().map(|r| r.performance_s).sum();
+    let _ = writeln!(out, "\n### Compute and robustness\n");
+    if cfg.online {
+        let frames: usize = results.iter().map(|r| r.online_frames).sum();
+        let secs: f64 = results.iter().map(|r| r.online_compute_s).sum();
+        let lost = results.iter().filter(|r| r.longest_lost_s > 5.0).count();
+        let _ = writeln!(out, "- follower (features + OLTW): {:.0} frames/s of compute per core = {:.0}× real time; {:.1} µs per 23 ms frame", frames as f64 / secs, audio_s / secs, secs / frames as f64 * 1e6);
+        let _ = writeln!(out, "- cases lost for more than 5 s (position more than 2 s of performance time off the truth): {lost} of {} ({:.1} %)", results.len(), 100.0 * lost as f64 / results.len().max(1) as f64);
+    }
+    if cfg.offline {
+        let secs: f64 = results.iter().map(|r| r.offline_compute_s).sum();
+        let longest = results.iter().max_by(|a, b| a.performance_s.total_cmp(&b.performance_s));
+        let _ = writeln!(out, "- offline (features + multiscale DTW): {:.0}× real time overall", audio_s / secs);
+        if let Some(l) = longest {
+            let _ = writeln!(out, "- longest case: {} ({:.0} s of audio) aligned in {:.2} s", l.id, l.performance_s, l.offline_compute_s);
+        }
+    }
+    let _ = writeln!(out, "- {} cases, {:.2} h of performance, wall time {:.0} s on {} threads, peak memory {:.0} MiB", results.len(), audio_s / 3600.0, wall_s, 2, peak_memory_mib().unwrap_or(f64::NAN));
+    let _ = writeln!(out, "\n### Per case\n\n| case | audio s | detune ¢ | online ≤100 ms % | online ≤500 ms % | offline ≤50 ms % | longest lost s |\n|---|---|---|---|---|---|---|");
+    for r in results {
+        let (on, off) = (r.online(), r.offline());
+        let _ = writeln!(out, "| {} | {:.0} | {:+.0} | {:.1} | {:.1} | {:.1} | {:.1} |", r.id, r.performance_s, r.detune_cents, on.within[2] * 100.0, on.within[5] * 100.0, off.within[1] * 100.0, r.longest_lost_s);
+    }
+    out
+}

@@ -1,0 +1,202 @@
+//! `segno follow`: simulated real time from a file, or live from a microphone.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use segno::audio::decode_file;
+use segno::eval::cases::read_truth;
+use segno::eval::metrics::{summarize, THRESHOLDS_MS};
+use segno::follow::{first_reach_times, Follower, Report};
+use segno::output::{write_onsets, write_position, POSITIONS_HEADER};
+use segno::score::Score;
+
+#[derive(clap::Args)]
+pub struct FollowArgs {
+    #[arg(long, required_unless_present = "list_devices")]
+    score: Option<PathBuf>,
+    /// Audio file to follow (WAV, FLAC, MP3, OGG), fed in host-sized blocks.
+    #[arg(long, conflicts_with = "input")]
+    audio: Option<PathBuf>,
+    /// Live input: `mic`.
+    #[arg(long)]
+    input: Option<String>,
+    /// Input device name (see --list-devices); default: the system's default input.
+    #[arg(long)]
+    device: Option<String>,
+    #[arg(long)]
+    list_devices: bool,
+    #[arg(long, default_value = "positions.csv")]
+    out: PathBuf,
+    /// Where to write, for each score onset, when the follower reached it.
+    #[arg(long)]
+    onsets: Option<PathBuf>,
+    /// Samples per block, as an audio host would deliver them.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=8192))]
+    block: u32,
+    /// Written measure number the performer starts at.
+    #[arg(long)]
+    start_measure: Option<String>,
+    /// Ground truth (`score_time_s,perf_time_s` rows): print the accuracy at the end.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    #[arg(long)]
+    soundfont: Option<PathBuf>,
+    /// Stop live following after this many seconds (default: at the end of the score).
+    #[arg(long)]
+    seconds: Option<f64>,
+}
+
+/// Writes `positions.csv` as the follower goes, so an interrupted run keeps what it had.
+pub(crate) struct PositionLog {
+    writer: BufWriter<File>,
+    pub reports: Vec<Report>,
+}
+
+impl PositionLog {
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let mut writer = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        writeln!(writer, "{POSITIONS_HEADER}")?;
+        Ok(Self { writer, reports: Vec::new() })
+    }
+
+    pub fn add(&mut self, score: &Score, r: &Report) -> anyhow::Result<()> {
+        write_position(&mut self.writer, score, r)?;
+        self.reports.push(*r);
+        if self.reports.len() % 43 == 0 {
+            self.writer.flush()?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn live_line(score: &Score, r: &Report) -> String {
+    let m = score.measures.get(r.measure_index).map_or("-", |m| m.number.as_str());
+    format!("measure {m:>4}  beat {:4.1}  tempo {:4.2}×  confidence {:3.0}%  {}", r.beat_in_measure, r.tempo_ratio, r.confidence * 100.0, r.state.as_str())
+}
+
+pub fn run(args: FollowArgs) -> anyhow::Result<()> {
+    if args.list_devices {
+        return list_devices();
+    }
+    let score_path = args.score.as_deref().expect("clap requires --score");
+    let reference = super::load_reference(score_path, args.soundfont.as_deref())?;
+    let log = match (&args.audio, args.input.as_deref()) {
+        (Some(audio), _) => follow_file(&reference, audio, &args)?,
+        (None, Some("mic")) => follow_mic(&reference, &args)?,
+        (None, Some(other)) => anyhow::bail!("--input {other}: the only live input is 'mic' (or give --audio FILE)"),
+        (None, None) => anyhow::bail!("nothing to follow: give --audio FILE or --input mic"),
+    };
+    finish(&reference.score, log, &args)
+}
+
+fn start_follower(reference: &std::sync::Arc<segno::reference::Reference>, rate: u32, args: &FollowArgs) -> anyhow::Result<Follower> {
+    let mut follower = Follower::new(reference.clone(), rate);
+    if let Some(m) = &args.start_measure {
+        if !follower.start_at_measure(m) {
+            let numbers: Vec<&str> = reference.score.measures.iter().map(|m| m.number.as_str()).collect();
+            anyhow::bail!("--start-measure {m}: the score has no measure numbered '{m}' (it has {} … {})", numbers.first().unwrap_or(&"?"), numbers.last().unwrap_or(&"?"));
+        }
+    }
+    Ok(follower)
+}
+
+fn follow_file(reference: &std::sync::Arc<segno::reference::Reference>, audio: &Path, args: &FollowArgs) -> anyhow::Result<PositionLog> {
+    let decoded = decode_file(audio)?;
+    let mut follower = start_follower(reference, decoded.sample_rate, args)?;
+    let mut log = PositionLog::create(&args.out)?;
+    let bar = indicatif::ProgressBar::new(decoded.samples.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}%  {msg}").expect("valid template"),
+    );
+    let score = &reference.score;
+    let mut result = Ok(());
+    for block in decoded.samples.chunks(args.block as usize) {
+        follower.push(block, |r| {
+            if result.is_ok() {
+                result = log.add(score, r);
+            }
+        });
+        result.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        bar.inc(block.len() as u64);
+        if let Some(r) = log.reports.last() {
+            bar.set_message(live_line(score, r));
+        }
+    }
+    bar.finish();
+    Ok(log)
+}
+
+#[cfg(feature = "mic")]
+fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &FollowArgs) -> anyhow::Result<PositionLog> {
+    let mut input = super::mic::MicInput::open(args.device.as_deref())?;
+    let mut follower = start_follower(reference, input.sample_rate(), args)?;
+    let mut log = PositionLog::create(&args.out)?;
+    let score = &reference.score;
+    let end = args.seconds.unwrap_or(f64::INFINITY);
+    let score_end = score.duration_s();
+    eprintln!("listening on '{}' at {} Hz; play from the start (Ctrl-C stops)", input.name(), input.sample_rate());
+    let mut block = vec![0f32; args.block as usize];
+    loop {
+        let n = input.read(&mut block);
+        let mut err = Ok(());
+        follower.push(&block[..n], |r| {
+            if err.is_ok() {
+                err = log.add(score, r);
+            }
+        });
+        err?;
+        if let Some(r) = log.reports.last() {
+            eprint!("\r{}   ", live_line(score, r));
+            if r.perf_time_s > end || r.score_time_s >= score_end {
+                eprintln!();
+                break;
+            }
+        }
+    }
+    Ok(log)
+}
+
+#[cfg(not(feature = "mic"))]
+fn follow_mic(_: &std::sync::Arc<segno::reference::Reference>, _: &FollowArgs) -> anyhow::Result<PositionLog> {
+    anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature (needs libasound2-dev)")
+}
+
+#[cfg(feature = "mic")]
+fn list_devices() -> anyhow::Result<()> {
+    for name in super::mic::input_devices()? {
+        println!("{name}");
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "mic"))]
+fn list_devices() -> anyhow::Result<()> {
+    anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature")
+}
+
+fn finish(score: &Score, mut log: PositionLog, args: &FollowArgs) -> anyhow::Result<()> {
+    log.writer.flush()?;
+    eprintln!("wrote {} positions to {}", log.reports.len(), args.out.display());
+    if let Some(path) = &args.onsets {
+        let onsets = score.onset_times();
+        let reached = first_reach_times(&log.reports, &onsets);
+        let mut w = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        write_onsets(&mut w, &onsets, &reached)?;
+        w.flush()?;
+        eprintln!("wrote {} onsets to {}", onsets.len(), path.display());
+    }
+    if let Some(path) = &args.truth {
+        let truth = read_truth(path)?;
+        let targets: Vec<f64> = truth.iter().map(|r| r.0).collect();
+        let reached = first_reach_times(&log.reports, &targets);
+        let errors: Vec<Option<f64>> = reached.iter().zip(&truth).map(|(t, r)| t.map(|t| t - r.1)).collect();
+        let s = summarize(&errors);
+        println!("accuracy against {} ({} rows, online):", path.display(), s.rows);
+        for (t, w) in THRESHOLDS_MS.iter().zip(s.within) {
+            println!("  within {t:>4} ms: {:5.1} %", w * 100.0);
+        }
+        println!("  mean |error| {:.0} ms, median {:.0} ms, never reached {:.1} %", s.mean_abs_ms, s.median_abs_ms, s.unreached * 100.0);
+    }
+    Ok(())
+}

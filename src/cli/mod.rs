@@ -1,0 +1,100 @@
+//! Argument parsing and the subcommands; the work itself is in the `segno` library.
+
+mod eval;
+mod follow;
+#[cfg(feature = "mic")]
+mod mic;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use segno::audio::{decode_file, resample::resample, write_wav};
+use segno::features::{self, SAMPLE_RATE};
+use segno::reference::Reference;
+use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
+use segno::score::Score;
+
+#[derive(Parser)]
+#[command(name = "segno", version, about = "Real-time score following for pianists")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a score to audio with a piano SoundFont.
+    Render {
+        #[arg(long)]
+        score: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        soundfont: Option<PathBuf>,
+        #[arg(long, default_value_t = 44_100)]
+        sample_rate: u32,
+    },
+    /// Follow a performance (audio file or microphone) through a score, in real time.
+    Follow(follow::FollowArgs),
+    /// Align a whole recording to a score offline.
+    Align {
+        #[arg(long)]
+        score: PathBuf,
+        #[arg(long)]
+        audio: PathBuf,
+        #[arg(long, default_value = "alignment.csv")]
+        out: PathBuf,
+        #[arg(long)]
+        soundfont: Option<PathBuf>,
+    },
+    /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
+    Eval(eval::EvalArgs),
+}
+
+pub fn run() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Render { score, out, soundfont, sample_rate } => {
+            anyhow::ensure!((8_000..=192_000).contains(&sample_rate), "--sample-rate {sample_rate} is outside 8000–192000 Hz");
+            let score = Score::load(&score)?;
+            let font = load_soundfont(&find_soundfont(soundfont.as_deref())?)?;
+            let audio = render_score(&font, &score, RenderOptions::piano(sample_rate))?;
+            write_wav(&out, &audio, sample_rate)?;
+            eprintln!("wrote {} ({:.1} s at {sample_rate} Hz)", out.display(), audio.len() as f64 / f64::from(sample_rate));
+            Ok(())
+        }
+        Command::Follow(args) => follow::run(args),
+        Command::Align { score, audio, out, soundfont } => align(&score, &audio, &out, soundfont.as_deref()),
+        Command::Eval(args) => eval::run(args),
+    }
+}
+
+/// Loads the score and renders its reference, with a spinner: this takes a few seconds for a long piece.
+pub(crate) fn load_reference(score: &Path, soundfont: Option<&Path>) -> anyhow::Result<Arc<Reference>> {
+    let score = Score::load(score)?;
+    let font_path = find_soundfont(soundfont)?;
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("rendering the score with {}", font_path.display()));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let font = load_soundfont(&font_path)?;
+    let reference = Reference::render(score, &font)?;
+    spinner.finish_and_clear();
+    Ok(Arc::new(reference))
+}
+
+fn align(score: &Path, audio: &Path, out: &Path, soundfont: Option<&Path>) -> anyhow::Result<()> {
+    let reference = load_reference(score, soundfont)?;
+    let decoded = decode_file(audio)?;
+    let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
+    let perf = features::extract(&samples, SAMPLE_RATE);
+    let rows = segno::offline::align(&reference, &perf, &segno::align::cost::ClassicalCost::default());
+    let mut w = std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?);
+    use std::io::Write;
+    writeln!(w, "{}", segno::output::POSITIONS_HEADER)?;
+    for r in &rows {
+        segno::output::write_position(&mut w, &reference.score, r)?;
+    }
+    w.flush()?;
+    eprintln!("aligned {:.1} s of audio to {} score seconds; wrote {} rows to {}", decoded.duration_s(), reference.score.duration_s().round(), rows.len(), out.display());
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! Running the benchmark on one case and on a set of cases.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rustysynth::SoundFont;
+
+use super::cases::Case;
+use super::degrade::{add_noise, reverb, Rng};
+use super::metrics::{longest_lost_s, summarize, Summary};
+use crate::align::cost::{ClassicalCost, LocalCost};
+use crate::align::multiscale::{self, MultiscaleConfig};
+use crate::align::oltw::OltwConfig;
+use crate::align::PathMap;
+use crate::audio::normalize_peak;
+use crate::features::{self, frame_at, HOP_S, SAMPLE_RATE};
+use crate::follow::{first_reach_times, Follower};
+use crate::reference::Reference;
+use crate::render::{render_events, RenderOptions};
+use crate::score::{midi, Score};
+
+/// How the performance audio is made and followed.
+#[derive(Clone)]
+pub struct EvalConfig {
+    pub reference_font: Arc<SoundFont>,
+    pub performance_font: Arc<SoundFont>,
+    /// General MIDI program for the performance (the reference always plays 0).
+    pub performance_program: u8,
+    pub max_detune_cents: f64,
+    pub snr_db: f64,
+    pub reverb_decay_s: f64,
+    pub reverb_wet: f32,
+    /// Host block size the follower is fed with.
+    pub block: usize,
+    pub cost: Arc<dyn LocalCost + Send>,
+    pub oltw: OltwConfig,
+    pub online: bool,
+    pub offline: bool,
+}
+
+impl EvalConfig {
+    pub fn new(reference_font: Arc<SoundFont>, performance_font: Arc<SoundFont>) -> Self {
+        Self {
+            reference_font,
+            performance_font,
+            performance_program: 0,
+            max_detune_cents: 30.0,
+            snr_db: 30.0,
+            reverb_decay_s: 1.2,
+            reverb_wet: 0.25,
+            block: 512,
+            cost: Arc::new(ClassicalCost::default()),
+            oltw: OltwConfig::default(),
+            online: true,
+            offline: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    pub id: String,
+    pub source: &'static str,
+    pub performance_s: f64,
+    pub detune_cents: f64,
+    /// Per truth row, error in seconds (`None`: not reached).
+    pub online_errors: Vec<Option<f64>>,
+    pub offline_errors: Vec<Option<f64>>,
+    pub longest_lost_s: f64,
+    /// Frames processed by the follower (features + OLTW) and the seconds that took.
+    pub online_frames: usize,
+    pub online_compute_s: f64,
+    pub offline_compute_s: f64,
+}
+
+impl CaseResult {
+    pub fn online(&self) -> Summary {
+        summarize(&self.online_errors)
+    }
+
+    pub fn offline(&self) -> Summary {
+        summarize(&self.offline_errors)
+    }
+}
+
+/// Renders the performance as a degraded recording at the internal rate.
+pub fn render_performance(case: &Case, cfg: &EvalConfig) -> anyhow::Result<(Vec<f32>, f64)> {
+    let bytes = std::fs::read(&case.performance).map_err(|e| anyhow::anyhow!("{}: {e}", case.performance.display()))?;
+    let events = midi::read_events(&bytes).map_err(|e| anyhow::anyhow!("{}: {}: {}", case.performance.display(), e.place, e.message))?;
+    let mut rng = Rng::from_name(&case.id);
+    let detune = (rng.uniform() * 2.0 - 1.0) * cfg.max_detune_cents;
+    let opts = RenderOptions { sample_rate: SAMPLE_RATE, program: cfg.performance_program, detune_cents: detune };
+    let mut audio = render_events(&cfg.performance_font, &events, opts)?;
+    normalize_peak(&mut audio, 0.7);
+    reverb(&mut audio, SAMPLE_RATE, cfg.reverb_decay_s, cfg.reverb_wet);
+    add_noise(&mut audio, cfg.snr_db, &mut rng);
+    Ok((audio, detune))
+}
+
+pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
+    let score = Score::load(&case.score)?;
+    let reference = Arc::new(Reference::render(score, &cfg.reference_font)?);
+    let (audio, detune_cents) = render_performance(case, cfg)?;
+    let score_times: Vec<f64> = case.truth.iter().map(|r| r.0).collect();
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        source: case.source(),
+        performance_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+        detune_cents,
+        online_errors: vec![],
+        offline_errors: vec![],
+        longest_lost_s: 0.0,
+        online_frames: 0,
+        online_compute_s: 0.0,
+        offline_compute_s: 0.0,
+    };
+    if cfg.online {
+        let mut follower = Follower::with_cost(reference.clone(), SAMPLE_RATE, cfg.cost.clone(), cfg.oltw);
+        let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
+        let start = Instant::now();
+        for block in audio.chunks(cfg.block) {
+            follower.push(block, |r| reports.push(*r));
+        }
+        result.online_compute_s = start.elapsed().as_secs_f64();
+        result.online_frames = reports.len();
+        let reached = first_reach_times(&reports, &score_times);
+        result.online_errors = reached.iter().zip(&case.truth).map(|(t, row)| t.map(|t| t - row.1)).collect();
+        let path: Vec<(f64, f64)> = reports.iter().map(|r| (r.perf_time_s, r.score_time_s)).collect();
+        result.longest_lost_s = longest_lost_s(&case.truth, &path, 2.0);
+    }
+    if cfg.offline {
+        let start = Instant::now();
+        let perf = features::extract(&audio, SAMPLE_RATE);
+        let path = multiscale::align(&perf, &reference.features, cfg.cost.as_ref(), MultiscaleConfig::default());
+        result.offline_compute_s = start.elapsed().as_secs_f64();
+        let map = PathMap::new(&path);
+        result.offline_errors = case
+            .truth
+            .iter()
+            .map(|&(s, p)| Some(map.perf_frame_at(s / HOP_S) * HOP_S - p))
+            .collect();
+        debug_assert!(frame_at(0.0) == 0);
+    }
+    Ok(result)
+}
+
+/// Runs every case on `threads` worker threads; `progress(done, total, id)` after each case.
+/// A case that fails is reported by its id and error, and the others still run.
+pub fn run_all(cases: &[Case], cfg: &EvalConfig, threads: usize, progress: &(dyn Fn(usize, usize, &str) + Sync)) -> Vec<Result<CaseResult, (String, String)>> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results = Mutex::new(vec![None; cases.len()]);
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(case) = cases.get(k) else { break };
+                let r = run_case(case, cfg).map_err(|e| (case.id.clone(), format!("{e:#}")));
+                results.lock().expect("no panics while holding the lock")[k] = Some(r);
+                progress(done.fetch_add(1, Ordering::SeqCst) + 1, cases.len(), &case.id);
+            });
+        }
+    });
+    results.into_inner().expect("threads joined").into_iter().map(|r| r.expect("every case ran")).collect()
+}
+
+/// Peak resident memory of this process (Linux), in MiB.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

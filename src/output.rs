@@ -1,0 +1,45 @@
+//! Result files: `positions.csv`, `onsets.csv` and `alignment.csv`.
+
+use std::io::Write;
+
+use crate::follow::Report;
+use crate::score::Score;
+
+pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state";
+
+/// One `positions.csv` row.
+pub fn write_position(w: &mut impl Write, score: &Score, r: &Report) -> std::io::Result<()> {
+    let measure = score.measures.get(r.measure_index).map_or("", |m| m.number.as_str());
+    writeln!(
+        w,
+        "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{}",
+        r.perf_time_s,
+        r.score_time_s,
+        r.score_beat,
+        csv_field(measure),
+        r.beat_in_measure,
+        r.tempo_ratio,
+        r.confidence,
+        r.state.as_str()
+    )
+}
+
+/// `onsets.csv`: for each distinct score onset, the performance time assigned to it.
+pub fn write_onsets(w: &mut impl Write, onsets: &[f64], perf_times: &[Option<f64>]) -> std::io::Result<()> {
+    writeln!(w, "score_time_s,perf_time_s")?;
+    for (s, p) in onsets.iter().zip(perf_times) {
+        match p {
+            Some(p) => writeln!(w, "{s:.6},{p:.6}")?,
+            None => writeln!(w, "{s:.6},")?,
+        }
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

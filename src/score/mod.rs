@@ -1,0 +1,214 @@
+//! Scores: notes, tempo map and measures in played order, read from MIDI or MusicXML.
+//!
+//! Time in a [`Score`] is the *played* timeline: repeats and jumps are already expanded, and each
+//! note keeps the index of its played [`Measure`], which in turn names the written measure, so a
+//! position on the second pass of a repeat still reads as "measure 12".
+
+pub mod midi;
+pub mod musicxml;
+pub mod tempo;
+pub mod unfold;
+
+use std::path::{Path, PathBuf};
+
+pub use tempo::TempoMap;
+
+/// One sounding note, on the played timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Note {
+    pub pitch: u8,
+    pub velocity: u8,
+    /// Onset and duration in quarter notes.
+    pub onset_beats: f64,
+    pub duration_beats: f64,
+    pub onset_s: f64,
+    pub offset_s: f64,
+    /// Staff (MusicXML) or track (MIDI), counted from 1, where known.
+    pub staff: Option<u8>,
+    /// Index into [`Score::measures`].
+    pub measure: usize,
+    pub grace: bool,
+}
+
+/// One measure of the played timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// The number printed in the score (MusicXML `number`), or the counted bar for MIDI.
+    pub number: String,
+    /// Index of the written measure this pass plays.
+    pub written_index: usize,
+    pub start_beat: f64,
+    pub length_beats: f64,
+    pub time_signature: (u8, u8),
+}
+
+/// A position on the score, as shown to a musician.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScorePosition {
+    pub score_time_s: f64,
+    pub beat: f64,
+    pub measure: String,
+    /// 1-based, in units of the time signature's denominator.
+    pub beat_in_measure: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub notes: Vec<Note>,
+    pub tempo: TempoMap,
+    pub measures: Vec<Measure>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoreError {
+    #[error("{path}: cannot read the file: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: unknown score format; Segno reads .mid, .midi, .musicxml, .xml and .mxl")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: {place}: {message}")]
+    Invalid { path: PathBuf, place: String, message: String },
+    #[error("{path}: the score has no notes; check that it is the right file and not an empty template")]
+    NoNotes { path: PathBuf },
+}
+
+/// A parse error before the file name is attached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    /// Byte offset, line/column, track or measure.
+    pub place: String,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(place: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { place: place.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreFormat {
+    Midi,
+    MusicXml,
+    CompressedMusicXml,
+}
+
+impl ScoreFormat {
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "mid" | "midi" | "smf" => Some(Self::Midi),
+            "musicxml" | "xml" => Some(Self::MusicXml),
+            "mxl" => Some(Self::CompressedMusicXml),
+            _ => None,
+        }
+    }
+}
+
+impl Score {
+    pub fn load(path: &Path) -> Result<Self, ScoreError> {
+        let format = ScoreFormat::from_path(path).ok_or_else(|| ScoreError::UnknownFormat { path: path.into() })?;
+        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io { path: path.into(), source })?;
+        Self::from_bytes(&bytes, format, path)
+    }
+
+    /// Parses a score held in memory; `name` is used in error messages only.
+    pub fn from_bytes(bytes: &[u8], format: ScoreFormat, name: &Path) -> Result<Self, ScoreError> {
+        let parsed = match format {
+            ScoreFormat::Midi => midi::parse(bytes),
+            ScoreFormat::MusicXml => musicxml::parse(bytes),
+            ScoreFormat::CompressedMusicXml => musicxml::parse_mxl(bytes),
+        };
+        let score = parsed.map_err(|e| ScoreError::Invalid { path: name.into(), place: e.place, message: e.message })?;
+        if score.notes.is_empty() {
+            return Err(ScoreError::NoNotes { path: name.into() });
+        }
+        Ok(score)
+    }
+
+    /// End of the last note, in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.notes.iter().map(|n| n.offset_s).fold(0.0, f64::max)
+    }
+
+    /// Distinct onset times in seconds, sorted.
+    pub fn onset_times(&self) -> Vec<f64> {
+        let mut t: Vec<f64> = self.notes.iter().filter(|n| !n.grace).map(|n| n.onset_s).collect();
+        t.sort_by(f64::total_cmp);
+        t.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+        t
+    }
+
+    pub fn position_at(&self, score_time_s: f64) -> ScorePosition {
+        let beat = self.tempo.beat_at(score_time_s.max(0.0));
+        let (measure, beat_in_measure) = match self.measure_index_at(beat) {
+            Some(i) => {
+                let m = &self.measures[i];
+                let unit = 4.0 / f64::from(m.time_signature.1.max(1));
+                (m.number.clone(), 1.0 + (beat - m.start_beat) / unit)
+            }
+            None => (String::new(), 0.0),
+        };
+        ScorePosition { score_time_s, beat, measure, beat_in_measure }
+    }
+
+    /// The played measure containing `beat` (the last one for positions past the end).
+    pub fn measure_index_at(&self, beat: f64) -> Option<usize> {
+        if self.measures.is_empty() {
+            return None;
+        }
+        Some(self.measures.partition_point(|m| m.start_beat <= beat + 1e-9).saturating_sub(1))
+    }
+
+    /// Score time at the start of the first played measure whose written number is `number`.
+    pub fn measure_start_s(&self, number: &str) -> Option<f64> {
+        self.measures.iter().find(|m| m.number == number).map(|m| self.tempo.seconds_at(m.start_beat))
+    }
+}
+
+/// Measures of a piece whose bar lines follow only from its time signatures (MIDI files).
+pub(crate) fn measures_from_time_signatures(changes: &[(f64, (u8, u8))], end_beat: f64) -> Vec<Measure> {
+    let mut out = Vec::new();
+    let mut beat = 0.0;
+    let mut sig = changes.first().filter(|c| c.0 <= 0.0).map_or((4, 4), |c| c.1);
+    let mut next = 0;
+    while beat < end_beat - 1e-9 || out.is_empty() {
+        while next < changes.len() && changes[next].0 <= beat + 1e-9 {
+            sig = changes[next].1;
+            next += 1;
+        }
+        let mut length = f64::from(sig.0.max(1)) * 4.0 / f64::from(sig.1.max(1));
+        // A signature change in the middle of a bar starts a new bar there.
+        if next < changes.len() && changes[next].0 < beat + length - 1e-9 {
+            length = changes[next].0 - beat;
+        }
+        out.push(Measure { number: (out.len() + 1).to_string(), written_index: out.len(), start_beat: beat, length_beats: length, time_signature: sig });
+        beat += length;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_follow_time_signature_changes() {
+        let m = measures_from_time_signatures(&[(0.0, (3, 4)), (6.0, (6, 8))], 12.0);
+        let starts: Vec<f64> = m.iter().map(|m| m.start_beat).collect();
+        assert_eq!(starts, vec![0.0, 3.0, 6.0, 9.0]);
+        assert_eq!(m[2].time_signature, (6, 8));
+    }
+
+    #[test]
+    fn position_reads_measure_and_beat() {
+        let score = Score {
+            notes: vec![],
+            tempo: TempoMap::constant(60.0),
+            measures: measures_from_time_signatures(&[(0.0, (3, 4))], 9.0),
+        };
+        let p = score.position_at(4.5);
+        assert_eq!(p.measure, "2");
+        assert!((p.beat_in_measure - 2.5).abs() < 1e-9);
+        assert_eq!(score.measure_start_s("3"), Some(6.0));
+    }
+}
