@@ -8,8 +8,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::align::cost::{ClassicalCost, LocalCost};
-use crate::align::oltw::{Oltw, OltwConfig, Step};
-use crate::features::{frame_at, frame_time, FeatureExtractor, HOP_S};
+use crate::align::oltw::{Oltw, OltwConfig};
+use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
+use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, HOP_S};
 use crate::reference::Reference;
 
 /// Seconds of path the local tempo is estimated from.
@@ -21,8 +22,14 @@ const UNCERTAIN_BELOW: f32 = 0.25;
 /// … and after this long uncertain, lost.
 const LOST_AFTER_S: f64 = 3.0;
 
+/// A live frame whose onset feature is at least this strong is a played note: the performance
+/// has begun.
+const ATTACK_STRENGTH: f32 = 0.2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowState {
+    /// Nothing played yet since the start or the last reset.
+    Waiting,
     Following,
     Uncertain,
     Lost,
@@ -31,6 +38,7 @@ pub enum FollowState {
 impl FollowState {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Waiting => "waiting",
             Self::Following => "following",
             Self::Uncertain => "uncertain",
             Self::Lost => "lost",
@@ -55,12 +63,72 @@ pub struct Report {
     pub state: FollowState,
 }
 
+/// Which online aligner turns live frames into reference positions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// The position–tempo filter ([`crate::align::tempo_filter`]); the default.
+    Filter(FilterConfig),
+    /// Online time warping ([`crate::align::oltw`]), the classical baseline.
+    Oltw(OltwConfig),
+}
+
+impl Default for Method {
+    fn default() -> Self {
+        Self::Filter(FilterConfig::default())
+    }
+}
+
+enum Tracker {
+    Filter(PositionTempoFilter),
+    Oltw(Oltw),
+}
+
+/// One tracker step: position, an instantaneous confidence, and the tracker's own tempo if it has one.
+struct TrackStep {
+    position: usize,
+    confidence: f32,
+    tempo: Option<f64>,
+}
+
+impl Tracker {
+    fn reset(&mut self, start: usize) {
+        match self {
+            Self::Filter(f) => f.reset(start),
+            Self::Oltw(o) => o.reset(start),
+        }
+    }
+
+    fn position(&self) -> usize {
+        match self {
+            Self::Filter(f) => f.position(),
+            Self::Oltw(o) => o.position(),
+        }
+    }
+
+    fn step(&mut self, live: &[f32]) -> TrackStep {
+        match self {
+            Self::Filter(f) => {
+                let e = f.step(live);
+                TrackStep { position: e.position, confidence: e.confidence, tempo: Some(e.tempo) }
+            }
+            // OLTW has no belief to read a confidence from: compare the cost at the chosen
+            // position with the band's average, the cost of an unrelated frame.
+            Self::Oltw(o) => {
+                let s = o.step(live);
+                let confidence = if s.band_cost > 0.05 { ((1.0 - s.cost / s.band_cost) * 2.0).clamp(0.0, 1.0) } else { f32::NAN };
+                TrackStep { position: s.position, confidence, tempo: None }
+            }
+        }
+    }
+}
+
 pub struct Follower {
     reference: Arc<Reference>,
     extractor: FeatureExtractor,
-    oltw: Oltw,
+    tracker: Tracker,
     input_rate: u32,
     frames: usize,
+    started: bool,
     history: VecDeque<(f64, f64)>,
     confidence: f32,
     uncertain_s: f64,
@@ -68,22 +136,28 @@ pub struct Follower {
 
 impl Follower {
     pub fn new(reference: Arc<Reference>, input_rate: u32) -> Self {
-        Self::with_cost(reference, input_rate, Arc::new(ClassicalCost::default()), OltwConfig::default())
+        Self::with_method(reference, input_rate, Arc::new(ClassicalCost::default()), Method::default())
     }
 
-    pub fn with_cost(reference: Arc<Reference>, input_rate: u32, cost: Arc<dyn LocalCost + Send>, cfg: OltwConfig) -> Self {
-        let mut oltw = Oltw::new(reference.features.clone(), cost, cfg);
-        oltw.reset(0);
-        Self {
+    pub fn with_method(reference: Arc<Reference>, input_rate: u32, cost: Arc<dyn LocalCost + Send>, method: Method) -> Self {
+        let features = reference.features.clone();
+        let tracker = match method {
+            Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),
+            Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
+        };
+        let mut f = Self {
             reference,
             extractor: FeatureExtractor::new(input_rate),
-            oltw,
+            tracker,
             input_rate,
             frames: 0,
+            started: false,
             history: VecDeque::new(),
             confidence: 1.0,
             uncertain_s: 0.0,
-        }
+        };
+        f.restart_at(0.0);
+        f
     }
 
     pub fn reference(&self) -> &Arc<Reference> {
@@ -107,10 +181,15 @@ impl Follower {
         }
     }
 
+    /// The tracker starts at the first note at or after `score_time_s`: it only starts tracking at
+    /// the performer's first attack, which is that note, not the silence of a pickup bar before it.
     fn restart_at(&mut self, score_time_s: f64) {
         self.extractor = FeatureExtractor::new(self.input_rate);
-        self.oltw.reset(frame_at(score_time_s));
+        let onsets = self.reference.score.onset_times();
+        let first_note = onsets.iter().copied().find(|&t| t >= score_time_s - 1e-6).unwrap_or(score_time_s);
+        self.tracker.reset(frame_at(first_note));
         self.frames = 0;
+        self.started = false;
         self.history.clear();
         self.confidence = 1.0;
         self.uncertain_s = 0.0;
@@ -118,24 +197,32 @@ impl Follower {
 
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
     pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
-        let Self { extractor, oltw, .. } = self;
-        let mut steps: Vec<Step> = Vec::new();
-        extractor.push(block, |f| steps.push(oltw.step(f)));
+        let Self { extractor, tracker, started, .. } = self;
+        let mut steps: Vec<Option<TrackStep>> = Vec::new();
+        extractor.push(block, |f| {
+            // Until the first note is heard there is nothing to follow: silence before the
+            // performer starts must not move the position through the score.
+            *started |= onset_strength(f) >= ATTACK_STRENGTH;
+            steps.push(started.then(|| tracker.step(f)));
+        });
         for s in steps {
             let r = self.report(s);
             on_report(&r);
         }
     }
 
-    fn report(&mut self, step: Step) -> Report {
+    fn report(&mut self, step: Option<TrackStep>) -> Report {
         let perf_time_s = frame_time(self.frames);
         self.frames += 1;
+        let Some(step) = step else {
+            return self.waiting_report(perf_time_s);
+        };
         let score_time_s = self.reference.score_time(step.position);
         self.history.push_back((perf_time_s, score_time_s));
         while self.history.front().is_some_and(|h| perf_time_s - h.0 > TEMPO_WINDOW_S) {
             self.history.pop_front();
         }
-        self.update_confidence(step);
+        self.update_confidence(&step);
         let score = &self.reference.score;
         let pos = score.position_at(score_time_s);
         Report {
@@ -144,7 +231,7 @@ impl Follower {
             score_beat: pos.beat,
             measure_index: score.measure_index_at(pos.beat).unwrap_or(0),
             beat_in_measure: pos.beat_in_measure,
-            tempo_ratio: self.tempo_ratio(),
+            tempo_ratio: step.tempo.unwrap_or_else(|| self.tempo_ratio()),
             confidence: self.confidence,
             state: if self.uncertain_s >= LOST_AFTER_S {
                 FollowState::Lost
@@ -156,14 +243,27 @@ impl Follower {
         }
     }
 
-    /// Confidence compares the cost at the chosen position with the cost of an unrelated frame in
-    /// the band: a good match is far cheaper than the band average. Silence matched to silence
-    /// costs nothing on either side and leaves the confidence where it was.
-    fn update_confidence(&mut self, step: Step) {
-        if step.band_cost > 0.05 {
-            let instant = (1.0 - step.cost / step.band_cost).clamp(0.0, 1.0) * 2.0;
+    fn waiting_report(&self, perf_time_s: f64) -> Report {
+        let score_time_s = self.reference.score_time(self.tracker.position());
+        let pos = self.reference.score.position_at(score_time_s);
+        Report {
+            perf_time_s,
+            score_time_s,
+            score_beat: pos.beat,
+            measure_index: self.reference.score.measure_index_at(pos.beat).unwrap_or(0),
+            beat_in_measure: pos.beat_in_measure,
+            tempo_ratio: 1.0,
+            confidence: 1.0,
+            state: FollowState::Waiting,
+        }
+    }
+
+    /// Smooths the tracker's confidence; a NaN (no evidence either way, e.g. silence matched to
+    /// silence) leaves it where it was.
+    fn update_confidence(&mut self, step: &TrackStep) {
+        if !step.confidence.is_nan() {
             let alpha = (HOP_S / CONFIDENCE_SMOOTHING_S) as f32;
-            self.confidence += alpha * (instant.min(1.0) - self.confidence);
+            self.confidence += alpha * (step.confidence - self.confidence);
         }
         if self.confidence < UNCERTAIN_BELOW {
             self.uncertain_s += HOP_S;
@@ -188,14 +288,21 @@ impl Follower {
     }
 }
 
+fn onset_strength(frame: &[f32]) -> f32 {
+    frame[CHROMA_DIM..].iter().map(|x| x * x).sum::<f32>().sqrt()
+}
+
 /// For each target score time, the first report time at which the followed position reached it
-/// (`None` if never): the online measure of when the follower "knew".
+/// (`None` if never): the online measure of when the follower "knew". Reports made while waiting
+/// for the performer to start claim nothing.
 pub fn first_reach_times(reports: &[Report], targets: &[f64]) -> Vec<Option<f64>> {
     // Running maximum of the position makes "first time ≥ target" a binary search.
     let mut running = Vec::with_capacity(reports.len());
     let mut max = f64::NEG_INFINITY;
     for r in reports {
-        max = max.max(r.score_time_s);
+        if r.state != FollowState::Waiting {
+            max = max.max(r.score_time_s);
+        }
         running.push(max);
     }
     targets

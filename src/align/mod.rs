@@ -4,6 +4,7 @@ pub mod cost;
 pub mod dtw;
 pub mod multiscale;
 pub mod oltw;
+pub mod tempo_filter;
 
 /// A warping path: `(performance frame, reference frame)` pairs, both non-decreasing.
 pub type Path = Vec<(usize, usize)>;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use segno::align::cost::{ChromaCost, ClassicalCost, LocalCost};
 use segno::eval::cases::load_cases;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
+use segno::follow::Method;
 use segno::eval::run::{peak_memory_mib, run_all, CaseResult, EvalConfig};
 use segno::render::{find_soundfont, load_soundfont, SYSTEM_SOUNDFONTS};
 
@@ -18,6 +19,9 @@ pub struct EvalArgs {
     /// Only cases whose id contains this text.
     #[arg(long)]
     only: Option<String>,
+    /// Only every n-th case (a quick, spread-out subset).
+    #[arg(long, default_value_t = 1)]
+    every: usize,
     /// At most this many cases.
     #[arg(long)]
     limit: Option<usize>,
@@ -32,10 +36,16 @@ pub struct EvalArgs {
     /// Local cost: classical (chroma + onset) or chroma (chroma only, the plain DTW baseline).
     #[arg(long, default_value = "classical")]
     cost: String,
+    /// Online aligner: filter (position–tempo filter) or oltw (online time warping).
+    #[arg(long, default_value = "filter")]
+    follower: String,
     #[arg(long)]
     no_online: bool,
     #[arg(long)]
     no_offline: bool,
+    /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here.
+    #[arg(long)]
+    dump: Option<PathBuf>,
     /// Write the result tables as Markdown to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -52,6 +62,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(only) = &args.only {
         cases.retain(|c| c.id.contains(only.as_str()));
     }
+    cases = cases.into_iter().step_by(args.every.max(1)).collect();
     cases.truncate(args.limit.unwrap_or(usize::MAX));
     anyhow::ensure!(!cases.is_empty(), "no case matches --only");
     let ref_path = find_soundfont(args.soundfont.as_deref())?;
@@ -71,8 +82,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         "chroma" => Arc::new(ChromaCost),
         other => anyhow::bail!("--cost {other}: use classical or chroma"),
     };
+    cfg.method = match args.follower.as_str() {
+        "filter" => Method::Filter(Default::default()),
+        "oltw" => Method::Oltw(Default::default()),
+        other => anyhow::bail!("--follower {other}: use filter or oltw"),
+    };
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
+    cfg.dump = args.dump.clone();
     eprintln!("{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s", cases.len(), ref_path.display(), perf_path.display(), cfg.performance_program, cfg.max_detune_cents, cfg.snr_db, cfg.reverb_decay_s);
     let bar = indicatif::ProgressBar::new(cases.len() as u64)
         .with_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta}  {msg}").expect("valid template"));

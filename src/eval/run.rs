@@ -11,11 +11,10 @@ use super::degrade::{add_noise, reverb, Rng};
 use super::metrics::{longest_lost_s, summarize, Summary};
 use crate::align::cost::{ClassicalCost, LocalCost};
 use crate::align::multiscale::{self, MultiscaleConfig};
-use crate::align::oltw::OltwConfig;
 use crate::align::PathMap;
 use crate::audio::normalize_peak;
 use crate::features::{self, frame_at, HOP_S, SAMPLE_RATE};
-use crate::follow::{first_reach_times, Follower};
+use crate::follow::{first_reach_times, Follower, Method};
 use crate::reference::Reference;
 use crate::render::{render_events, RenderOptions};
 use crate::score::{midi, Score};
@@ -34,9 +33,11 @@ pub struct EvalConfig {
     /// Host block size the follower is fed with.
     pub block: usize,
     pub cost: Arc<dyn LocalCost + Send>,
-    pub oltw: OltwConfig,
+    pub method: Method,
     pub online: bool,
     pub offline: bool,
+    /// Folder to write each case's rendered performance and follower positions to, for diagnosis.
+    pub dump: Option<std::path::PathBuf>,
 }
 
 impl EvalConfig {
@@ -51,9 +52,10 @@ impl EvalConfig {
             reverb_wet: 0.25,
             block: 512,
             cost: Arc::new(ClassicalCost::default()),
-            oltw: OltwConfig::default(),
+            method: Method::default(),
             online: true,
             offline: true,
+            dump: None,
         }
     }
 }
@@ -116,7 +118,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         offline_compute_s: 0.0,
     };
     if cfg.online {
-        let mut follower = Follower::with_cost(reference.clone(), SAMPLE_RATE, cfg.cost.clone(), cfg.oltw);
+        let mut follower = Follower::with_method(reference.clone(), SAMPLE_RATE, cfg.cost.clone(), cfg.method);
         let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
         let start = Instant::now();
         for block in audio.chunks(cfg.block) {
@@ -127,6 +129,9 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         let reached = first_reach_times(&reports, &score_times);
         result.online_errors = reached.iter().zip(&case.truth).map(|(t, row)| t.map(|t| t - row.1)).collect();
         let path: Vec<(f64, f64)> = reports.iter().map(|r| (r.perf_time_s, r.score_time_s)).collect();
+        if let Some(dir) = &cfg.dump {
+            dump_case(dir, case, &reference, &audio, &reports)?;
+        }
         result.longest_lost_s = longest_lost_s(&case.truth, &path, 2.0);
     }
     if cfg.offline {
@@ -171,4 +176,16 @@ pub fn peak_memory_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+fn dump_case(dir: &std::path::Path, case: &Case, reference: &Reference, audio: &[f32], reports: &[crate::follow::Report]) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    crate::audio::write_wav(&dir.join(format!("{}.wav", case.id)), audio, SAMPLE_RATE)?;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.positions.csv", case.id)))?);
+    writeln!(w, "{}", crate::output::POSITIONS_HEADER)?;
+    for r in reports {
+        crate::output::write_position(&mut w, &reference.score, r)?;
+    }
+    Ok(())
 }

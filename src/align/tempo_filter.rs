@@ -1,0 +1,288 @@
+//! A Bayesian position–tempo filter over the reference: the follower Segno uses by default.
+//!
+//! Online time warping ([`super::oltw`]) only knows which partial path is cheapest; it has no notion
+//! of where the performer *should* be a moment later. On real performances (pedal, reverb, a piano
+//! that is not the reference's) that makes it stall on a sustained chord that matches a little
+//! better than the music ahead, and once the true position leaves its band it never comes back.
+//! The benchmark shows it (BENCHMARKS.md). This filter keeps a probability for every
+//! (reference frame, tempo) pair in a band around the current position:
+//!
+//! * **predict**: each tempo hypothesis moves its position forward by its tempo (in reference
+//!   frames per live frame, split between the two neighbouring frames), tempi drift slowly to their
+//!   neighbours, and a small pause probability lets the position wait (fermatas, breaths);
+//! * **update**: multiply by the likelihood `exp(−d / τ)` of the live frame at each reference frame,
+//!   with `d` the same local cost DTW uses;
+//! * a tiny uniform floor over the band lets the filter jump back onto the music after a wrong turn.
+//!
+//! The reported position is the median of the position marginal: it passes a score time only once
+//! the filter believes, at even odds or better, that the performer has reached it. The confidence
+//! is the probability mass near that position. Everything is causal and costs a fixed amount per
+//! frame, whatever the length of the piece.
+
+use std::sync::Arc;
+
+use super::cost::LocalCost;
+use crate::features::Features;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FilterConfig {
+    /// Tempo range, relative to the score (reference frames per live frame).
+    pub tempo_min: f64,
+    pub tempo_max: f64,
+    pub tempo_steps_per_octave: usize,
+    /// Spread, in octaves, of the initial belief about the tempo around the score's own.
+    pub tempo_prior_octaves: f64,
+    /// Probability per frame that the tempo moves to a neighbouring value.
+    pub tempo_change: f64,
+    /// Probability per frame that the position does not advance.
+    pub pause: f64,
+    /// Band of reference frames kept around the reported position.
+    pub window_back: usize,
+    pub window_forward: usize,
+    /// Likelihood temperature, in units of the local cost.
+    pub temperature: f64,
+    /// Mass spread uniformly over the band every frame.
+    pub floor: f64,
+    /// Frames either side of the reported position counted as "near" for the confidence.
+    pub confidence_radius: usize,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        Self {
+            tempo_min: 0.25,
+            tempo_max: 4.0,
+            tempo_steps_per_octave: 6,
+            tempo_prior_octaves: std::env::var("SEGNO_TSIG").ok().and_then(|v| v.parse().ok()).unwrap_or(0.75),
+            tempo_change: std::env::var("SEGNO_TC").ok().and_then(|v| v.parse().ok()).unwrap_or(0.02),
+            pause: std::env::var("SEGNO_PAUSE").ok().and_then(|v| v.parse().ok()).unwrap_or(0.05),
+            window_back: 100,
+            window_forward: 300,
+            temperature: std::env::var("SEGNO_TEMP").ok().and_then(|v| v.parse().ok()).unwrap_or(0.3),
+            floor: std::env::var("SEGNO_FLOOR").ok().and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            confidence_radius: 10,
+        }
+    }
+}
+
+/// What one live frame produced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub position: usize,
+    /// Posterior mean tempo relative to the score.
+    pub tempo: f64,
+    /// Probability mass within `confidence_radius` frames of `position`.
+    pub confidence: f32,
+}
+
+pub struct PositionTempoFilter {
+    reference: Arc<Features>,
+    cost: Arc<dyn LocalCost + Send>,
+    cfg: FilterConfig,
+    tempi: Vec<f64>,
+    /// First reference frame of the band.
+    lo: usize,
+    width: usize,
+    /// `prob[(j - lo) * K + k]`
+    prob: Vec<f64>,
+    next: Vec<f64>,
+    marginal: Vec<f64>,
+    position: usize,
+}
+
+impl PositionTempoFilter {
+    pub fn new(reference: Arc<Features>, cost: Arc<dyn LocalCost + Send>, cfg: FilterConfig) -> Self {
+        let octaves = (cfg.tempo_max / cfg.tempo_min).log2();
+        let steps = (octaves * cfg.tempo_steps_per_octave as f64).round() as usize;
+        let tempi: Vec<f64> = (0..=steps).map(|k| cfg.tempo_min * 2f64.powf(k as f64 / cfg.tempo_steps_per_octave as f64)).collect();
+        let width = cfg.window_back + cfg.window_forward + 1;
+        let n = width * tempi.len();
+        let mut f = Self { reference, cost, cfg, tempi, lo: 0, width, prob: vec![0.0; n], next: vec![0.0; n], marginal: vec![0.0; width], position: 0 };
+        f.reset(0);
+        f
+    }
+
+    /// All belief on `start_frame`; tempi near the score's own are the most likely.
+    pub fn reset(&mut self, start_frame: usize) {
+        let start = start_frame.min(self.reference.len().saturating_sub(1));
+        self.position = start;
+        self.lo = start.saturating_sub(self.cfg.window_back);
+        self.prob.fill(0.0);
+        let k = self.tempi.len();
+        let row = (start - self.lo) * k;
+        let sigma = self.cfg.tempo_prior_octaves;
+        let prior: Vec<f64> = self.tempi.iter().map(|r| (-0.5 * (r.log2() / sigma).powi(2)).exp()).collect();
+        let total: f64 = prior.iter().sum();
+        self.prob[row..row + k].iter_mut().zip(prior).for_each(|(p, q)| *p = q / total);
+    }
+
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    pub fn step(&mut self, live: &[f32]) -> Estimate {
+        self.predict();
+        self.update(live);
+        self.estimate()
+    }
+
+    fn predict(&mut self) {
+        let k_n = self.tempi.len();
+        let last = self.reference.len() - 1;
+        self.next.fill(0.0);
+        let (c, pause) = (self.cfg.tempo_change, self.cfg.pause);
+        for j in 0..self.width {
+            let pos = self.lo + j;
+            if pos > last {
+                break;
+            }
+            for k in 0..k_n {
+                let m = self.prob[j * k_n + k];
+                // Negligible hypotheses are not worth carrying forward (this keeps the cost per
+                // frame proportional to how spread the belief is).
+                if m < 1e-12 {
+                    continue;
+                }
+                // Tempo drift to the neighbours (reflecting at the ends of the range).
+                let down = if k > 0 { k - 1 } else { k };
+                let up = if k + 1 < k_n { k + 1 } else { k };
+                for (k2, p_k) in [(k, 1.0 - c), (down, c / 2.0), (up, c / 2.0)] {
+                    let mass = m * p_k;
+                    let r = self.tempi[k2];
+                    let whole = r.floor() as usize;
+                    let frac = r - r.floor();
+                    self.add_next(pos, k2, mass * pause);
+                    self.add_next(pos + whole, k2, mass * (1.0 - pause) * (1.0 - frac));
+                    self.add_next(pos + whole + 1, k2, mass * (1.0 - pause) * frac);
+                }
+            }
+        }
+        std::mem::swap(&mut self.prob, &mut self.next);
+    }
+
+    /// Adds mass at reference frame `pos` (clamped to the last frame of the piece and the band).
+    fn add_next(&mut self, pos: usize, k: usize, mass: f64) {
+        let pos = pos.min(self.reference.len() - 1).min(self.lo + self.width - 1);
+        self.next[(pos - self.lo) * self.tempi.len() + k] += mass;
+    }
+
+    fn update(&mut self, live: &[f32]) {
+        let k_n = self.tempi.len();
+        let hi = (self.lo + self.width).min(self.reference.len());
+        let costs: Vec<f64> = (self.lo..hi).map(|j| f64::from(self.cost.distance(live, self.reference.frame(j)))).collect();
+        let best = costs.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut total = 0.0;
+        for (j, d) in costs.iter().enumerate() {
+            let like = (-(d - best) / self.cfg.temperature).exp();
+            for v in &mut self.prob[j * k_n..(j + 1) * k_n] {
+                *v *= like;
+                total += *v;
+            }
+        }
+        let cells = (costs.len() * k_n) as f64;
+        let floor = self.cfg.floor / cells;
+        let scale = (1.0 - self.cfg.floor) / total.max(1e-300);
+        for v in &mut self.prob[..costs.len() * k_n] {
+            *v = *v * scale + floor;
+        }
+        for v in &mut self.prob[costs.len() * k_n..] {
+            *v = 0.0;
+        }
+    }
+
+    fn estimate(&mut self) -> Estimate {
+        let k_n = self.tempi.len();
+        let mut tempo = 0.0;
+        for j in 0..self.width {
+            let row = &self.prob[j * k_n..(j + 1) * k_n];
+            self.marginal[j] = row.iter().sum();
+            tempo += row.iter().zip(&self.tempi).map(|(p, r)| p * r).sum::<f64>();
+        }
+        let total: f64 = self.marginal.iter().sum();
+        let mut acc = 0.0;
+        let median = self.marginal.iter().position(|m| {
+            acc += m;
+            acc >= 0.5 * total
+        });
+        let j = median.unwrap_or(0);
+        let r = self.cfg.confidence_radius;
+        let near: f64 = self.marginal[j.saturating_sub(r)..(j + r + 1).min(self.width)].iter().sum();
+        self.position = self.lo + j;
+        self.recenter();
+        Estimate { position: self.position, tempo: tempo / total.max(1e-300), confidence: (near / total.max(1e-300)) as f32 }
+    }
+
+    /// Moves the band so that the reported position keeps `window_back` frames behind it.
+    fn recenter(&mut self) {
+        let new_lo = self.position.saturating_sub(self.cfg.window_back);
+        if new_lo == self.lo {
+            return;
+        }
+        let k_n = self.tempi.len();
+        self.next.fill(0.0);
+        for j in 0..self.width {
+            let pos = self.lo + j;
+            if pos >= new_lo && pos < new_lo + self.width {
+                let (from, to) = (j * k_n, (pos - new_lo) * k_n);
+                self.next[to..to + k_n].copy_from_slice(&self.prob[from..from + k_n]);
+            }
+        }
+        std::mem::swap(&mut self.prob, &mut self.next);
+        self.lo = new_lo;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::align::cost::EuclideanCost;
+    use crate::eval::degrade::Rng;
+
+    /// A smooth random 8-d feature trajectory: no two places look alike, neighbours do.
+    pub(crate) fn trajectory(len: usize) -> Vec<[f32; 8]> {
+        let mut rng = Rng::new(7);
+        let mut v = [0f32; 8];
+        (0..len)
+            .map(|_| {
+                v.iter_mut().for_each(|x| *x = 0.9 * *x + 0.3 * rng.normal() as f32);
+                v
+            })
+            .collect()
+    }
+
+    /// The trajectory read at fractional position `r` (linear interpolation).
+    pub(crate) fn at(traj: &[[f32; 8]], r: f32) -> Vec<f32> {
+        let (i, f) = (r.floor() as usize, r - r.floor());
+        (0..8).map(|d| traj[i][d] * (1.0 - f) + traj[(i + 1).min(traj.len() - 1)][d] * f).collect()
+    }
+
+    pub(crate) fn features(traj: &[[f32; 8]]) -> Features {
+        let mut f = Features::new(8);
+        traj.iter().for_each(|v| f.push(v));
+        f
+    }
+
+    #[test]
+    fn follows_tempo_changes_and_a_pause() {
+        let traj = trajectory(3000);
+        let mut f = PositionTempoFilter::new(Arc::new(features(&traj)), Arc::new(EuclideanCost), FilterConfig::default());
+        let mut r = 0.0f32;
+        let mut worst = 0f32;
+        for t in 0..4000 {
+            // 0.6x, then a 40-frame pause, then 1.8x the score tempo
+            r += match t {
+                0..=999 => 0.6,
+                1000..=1039 => 0.0,
+                _ => 1.8,
+            };
+            if r >= 2990.0 {
+                break;
+            }
+            let e = f.step(&at(&traj, r));
+            if t > 60 {
+                worst = worst.max((e.position as f32 - r).abs());
+            }
+        }
+        assert!(worst <= 5.0, "worst error {worst} frames");
+    }
+}
