@@ -49,7 +49,8 @@ impl FollowState {
 /// The follower's answer after one live frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Report {
-    /// Time in the performance at which this report is available (end of the live frame).
+    /// Time in the performance at which this report is available: the end of the live frame, plus
+    /// the resampler's latency when the input is not at the internal rate.
     pub perf_time_s: f64,
     pub score_time_s: f64,
     pub score_beat: f64,
@@ -198,12 +199,12 @@ impl Follower {
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
     pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
         let Self { extractor, tracker, started, .. } = self;
-        let mut steps: Vec<Option<TrackStep>> = Vec::new();
+        let mut steps: Vec<Result<TrackStep, usize>> = Vec::new();
         extractor.push(block, |f| {
             // Until the first note is heard there is nothing to follow: silence before the
             // performer starts must not move the position through the score.
             *started |= onset_strength(f) >= ATTACK_STRENGTH;
-            steps.push(started.then(|| tracker.step(f)));
+            steps.push(if *started { Ok(tracker.step(f)) } else { Err(tracker.position()) });
         });
         for s in steps {
             let r = self.report(s);
@@ -211,11 +212,13 @@ impl Follower {
         }
     }
 
-    fn report(&mut self, step: Option<TrackStep>) -> Report {
-        let perf_time_s = frame_time(self.frames);
+    /// `Err(position)`: still waiting for the first note, at that position.
+    fn report(&mut self, step: Result<TrackStep, usize>) -> Report {
+        let perf_time_s = frame_time(self.frames) + self.extractor.latency_s();
         self.frames += 1;
-        let Some(step) = step else {
-            return self.waiting_report(perf_time_s);
+        let step = match step {
+            Ok(s) => s,
+            Err(position) => return self.waiting_report(perf_time_s, position),
         };
         let score_time_s = self.reference.score_time(step.position);
         self.history.push_back((perf_time_s, score_time_s));
@@ -243,8 +246,8 @@ impl Follower {
         }
     }
 
-    fn waiting_report(&self, perf_time_s: f64) -> Report {
-        let score_time_s = self.reference.score_time(self.tracker.position());
+    fn waiting_report(&self, perf_time_s: f64, position: usize) -> Report {
+        let score_time_s = self.reference.score_time(position);
         let pos = self.reference.score.position_at(score_time_s);
         Report {
             perf_time_s,

@@ -17,7 +17,7 @@ pub struct ClassicalCost {
 
 impl Default for ClassicalCost {
     fn default() -> Self {
-        Self { onset_weight: std::env::var("SEGNO_OW").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0) }
+        Self { onset_weight: std::env::var("SEGNO_OW").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5) }
     }
 }
 

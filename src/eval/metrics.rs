@@ -105,6 +105,6 @@ mod tests {
             (t, if (2.0..8.5).contains(&t) { 0.0 } else { t })
         }).collect();
         let l = longest_lost_s(&truth, &reports, 1.0);
-        assert!((l - 5.5).abs() < 0.11, "{l}");
+        assert!((l - 6.5).abs() < 0.11, "{l}");
     }
 }

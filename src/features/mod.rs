@@ -109,6 +109,12 @@ impl FeatureExtractor {
         }
     }
 
+    /// How long after its end time a frame can be complete, because of resampling (0 at the
+    /// internal rate).
+    pub fn latency_s(&self) -> f64 {
+        self.resampler.latency_s()
+    }
+
     /// Feeds a block of mono samples; every completed frame is passed to `on_frame`.
     pub fn push(&mut self, block: &[f32], mut on_frame: impl FnMut(&[f32])) {
         self.resampled.clear();

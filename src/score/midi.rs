@@ -148,6 +148,9 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
     }
     spans.sort_by_key(|s| (s.0, s.2));
     let end_beat = spans.iter().map(|s| s.1 as f64 / tl.ticks_per_beat).fold(0.0, f64::max);
+    if end_beat > super::MAX_BEATS {
+        return Err(ParseError::new("timing", format!("notes run to beat {end_beat:.0}; Segno reads scores up to {} beats", super::MAX_BEATS)));
+    }
     let measures = measures_from_time_signatures(&tl.time_signatures, end_beat);
     let notes = spans
         .into_iter()

@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 
 pub use tempo::TempoMap;
 
+/// Longest played timeline accepted, in quarter notes (about 14 hours at 120 qpm): a damaged
+/// file must not make us lay out a billion empty bars.
+pub const MAX_BEATS: f64 = 100_000.0;
+
 /// One sounding note, on the played timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Note {
@@ -212,3 +216,6 @@ mod tests {
         assert_eq!(score.measure_start_s("3"), Some(6.0));
     }
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -338,6 +338,9 @@ fn lay_out(written: Vec<WrittenMeasure>) -> Result<Score, ParseError> {
     let mut beat = 0.0;
     for &wi in &order {
         let wm = &written[wi];
+        if !(beat + wm.length_beats <= super::MAX_BEATS) {
+            return Err(ParseError::new(format!("measure {}", wm.number), format!("the piece runs past {} beats (a damaged <duration> or <divisions>?)", super::MAX_BEATS)));
+        }
         let index = measures.len();
         measures.push(Measure { number: wm.number.clone(), written_index: wi, start_beat: beat, length_beats: wm.length_beats, time_signature: wm.time_signature.unwrap_or((4, 4)) });
         raw.extend(wm.notes.iter().map(|n| (index, WrittenNote { offset_beats: (beat + n.offset_beats).max(0.0), ..n.clone() })));
