@@ -26,6 +26,13 @@ const LOST_AFTER_S: f64 = 3.0;
 /// has begun.
 const ATTACK_STRENGTH: f32 = 0.2;
 
+/// Frames of prediction added to the tracker's position.
+const LEAD_FRAMES: f64 = 1.0;
+/// An onset may be crossed up to this many frames after the attack that announced it …
+const GATE_ATTACK_FRAMES: usize = 4;
+/// … and regardless of attacks once the tracker is this far past it.
+const GATE_RELEASE_FRAMES: usize = 8;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowState {
     /// Nothing played yet since the start or the last reset.
@@ -130,6 +137,11 @@ pub struct Follower {
     input_rate: u32,
     frames: usize,
     started: bool,
+    /// Reference frames at which a score onset is first heard, sorted.
+    onset_frames: Vec<usize>,
+    /// Live frame index of the last attack heard, and the position last reported.
+    last_attack: Option<usize>,
+    reported: usize,
     history: VecDeque<(f64, f64)>,
     confidence: f32,
     uncertain_s: f64,
@@ -146,13 +158,17 @@ impl Follower {
             Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),
             Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
         };
+        let onset_frames = reference.score.onset_times().iter().map(|&t| (t / HOP_S - 1e-9).ceil() as usize).collect();
         let mut f = Self {
+            onset_frames,
             reference,
             extractor: FeatureExtractor::new(input_rate),
             tracker,
             input_rate,
             frames: 0,
             started: false,
+            last_attack: None,
+            reported: 0,
             history: VecDeque::new(),
             confidence: 1.0,
             uncertain_s: 0.0,
@@ -191,6 +207,8 @@ impl Follower {
         self.tracker.reset(frame_at(first_note));
         self.frames = 0;
         self.started = false;
+        self.last_attack = None;
+        self.reported = frame_at(first_note);
         self.history.clear();
         self.confidence = 1.0;
         self.uncertain_s = 0.0;
@@ -199,17 +217,35 @@ impl Follower {
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
     pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
         let Self { extractor, tracker, started, .. } = self;
-        let mut steps: Vec<Result<TrackStep, usize>> = Vec::new();
+        let mut steps: Vec<(Result<TrackStep, usize>, bool)> = Vec::new();
         extractor.push(block, |f| {
             // Until the first note is heard there is nothing to follow: silence before the
             // performer starts must not move the position through the score.
-            *started |= onset_strength(f) >= ATTACK_STRENGTH;
-            steps.push(if *started { Ok(tracker.step(f)) } else { Err(tracker.position()) });
+            let attack = onset_strength(f) >= ATTACK_STRENGTH;
+            *started |= attack;
+            steps.push((if *started { Ok(tracker.step(f)) } else { Err(tracker.position()) }, attack));
         });
-        for s in steps {
+        for (s, attack) in steps {
+            if attack {
+                self.last_attack = Some(self.frames);
+            }
             let r = self.report(s);
             on_report(&r);
         }
+    }
+
+    /// The reported position crosses the next score onset only once an attack has been heard:
+    /// in a long note the belief drifts forward with the tempo, but nobody has played the next
+    /// note yet. If the tracker is far past the onset the attack was missed (soft note, pedal):
+    /// then it is believed anyway.
+    fn gate(&mut self, position: usize) -> usize {
+        let next_onset = self.onset_frames.get(self.onset_frames.partition_point(|&f| f <= self.reported)).copied();
+        let heard = self.last_attack.is_some_and(|a| self.frames - a <= GATE_ATTACK_FRAMES);
+        self.reported = match next_onset {
+            Some(n) if position >= n && !heard && position < n + GATE_RELEASE_FRAMES => n - 1,
+            _ => position,
+        };
+        self.reported
     }
 
     /// `Err(position)`: still waiting for the first note, at that position.
@@ -220,7 +256,11 @@ impl Follower {
             Ok(s) => s,
             Err(position) => return self.waiting_report(perf_time_s, position),
         };
-        let score_time_s = self.reference.score_time(step.position);
+        // The evidence for a position arrives about a frame late (an attack is only clear once the
+        // window holds some of it), so the position now is one frame of tempo further on.
+        let predicted = step.position + (step.tempo.unwrap_or(1.0) * LEAD_FRAMES).round() as usize;
+        let position = self.gate(predicted.min(self.reference.features.len() - 1));
+        let score_time_s = self.reference.score_time(position);
         self.history.push_back((perf_time_s, score_time_s));
         while self.history.front().is_some_and(|h| perf_time_s - h.0 > TEMPO_WINDOW_S) {
             self.history.pop_front();

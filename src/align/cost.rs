@@ -8,16 +8,31 @@ pub trait LocalCost: Sync {
     fn distance(&self, perf: &[f32], reference: &[f32]) -> f32;
 }
 
-/// Classical features: Euclidean distance of the (normalised) chroma plus a weighted Euclidean
-/// distance of the (normalised) onset feature.
+/// Classical features: Euclidean distance of the (normalised) chroma plus a weighted distance of
+/// the (normalised) onset feature.
+///
+/// The onset distance is asymmetric. An attack heard live where the reference has none is strong
+/// evidence against that reference frame; an attack in the reference that the live frame lacks is
+/// weak evidence, because pedal, reverb and soft playing hide real attacks (a repeated note under
+/// the pedal barely rises) but never invent them. Weighting both alike biases the follower towards
+/// slow tempi, which cross fewer reference attacks (measured in BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassicalCost {
     pub onset_weight: f32,
+    /// Weight of reference onset energy missing from the live frame, relative to the opposite.
+    pub missing_onset_weight: f32,
 }
 
 impl Default for ClassicalCost {
     fn default() -> Self {
-        Self { onset_weight: std::env::var("SEGNO_OW").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5) }
+        Self { onset_weight: 2.0, missing_onset_weight: 0.1 }
+    }
+}
+
+impl ClassicalCost {
+    /// Both directions weighted alike: the plain Euclidean onset distance.
+    pub fn symmetric(onset_weight: f32) -> Self {
+        Self { onset_weight, missing_onset_weight: 1.0 }
     }
 }
 
@@ -29,7 +44,20 @@ impl LocalCost for ClassicalCost {
     fn distance(&self, perf: &[f32], reference: &[f32]) -> f32 {
         let (pc, po) = perf.split_at(CHROMA_DIM);
         let (rc, ro) = reference.split_at(CHROMA_DIM);
-        euclidean(pc, rc) + self.onset_weight * euclidean(po, ro)
+        let onset = po
+            .iter()
+            .zip(ro)
+            .map(|(p, r)| {
+                let d = p - r;
+                if d < 0.0 {
+                    self.missing_onset_weight * d * d
+                } else {
+                    d * d
+                }
+            })
+            .sum::<f32>()
+            .sqrt();
+        euclidean(pc, rc) + self.onset_weight * onset
     }
 }
 

@@ -53,13 +53,13 @@ impl Default for FilterConfig {
             tempo_min: 0.25,
             tempo_max: 4.0,
             tempo_steps_per_octave: 6,
-            tempo_prior_octaves: std::env::var("SEGNO_TSIG").ok().and_then(|v| v.parse().ok()).unwrap_or(0.75),
-            tempo_change: std::env::var("SEGNO_TC").ok().and_then(|v| v.parse().ok()).unwrap_or(0.005),
-            pause: std::env::var("SEGNO_PAUSE").ok().and_then(|v| v.parse().ok()).unwrap_or(0.05),
+            tempo_prior_octaves: 0.75,
+            tempo_change: 0.005,
+            pause: 0.05,
             window_back: 100,
             window_forward: 300,
-            temperature: std::env::var("SEGNO_TEMP").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0),
-            floor: std::env::var("SEGNO_FLOOR").ok().and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            temperature: 1.0,
+            floor: 0.0,
             confidence_radius: 10,
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod resample;
+pub mod room;
 
 use std::path::Path;
 

@@ -117,7 +117,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 
 fn row(name: &str, s: &Summary) -> String {
     let shares: Vec<String> = s.within.iter().map(|w| format!("{:.1}", w * 100.0)).collect();
-    format!("| {name} | {} | {} | {:.0} | {:.0} | {:.1} |\n", s.rows, shares.join(" | "), s.mean_abs_ms, s.median_abs_ms, s.unreached * 100.0)
+    format!("| {name} | {} | {} | {:.0} | {:.0} | {:+.0} | {:.1} |\n", s.rows, shares.join(" | "), s.mean_abs_ms, s.median_abs_ms, s.median_signed_ms, s.unreached * 100.0)
 }
 
 fn pooled(results: &[CaseResult], source: Option<&str>, online: bool) -> Summary {
@@ -132,7 +132,7 @@ fn pooled(results: &[CaseResult], source: Option<&str>, online: bool) -> Summary
 fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64) -> String {
     let mut out = String::new();
     let header = format!(
-        "| rows | n | {} | mean ms | median ms | unreached % |\n|---|---|{}---|---|---|\n",
+        "| rows | n | {} | mean ms | median ms | median signed ms | unreached % |\n|---|---|{}---|---|---|---|\n",
         THRESHOLDS_MS.iter().map(|t| format!("≤{t} ms %")).collect::<Vec<_>>().join(" | "),
         "---|".repeat(THRESHOLDS_MS.len())
     );

@@ -11,6 +11,8 @@ pub struct Summary {
     pub within: [f64; 7],
     pub mean_abs_ms: f64,
     pub median_abs_ms: f64,
+    /// Median of the signed error: positive means late.
+    pub median_signed_ms: f64,
     pub unreached: f64,
 }
 
@@ -19,20 +21,23 @@ pub fn summarize(errors: &[Option<f64>]) -> Summary {
     let rows = errors.len();
     let mut abs_ms: Vec<f64> = errors.iter().flatten().map(|e| e.abs() * 1000.0).collect();
     abs_ms.sort_by(f64::total_cmp);
+    let mut signed_ms: Vec<f64> = errors.iter().flatten().map(|e| e * 1000.0).collect();
+    signed_ms.sort_by(f64::total_cmp);
     let mut within = [0.0; 7];
     for (w, t) in within.iter_mut().zip(THRESHOLDS_MS) {
         *w = abs_ms.iter().filter(|&&e| e <= t).count() as f64 / rows.max(1) as f64;
     }
-    let median = match abs_ms.len() {
+    let median = |v: &[f64]| match v.len() {
         0 => f64::NAN,
-        n if n % 2 == 1 => abs_ms[n / 2],
-        n => 0.5 * (abs_ms[n / 2 - 1] + abs_ms[n / 2]),
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
     };
     Summary {
         rows,
         within,
         mean_abs_ms: if abs_ms.is_empty() { f64::NAN } else { abs_ms.iter().sum::<f64>() / abs_ms.len() as f64 },
-        median_abs_ms: median,
+        median_abs_ms: median(&abs_ms),
+        median_signed_ms: median(&signed_ms),
         unreached: (rows - abs_ms.len()) as f64 / rows.max(1) as f64,
     }
 }

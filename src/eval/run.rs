@@ -7,7 +7,8 @@ use std::time::Instant;
 use rustysynth::SoundFont;
 
 use super::cases::Case;
-use super::degrade::{add_noise, reverb, Rng};
+use super::degrade::{add_noise, Rng};
+use crate::audio::room::reverb;
 use super::metrics::{longest_lost_s, summarize, Summary};
 use crate::align::cost::{ClassicalCost, LocalCost};
 use crate::align::multiscale::{self, MultiscaleConfig};
