@@ -100,7 +100,7 @@ fn positions_are_causal() {
 fn offline_alignment_is_tight() {
     let s = setup();
     let perf = features::extract(&s.performance, 44_100);
-    let rows = segno::offline::align(&s.reference, &perf, &ClassicalCost::default());
+    let rows = segno::offline::align(&s.reference, &perf, &ClassicalCost::OFFLINE);
     let path: Vec<(usize, usize)> = rows.iter().map(|r| (features::frame_at(r.perf_time_s), features::frame_at(r.score_time_s))).collect();
     let map = PathMap::new(&path);
     let errors: Vec<Option<f64>> = s.truth.iter().map(|&(sc, p)| Some(map.perf_frame_at(sc / HOP_S) * HOP_S - p)).collect();

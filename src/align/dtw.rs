@@ -60,13 +60,16 @@ pub fn dtw_banded(band: &[(usize, usize)], m: usize, cost: impl Fn(usize, usize)
         prev_lo = lo;
     }
     let total = prev[m - 1 - prev_lo];
-    (backtrack(band, &offsets, &steps, n - 1, m - 1), total)
+    let path = backtrack((n - 1, m - 1), |i, j| i == 0 && j == 0, |i, j| steps[offsets[i] + j - band[i].0]);
+    (path, total)
 }
 
-fn backtrack(band: &[(usize, usize)], offsets: &[usize], steps: &[u8], mut i: usize, mut j: usize) -> Path {
+/// Follows the stored steps back from `end` until `at_start`, and returns the path start first.
+fn backtrack(end: (usize, usize), at_start: impl Fn(usize, usize) -> bool, step: impl Fn(usize, usize) -> u8) -> Path {
+    let (mut i, mut j) = end;
     let mut path = vec![(i, j)];
-    while i > 0 || j > 0 {
-        match steps[offsets[i] + j - band[i].0] {
+    while !at_start(i, j) {
+        match step(i, j) {
             LEFT => j -= 1,
             UP => i -= 1,
             _ => {
@@ -108,21 +111,7 @@ pub fn subsequence_dtw(n: usize, m: usize, cost: impl Fn(usize, usize) -> f32) -
         std::mem::swap(&mut prev, &mut cur);
     }
     let (end, total) = prev.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).expect("m > 0");
-    let (mut i, mut j) = (n - 1, end);
-    let mut path = vec![(i, j)];
-    while i > 0 {
-        match steps[i * m + j] {
-            LEFT => j -= 1,
-            UP => i -= 1,
-            _ => {
-                i -= 1;
-                j -= 1;
-            }
-        }
-        path.push((i, j));
-    }
-    path.reverse();
-    (path, total)
+    (backtrack((n - 1, end), |i, _| i == 0, |i, j| steps[i * m + j]), total)
 }
 
 #[cfg(test)]

@@ -24,13 +24,29 @@ impl Default for MultiscaleConfig {
 }
 
 /// Aligns a performance to the reference; the path runs from (0, 0) to the last frames of both.
+///
+/// The reference is first stretched to the performance's length. With the symmetric step
+/// pattern every step costs the same, so DTW prefers diagonal steps; when the performance is much
+/// slower or faster than the score's tempo (3.6× slower in the benchmark), the true path is far from
+/// diagonal and that preference pulls the path off it. After the stretch the expected slope is 1.
 pub fn align(perf: &Features, reference: &Features, cost: &dyn LocalCost, cfg: MultiscaleConfig) -> Path {
+    let (n, m) = (perf.len(), reference.len());
+    assert!(n > 0 && m > 0, "both sequences need frames");
+    let source = |j: usize| j * m / n;
+    let mut stretched = Features::new(reference.dim);
+    (0..n).for_each(|j| stretched.push(reference.frame(source(j))));
+    let mut path: Path = align_scaled(perf, &stretched, cost, cfg).into_iter().map(|(i, j)| (i, source(j))).collect();
+    path.dedup();
+    path
+}
+
+fn align_scaled(perf: &Features, reference: &Features, cost: &dyn LocalCost, cfg: MultiscaleConfig) -> Path {
     let (n, m) = (perf.len(), reference.len());
     assert!(n > 0 && m > 0, "both sequences need frames");
     let band = if n.saturating_mul(m) <= cfg.max_full_cells || n < 2 * cfg.factor || m < 2 * cfg.factor {
         full_band(n, m)
     } else {
-        let coarse = align(&perf.downsample(cfg.factor), &reference.downsample(cfg.factor), cost, cfg);
+        let coarse = align_scaled(&perf.downsample(cfg.factor), &reference.downsample(cfg.factor), cost, cfg);
         project(&coarse, cfg.factor, n, m, cfg.radius)
     };
     dtw_banded(&band, m, |i, j| cost.distance(perf.frame(i), reference.frame(j))).0
@@ -65,27 +81,38 @@ fn project(coarse: &Path, factor: usize, n: usize, m: usize, radius: usize) -> B
 mod tests {
     use super::*;
     use crate::align::cost::EuclideanCost;
-
-    fn seq(values: impl Iterator<Item = f32>) -> Features {
-        let mut f = Features::new(2);
-        values.for_each(|v| f.push(&[v.sin(), v.cos()]));
-        f
-    }
+    use crate::align::test_support::{at, features, trajectory};
 
     #[test]
     fn multiscale_matches_full_dtw_on_a_smooth_warp() {
-        let reference = seq((0..3000).map(|i| i as f32 * 0.05));
+        let traj = trajectory(3000);
+        let reference = features(traj.iter().map(|v| v.to_vec()));
         // performance: tempo drifts from 0.8x to 1.3x of the reference
-        let warp: Vec<f32> = (0..3000).scan(0.0f32, |r, k| {
-            *r += 0.8 + 0.5 * k as f32 / 3000.0;
-            Some(*r)
-        }).take_while(|r| *r < 2999.0).collect();
-        let perf = seq(warp.iter().map(|r| r * 0.05));
+        let warp: Vec<f32> = (0..4000)
+            .scan(0.0f32, |r, k| {
+                *r += 0.8 + 0.5 * k as f32 / 3000.0;
+                Some(*r)
+            })
+            .take_while(|r| *r < 2999.0)
+            .collect();
+        let perf = features(warp.iter().map(|&r| at(&traj, r)));
         let full = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: usize::MAX, ..Default::default() });
         let ms = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: 50_000, ..Default::default() });
         assert_eq!(full, ms);
         // and it follows the known warp within a frame
         for &(i, j) in ms.iter().step_by(50) {
+            assert!((j as f32 - warp[i]).abs() <= 1.5, "perf {i}: ref {j} vs {}", warp[i]);
+        }
+    }
+
+    #[test]
+    fn a_performance_much_slower_than_the_score_is_aligned() {
+        let traj = trajectory(600);
+        let reference = features(traj.iter().map(|v| v.to_vec()));
+        let warp: Vec<f32> = (0..2100).map(|k| k as f32 / 3.5).collect();
+        let perf = features(warp.iter().map(|&r| at(&traj, r)));
+        let path = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: 100_000, ..Default::default() });
+        for &(i, j) in path.iter().step_by(37) {
             assert!((j as f32 - warp[i]).abs() <= 1.5, "perf {i}: ref {j} vs {}", warp[i]);
         }
     }

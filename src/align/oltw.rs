@@ -127,18 +127,12 @@ impl Oltw {
 mod tests {
     use super::*;
     use crate::align::cost::EuclideanCost;
-
-    fn seq(values: impl Iterator<Item = f32>) -> Features {
-        let mut f = Features::new(2);
-        values.for_each(|v| f.push(&[v.sin(), v.cos()]));
-        f
-    }
+    use crate::align::test_support::{at, features, trajectory};
 
     #[test]
     fn follows_a_tempo_change_causally() {
-        // Irregular "melody" so that no two places look alike.
-        let melody = |x: f32| x * 0.3 + (x * 0.071).sin() * 2.0;
-        let reference = Arc::new(seq((0..2000).map(|i| melody(i as f32))));
+        let traj = trajectory(2000);
+        let reference = Arc::new(features(traj.iter().map(|v| v.to_vec())));
         let mut oltw = Oltw::new(reference, Arc::new(EuclideanCost), OltwConfig::default());
         oltw.reset(0);
         // Live: first half at 0.7x, then 1.6x the reference tempo.
@@ -149,17 +143,18 @@ mod tests {
             if r >= 1999.0 {
                 break;
             }
-            let s = oltw.step(&[melody(r).sin(), melody(r).cos()]);
+            let s = oltw.step(&at(&traj, r));
             if t > 20 {
                 worst = worst.max((s.position as f32 - r).abs());
             }
         }
-        assert!(worst <= 3.0, "worst error {worst} frames");
+        // The run-count limit lets it catch up with the sudden change within a few frames.
+        assert!(worst <= 4.0, "worst error {worst} frames");
     }
 
     #[test]
     fn starts_from_a_given_frame() {
-        let reference = Arc::new(seq((0..500).map(|i| (i as f32 * 0.37).sin() * 3.0 + i as f32 * 0.01)));
+        let reference = Arc::new(features(trajectory(500).iter().map(|v| v.to_vec())));
         let mut oltw = Oltw::new(reference.clone(), Arc::new(EuclideanCost), OltwConfig::default());
         oltw.reset(300);
         let mut last = 0;

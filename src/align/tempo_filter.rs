@@ -233,41 +233,18 @@ impl PositionTempoFilter {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::align::cost::EuclideanCost;
-    use crate::eval::degrade::Rng;
-
-    /// A smooth random 8-d feature trajectory: no two places look alike, neighbours do.
-    pub(crate) fn trajectory(len: usize) -> Vec<[f32; 8]> {
-        let mut rng = Rng::new(7);
-        let mut v = [0f32; 8];
-        (0..len)
-            .map(|_| {
-                v.iter_mut().for_each(|x| *x = 0.9 * *x + 0.3 * rng.normal() as f32);
-                v
-            })
-            .collect()
-    }
-
-    /// The trajectory read at fractional position `r` (linear interpolation).
-    pub(crate) fn at(traj: &[[f32; 8]], r: f32) -> Vec<f32> {
-        let (i, f) = (r.floor() as usize, r - r.floor());
-        (0..8).map(|d| traj[i][d] * (1.0 - f) + traj[(i + 1).min(traj.len() - 1)][d] * f).collect()
-    }
-
-    pub(crate) fn features(traj: &[[f32; 8]]) -> Features {
-        let mut f = Features::new(8);
-        traj.iter().for_each(|v| f.push(v));
-        f
-    }
+    use crate::align::test_support::{at, features, trajectory};
 
     #[test]
     fn follows_tempo_changes_and_a_pause() {
         let traj = trajectory(3000);
         // These features are farther apart than chroma frames: a matching temperature.
         let cfg = FilterConfig { temperature: 0.3, ..FilterConfig::default() };
-        let mut f = PositionTempoFilter::new(Arc::new(features(&traj)), Arc::new(EuclideanCost), cfg);
+        let reference = features(traj.iter().map(|v| v.to_vec()));
+        let mut f = PositionTempoFilter::new(Arc::new(reference), Arc::new(EuclideanCost), cfg);
         let mut r = 0.0f32;
         let (mut worst, mut worst_steady) = (0f32, 0f32);
         for t in 0..4000 {

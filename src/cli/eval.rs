@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use segno::align::cost::{ChromaCost, ClassicalCost, LocalCost};
+use segno::align::cost::{ChromaCost, ClassicalCost};
 use segno::eval::cases::load_cases;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::follow::Method;
@@ -77,16 +77,19 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if ref_path == perf_path {
         cfg.performance_program = 1; // bright piano: at least another preset than the reference
     }
-    cfg.cost = match args.cost.as_str() {
-        "classical" => Arc::new(ClassicalCost::default()) as Arc<dyn LocalCost + Send>,
-        "chroma" => Arc::new(ChromaCost),
-        other => anyhow::bail!("--cost {other}: use classical or chroma"),
-    };
     cfg.method = match args.follower.as_str() {
         "filter" => Method::Filter(Default::default()),
-        "oltw" => Method::Oltw(Default::default()),
+        "oltw" => {
+            cfg.online_cost = Arc::new(ClassicalCost::OLTW);
+            Method::Oltw(Default::default())
+        }
         other => anyhow::bail!("--follower {other}: use filter or oltw"),
     };
+    match args.cost.as_str() {
+        "classical" => {}
+        "chroma" => (cfg.online_cost, cfg.offline_cost) = (Arc::new(ChromaCost), Arc::new(ChromaCost)),
+        other => anyhow::bail!("--cost {other}: use classical or chroma"),
+    }
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
     cfg.dump = args.dump.clone();
@@ -152,7 +155,7 @@ fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64) -> String {
         let frames: usize = results.iter().map(|r| r.online_frames).sum();
         let secs: f64 = results.iter().map(|r| r.online_compute_s).sum();
         let lost = results.iter().filter(|r| r.longest_lost_s > 5.0).count();
-        let _ = writeln!(out, "- follower (features + OLTW): {:.0} frames/s of compute per core = {:.0}× real time; {:.1} µs per 23 ms frame", frames as f64 / secs, audio_s / secs, secs / frames as f64 * 1e6);
+        let _ = writeln!(out, "- follower (features + {}): {:.0} frames/s of compute per core = {:.0}× real time; {:.1} µs per 23 ms frame", match cfg.method { Method::Filter(_) => "position-tempo filter", Method::Oltw(_) => "OLTW" }, frames as f64 / secs, audio_s / secs, secs / frames as f64 * 1e6);
         let _ = writeln!(out, "- cases lost for more than 5 s (position more than 2 s of performance time off the truth): {lost} of {} ({:.1} %)", results.len(), 100.0 * lost as f64 / results.len().max(1) as f64);
     }
     if cfg.offline {

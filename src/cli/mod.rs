@@ -87,7 +87,7 @@ fn align(score: &Path, audio: &Path, out: &Path, soundfont: Option<&Path>) -> an
     let decoded = decode_file(audio)?;
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
     let perf = features::extract(&samples, SAMPLE_RATE);
-    let rows = segno::offline::align(&reference, &perf, &segno::align::cost::ClassicalCost::default());
+    let rows = segno::offline::align(&reference, &perf, &segno::align::cost::ClassicalCost::OFFLINE);
     let mut w = std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?);
     use std::io::Write;
     writeln!(w, "{}", segno::output::POSITIONS_HEADER)?;

@@ -33,7 +33,9 @@ pub struct EvalConfig {
     pub reverb_wet: f32,
     /// Host block size the follower is fed with.
     pub block: usize,
-    pub cost: Arc<dyn LocalCost + Send>,
+    /// Local cost of the online follower and of the offline aligner.
+    pub online_cost: Arc<dyn LocalCost + Send>,
+    pub offline_cost: Arc<dyn LocalCost + Send>,
     pub method: Method,
     pub online: bool,
     pub offline: bool,
@@ -52,7 +54,8 @@ impl EvalConfig {
             reverb_decay_s: 1.2,
             reverb_wet: 0.25,
             block: 512,
-            cost: Arc::new(ClassicalCost::default()),
+            online_cost: Arc::new(ClassicalCost::default()),
+            offline_cost: Arc::new(ClassicalCost::OFFLINE),
             method: Method::default(),
             online: true,
             offline: true,
@@ -119,7 +122,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         offline_compute_s: 0.0,
     };
     if cfg.online {
-        let mut follower = Follower::with_method(reference.clone(), SAMPLE_RATE, cfg.cost.clone(), cfg.method);
+        let mut follower = Follower::with_method(reference.clone(), SAMPLE_RATE, cfg.online_cost.clone(), cfg.method);
         let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
         let start = Instant::now();
         for block in audio.chunks(cfg.block) {
@@ -138,7 +141,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     if cfg.offline {
         let start = Instant::now();
         let perf = features::extract(&audio, SAMPLE_RATE);
-        let path = multiscale::align(&perf, &reference.features, cfg.cost.as_ref(), MultiscaleConfig::default());
+        let path = multiscale::align(&perf, &reference.features, cfg.offline_cost.as_ref(), MultiscaleConfig::default());
         result.offline_compute_s = start.elapsed().as_secs_f64();
         let map = PathMap::new(&path);
         result.offline_errors = case
