@@ -36,8 +36,8 @@ pub enum RenderError {
          or name a .sf2 file with --soundfont or the {SOUNDFONT_ENV} environment variable. Looked in: {searched}"
     )]
     NotFound { searched: String },
-    #[error("{path}: cannot read the SoundFont: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read the SoundFont: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("{path}: not a usable SoundFont ({message}); Segno reads .sf2 files (not .sf3)")]
     Invalid { path: PathBuf, message: String },
     #[error("cannot start the synthesiser: {0}")]
@@ -61,7 +61,7 @@ pub fn find_soundfont(explicit: Option<&Path>) -> Result<PathBuf, RenderError> {
 }
 
 pub fn load_soundfont(path: &Path) -> Result<Arc<SoundFont>, RenderError> {
-    let mut f = std::fs::File::open(path).map_err(|source| RenderError::Io { path: path.into(), source })?;
+    let mut f = std::fs::File::open(path).map_err(|cause| RenderError::Io { path: path.into(), cause })?;
     SoundFont::new(&mut f).map(Arc::new).map_err(|e| RenderError::Invalid { path: path.into(), message: e.to_string() })
 }
 

@@ -12,8 +12,8 @@ use symphonia::core::probe::Hint;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("{path}: cannot open the audio file: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot open the audio file: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("{path}: {message}")]
     Unsupported { path: PathBuf, message: String },
     #[error("{path}: decoding failed at {at_s:.2} s: {message}")]
@@ -38,7 +38,7 @@ impl DecodedAudio {
 }
 
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
-    let file = std::fs::File::open(path).map_err(|source| AudioError::Io { path: path.into(), source })?;
+    let file = std::fs::File::open(path).map_err(|cause| AudioError::Io { path: path.into(), cause })?;
     let unsupported = |m: String| AudioError::Unsupported { path: path.into(), message: m };
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();

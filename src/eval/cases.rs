@@ -24,8 +24,8 @@ impl Case {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
-    #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("{path}: line {line}: {message}")]
     Truth { path: PathBuf, line: usize, message: String },
     #[error("{path}: no benchmark cases here (expected folders <case_id>/ with <case_id>.score.mid, .perf.mid and .truth.csv)")]
@@ -34,7 +34,7 @@ pub enum CaseError {
 
 /// Every case folder under `dir` that has a score, a performance and a truth table.
 pub fn load_cases(dir: &Path) -> Result<Vec<Case>, CaseError> {
-    let io = |source| CaseError::Io { path: dir.into(), source };
+    let io = |cause| CaseError::Io { path: dir.into(), cause };
     let mut ids: Vec<String> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().into_string().ok()).collect();
     ids.sort();
     let mut cases = Vec::new();
@@ -53,7 +53,7 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Case>, CaseError> {
 
 /// Reads `score_time_s,perf_time_s[,…]` rows after a header line.
 pub fn read_truth(path: &Path) -> Result<Vec<(f64, f64)>, CaseError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CaseError::Io { path: path.into(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|cause| CaseError::Io { path: path.into(), cause })?;
     let mut rows = Vec::new();
     for (k, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
         let bad = |message: String| CaseError::Truth { path: path.into(), line: k + 1, message };

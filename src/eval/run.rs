@@ -108,6 +108,10 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     let score = Score::load(&case.score)?;
     let reference = Arc::new(Reference::render(score, &cfg.reference_font)?);
     let (audio, detune_cents) = render_performance(case, cfg)?;
+    if let Some(dir) = &cfg.dump {
+        std::fs::create_dir_all(dir)?;
+        crate::audio::write_wav(&dir.join(format!("{}.wav", case.id)), &audio, SAMPLE_RATE)?;
+    }
     let score_times: Vec<f64> = case.truth.iter().map(|r| r.0).collect();
     let mut result = CaseResult {
         id: case.id.clone(),
@@ -134,7 +138,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         result.online_errors = reached.iter().zip(&case.truth).map(|(t, row)| t.map(|t| t - row.1)).collect();
         let path: Vec<(f64, f64)> = reports.iter().map(|r| (r.perf_time_s, r.score_time_s)).collect();
         if let Some(dir) = &cfg.dump {
-            dump_case(dir, case, &reference, &audio, &reports)?;
+            write_positions(dir, case, &reference, &reports)?;
         }
         result.longest_lost_s = longest_lost_s(&case.truth, &path, 2.0);
     }
@@ -182,10 +186,8 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn dump_case(dir: &std::path::Path, case: &Case, reference: &Reference, audio: &[f32], reports: &[crate::follow::Report]) -> anyhow::Result<()> {
+fn write_positions(dir: &std::path::Path, case: &Case, reference: &Reference, reports: &[crate::follow::Report]) -> anyhow::Result<()> {
     use std::io::Write;
-    std::fs::create_dir_all(dir)?;
-    crate::audio::write_wav(&dir.join(format!("{}.wav", case.id)), audio, SAMPLE_RATE)?;
     let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.positions.csv", case.id)))?);
     writeln!(w, "{}", crate::output::POSITIONS_HEADER)?;
     for r in reports {

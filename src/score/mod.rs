@@ -65,8 +65,8 @@ pub struct Score {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
-    #[error("{path}: cannot read the file: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read the file: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("{path}: unknown score format; Segno reads .mid, .midi, .musicxml, .xml and .mxl")]
     UnknownFormat { path: PathBuf },
     #[error("{path}: {place}: {message}")]
@@ -111,7 +111,7 @@ impl ScoreFormat {
 impl Score {
     pub fn load(path: &Path) -> Result<Self, ScoreError> {
         let format = ScoreFormat::from_path(path).ok_or_else(|| ScoreError::UnknownFormat { path: path.into() })?;
-        let bytes = std::fs::read(path).map_err(|source| ScoreError::Io { path: path.into(), source })?;
+        let bytes = std::fs::read(path).map_err(|cause| ScoreError::Io { path: path.into(), cause })?;
         Self::from_bytes(&bytes, format, path)
     }
 
