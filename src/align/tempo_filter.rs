@@ -16,7 +16,8 @@
 //!
 //! The reported position is the median of the position marginal: it passes a score time only once
 //! the filter believes, at even odds or better, that the performer has reached it. The confidence
-//! is the probability mass near that position. Everything is causal and costs a fixed amount per
+//! combines how concentrated the belief is near that position with how well the live frame matches
+//! there compared with the band's average frame: a sharp belief in a poor match is not confidence. Everything is causal and costs a fixed amount per
 //! frame, whatever the length of the piece.
 
 use std::sync::Arc;
@@ -71,7 +72,8 @@ pub struct Estimate {
     pub position: usize,
     /// Posterior mean tempo relative to the score.
     pub tempo: f64,
-    /// Probability mass within `confidence_radius` frames of `position`.
+    /// Probability mass within `confidence_radius` frames of `position`, times the match quality
+    /// there (1 where the live frame costs at most half of the band's average, 0 at the average).
     pub confidence: f32,
 }
 
@@ -87,6 +89,8 @@ pub struct PositionTempoFilter {
     prob: Vec<f64>,
     next: Vec<f64>,
     marginal: Vec<f64>,
+    /// Local costs of the last live frame over the band.
+    costs: Vec<f64>,
     position: usize,
 }
 
@@ -97,7 +101,7 @@ impl PositionTempoFilter {
         let tempi: Vec<f64> = (0..=steps).map(|k| cfg.tempo_min * 2f64.powf(k as f64 / cfg.tempo_steps_per_octave as f64)).collect();
         let width = cfg.window_back + cfg.window_forward + 1;
         let n = width * tempi.len();
-        let mut f = Self { reference, cost, cfg, tempi, lo: 0, width, prob: vec![0.0; n], next: vec![0.0; n], marginal: vec![0.0; width], position: 0 };
+        let mut f = Self { reference, cost, cfg, tempi, lo: 0, width, prob: vec![0.0; n], next: vec![0.0; n], marginal: vec![0.0; width], costs: Vec::with_capacity(width), position: 0 };
         f.reset(0);
         f
     }
@@ -169,7 +173,9 @@ impl PositionTempoFilter {
     fn update(&mut self, live: &[f32]) {
         let k_n = self.tempi.len();
         let hi = (self.lo + self.width).min(self.reference.len());
-        let costs: Vec<f64> = (self.lo..hi).map(|j| f64::from(self.cost.distance(live, self.reference.frame(j)))).collect();
+        let mut costs = std::mem::take(&mut self.costs);
+        costs.clear();
+        costs.extend((self.lo..hi).map(|j| f64::from(self.cost.distance(live, self.reference.frame(j)))));
         let best = costs.iter().copied().fold(f64::INFINITY, f64::min);
         let mut total = 0.0;
         for (j, d) in costs.iter().enumerate() {
@@ -188,6 +194,7 @@ impl PositionTempoFilter {
         for v in &mut self.prob[costs.len() * k_n..] {
             *v = 0.0;
         }
+        self.costs = costs;
     }
 
     fn estimate(&mut self) -> Estimate {
@@ -209,7 +216,18 @@ impl PositionTempoFilter {
         let near: f64 = self.marginal[j.saturating_sub(r)..(j + r + 1).min(self.width)].iter().sum();
         self.position = self.lo + j;
         self.recenter();
-        Estimate { position: self.position, tempo: tempo / total.max(1e-300), confidence: (near / total.max(1e-300)) as f32 }
+        let quality = self.match_quality(j);
+        Estimate { position: self.position, tempo: tempo / total.max(1e-300), confidence: (near / total.max(1e-300) * quality) as f32 }
+    }
+
+    /// 1 where the live frame at band index `j` costs at most half the band's mean, falling to 0
+    /// at the mean. Silence against silence (a mean near zero) says nothing and counts as a match.
+    fn match_quality(&self, j: usize) -> f64 {
+        let mean = self.costs.iter().sum::<f64>() / self.costs.len().max(1) as f64;
+        match self.costs.get(j) {
+            Some(&d) if mean > 0.05 => (2.0 * (1.0 - d / mean)).clamp(0.0, 1.0),
+            _ => 1.0,
+        }
     }
 
     /// Moves the band so that the reported position keeps `window_back` frames behind it.
