@@ -106,6 +106,7 @@ impl Tracker {
         }
     }
 
+
     fn position(&self) -> usize {
         match self {
             Self::Filter(f) => f.position(),
@@ -131,10 +132,15 @@ impl Tracker {
 }
 
 pub struct Follower {
-    reference: Arc<Reference>,
     extractor: FeatureExtractor,
-    tracker: Tracker,
     input_rate: u32,
+    core: Core,
+}
+
+/// Everything but the feature extractor: what happens to one live frame.
+struct Core {
+    reference: Arc<Reference>,
+    tracker: Tracker,
     frames: usize,
     started: bool,
     /// Reference frames at which a score onset is first heard, sorted.
@@ -159,12 +165,10 @@ impl Follower {
             Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
         };
         let onset_frames = reference.score.onset_times().iter().map(|&t| (t / HOP_S - 1e-9).ceil() as usize).collect();
-        let mut f = Self {
+        let core = Core {
             onset_frames,
             reference,
-            extractor: FeatureExtractor::new(input_rate),
             tracker,
-            input_rate,
             frames: 0,
             started: false,
             last_attack: None,
@@ -173,12 +177,13 @@ impl Follower {
             confidence: 1.0,
             uncertain_s: 0.0,
         };
+        let mut f = Self { extractor: FeatureExtractor::new(input_rate), input_rate, core };
         f.restart_at(0.0);
         f
     }
 
     pub fn reference(&self) -> &Arc<Reference> {
-        &self.reference
+        &self.core.reference
     }
 
     /// Starts over at the beginning of the piece.
@@ -189,7 +194,7 @@ impl Follower {
     /// Starts over expecting the performer to begin at the first played measure numbered
     /// `measure` (the written number). Returns false if there is no such measure.
     pub fn start_at_measure(&mut self, measure: &str) -> bool {
-        match self.reference.score.measure_start_s(measure) {
+        match self.core.reference.score.measure_start_s(measure) {
             Some(t) => {
                 self.restart_at(t);
                 true
@@ -198,10 +203,23 @@ impl Follower {
         }
     }
 
+    fn restart_at(&mut self, score_time_s: f64) {
+        self.extractor = FeatureExtractor::new(self.input_rate);
+        self.core.restart_at(score_time_s);
+    }
+
+    /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
+    pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
+        let Self { extractor, core, .. } = self;
+        let latency_s = extractor.latency_s();
+        extractor.push(block, |f| on_report(&core.frame(f, latency_s)));
+    }
+}
+
+impl Core {
     /// The tracker starts at the first note at or after `score_time_s`: it only starts tracking at
     /// the performer's first attack, which is that note, not the silence of a pickup bar before it.
     fn restart_at(&mut self, score_time_s: f64) {
-        self.extractor = FeatureExtractor::new(self.input_rate);
         let onsets = self.reference.score.onset_times();
         let first_note = onsets.iter().copied().find(|&t| t >= score_time_s - 1e-6).unwrap_or(score_time_s);
         self.tracker.reset(frame_at(first_note));
@@ -214,24 +232,25 @@ impl Follower {
         self.uncertain_s = 0.0;
     }
 
-    /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
-    pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
-        let Self { extractor, tracker, started, .. } = self;
-        let mut steps: Vec<(Result<TrackStep, usize>, bool)> = Vec::new();
-        extractor.push(block, |f| {
-            // Until the first note is heard there is nothing to follow: silence before the
-            // performer starts must not move the position through the score.
-            let attack = onset_strength(f) >= ATTACK_STRENGTH;
-            *started |= attack;
-            steps.push((if *started { Ok(tracker.step(f)) } else { Err(tracker.position()) }, attack));
-        });
-        for (s, attack) in steps {
-            if attack {
-                self.last_attack = Some(self.frames);
-            }
-            let r = self.report(s);
-            on_report(&r);
+    /// One live frame in, one report out.
+    fn frame(&mut self, live: &[f32], latency_s: f64) -> Report {
+        let perf_time_s = frame_time(self.frames) + latency_s;
+        let attack = onset_strength(live) >= ATTACK_STRENGTH;
+        if attack {
+            self.last_attack = Some(self.frames);
         }
+        // Until the first note is heard there is nothing to follow: silence before the
+        // performer starts must not move the position through the score.
+        self.started |= attack;
+        let report = if self.started {
+            let step = self.tracker.step(live);
+            self.frames += 1;
+            self.report(step, perf_time_s)
+        } else {
+            self.frames += 1;
+            self.waiting_report(perf_time_s, self.tracker.position())
+        };
+        report
     }
 
     /// The reported position crosses the next score onset only once an attack has been heard:
@@ -248,14 +267,7 @@ impl Follower {
         self.reported
     }
 
-    /// `Err(position)`: still waiting for the first note, at that position.
-    fn report(&mut self, step: Result<TrackStep, usize>) -> Report {
-        let perf_time_s = frame_time(self.frames) + self.extractor.latency_s();
-        self.frames += 1;
-        let step = match step {
-            Ok(s) => s,
-            Err(position) => return self.waiting_report(perf_time_s, position),
-        };
+    fn report(&mut self, step: TrackStep, perf_time_s: f64) -> Report {
         // The evidence for a position arrives about a frame late (an attack is only clear once the
         // window holds some of it), so the position now is one frame of tempo further on.
         let predicted = step.position + (step.tempo.unwrap_or(1.0) * LEAD_FRAMES).round() as usize;
