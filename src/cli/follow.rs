@@ -137,6 +137,7 @@ fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &Fo
     let score_end = score.duration_s();
     eprintln!("listening on '{}' at {} Hz; play from the start (Ctrl-C stops)", input.name(), input.sample_rate());
     let mut block = vec![0f32; args.block as usize];
+    let mut shown = std::time::Instant::now();
     loop {
         let n = input.read(&mut block);
         let mut err = Ok(());
@@ -147,7 +148,10 @@ fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &Fo
         });
         err?;
         if let Some(r) = log.reports.last() {
-            eprint!("\r{}   ", live_line(score, r));
+            if shown.elapsed().as_millis() >= 100 {
+                eprint!("\r{}   ", live_line(score, r));
+                shown = std::time::Instant::now();
+            }
             if r.perf_time_s > end || r.score_time_s >= score_end {
                 eprintln!();
                 break;
@@ -164,9 +168,11 @@ fn follow_mic(_: &std::sync::Arc<segno::reference::Reference>, _: &FollowArgs) -
 
 #[cfg(feature = "mic")]
 fn list_devices() -> anyhow::Result<()> {
-    for name in super::mic::input_devices()? {
-        println!("{name}");
+    let names = super::mic::input_devices()?;
+    if names.is_empty() {
+        anyhow::bail!("no audio input devices found; connect a microphone or audio interface");
     }
+    names.iter().for_each(|n| println!("{n}"));
     Ok(())
 }
 

@@ -30,7 +30,10 @@ impl MicInput {
                 .with_context(|| format!("no input device named '{n}'; see `segno follow --list-devices`"))?,
             None => host.default_input_device().context("no default input device; connect a microphone or name one with --device")?,
         };
-        let config = device.default_input_config().context("the input device reports no usable configuration")?;
+        let name = device.name().unwrap_or_default();
+        let config = device.default_input_config().with_context(|| {
+            format!("cannot open the input '{name}': check that a microphone is connected and not in use, or pick another with --device (see --list-devices)")
+        })?;
         let channels = usize::from(config.channels());
         let rate = config.sample_rate().0;
         let (mut producer, consumer) = HeapRb::<f32>::new(rate as usize * 4).split();
@@ -51,7 +54,7 @@ impl MicInput {
             other => anyhow::bail!("the input device delivers {other:?} samples; Segno reads f32 or i16 input"),
         };
         stream.play()?;
-        Ok(Self { _stream: stream, consumer, rate, name: device.name().unwrap_or_default() })
+        Ok(Self { _stream: stream, consumer, rate, name })
     }
 
     pub fn sample_rate(&self) -> u32 {
