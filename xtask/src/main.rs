@@ -19,7 +19,8 @@ commands:
   example   follow the bundled example performance and print its accuracy
   test      run every test (unit, integration, parser fuzzing)
   bench     run the benchmark on ../shared/benchmark/dev and write target/bench/*.md
-            (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)";
+            (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
+  fuzz [S]  fuzz every score parser with cargo-fuzz for S seconds each (default 30)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +40,7 @@ fn main() -> Result<()> {
             setup()?;
             bench(&root, &args[1..])
         }
+        Some("fuzz") => fuzz(&root, args.get(1).map_or(Ok(30), |s| s.parse()).context("fuzz takes a number of seconds")?),
         _ => {
             eprintln!("{USAGE}");
             bail!("no such command")
@@ -142,6 +144,35 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
             .args(extra)
             .arg("--markdown")
             .arg(out.join(format!("{name}.md"))))?;
+    }
+    Ok(())
+}
+
+const FUZZ_TARGETS: &[(&str, &[&str])] = &[
+    ("midi", &["assets/example/minuet-performance.mid"]),
+    ("musicxml", &["assets/example/minuet.musicxml"]),
+    ("mxl", &[]),
+];
+
+/// Runs each parser's fuzz target for `seconds`, starting from the bundled example files.
+/// cargo-fuzz passes sanitizer flags that only nightly compilers accept; RUSTC_BOOTSTRAP lets the
+/// stable toolchain, the only one here, accept them.
+fn fuzz(root: &Path, seconds: u32) -> Result<()> {
+    if Command::new(cargo()).args(["fuzz", "--version"]).output().map_or(true, |o| !o.status.success()) {
+        run(Command::new(cargo()).args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    for (target, seeds) in FUZZ_TARGETS {
+        let corpus = root.join("target/fuzz-corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        for seed in *seeds {
+            let from = root.join(seed);
+            std::fs::copy(&from, corpus.join(from.file_name().expect("seed is a file")))?;
+        }
+        run(Command::new(cargo())
+            .env("RUSTC_BOOTSTRAP", "1")
+            .args(["fuzz", "run", "-O", target])
+            .arg(&corpus)
+            .args(["--", &format!("-max_total_time={seconds}"), "-rss_limit_mb=2048"]))?;
     }
     Ok(())
 }
