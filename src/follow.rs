@@ -1,8 +1,9 @@
 //! The score follower: live audio in, a position on the score out, frame by frame.
 //!
-//! It owns the streaming feature extractor and the online time warper, and turns reference
-//! frames into what a musician or an accompaniment system wants: score time, beat, written
-//! measure, local tempo, confidence and whether it is following at all.
+//! It owns the streaming feature extractor and the tracker (the position–tempo filter by default,
+//! online time warping as the baseline), and turns reference frames into what a musician or an
+//! accompaniment system wants: score time, beat, written measure, local tempo, confidence and
+//! whether it is following at all.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

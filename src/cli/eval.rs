@@ -109,7 +109,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             Err((id, e)) => eprintln!("{id}: FAILED: {e}"),
         }
     }
-    let report = report(&ok, &cfg, started.elapsed().as_secs_f64());
+    let report = report(&ok, &cfg, started.elapsed().as_secs_f64(), args.threads);
     print!("{report}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &report)?;
@@ -132,7 +132,7 @@ fn pooled(results: &[CaseResult], source: Option<&str>, online: bool) -> Summary
     summarize(&errors)
 }
 
-fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64) -> String {
+fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64, threads: usize) -> String {
     let mut out = String::new();
     let header = format!(
         "| rows | n | {} | mean ms | median ms | median signed ms | unreached % |\n|---|---|{}---|---|---|---|\n",
@@ -166,7 +166,7 @@ fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64) -> String {
             let _ = writeln!(out, "- longest case: {} ({:.0} s of audio) aligned in {:.2} s", l.id, l.performance_s, l.offline_compute_s);
         }
     }
-    let _ = writeln!(out, "- {} cases, {:.2} h of performance, wall time {:.0} s on {} threads, peak memory {:.0} MiB", results.len(), audio_s / 3600.0, wall_s, 2, peak_memory_mib().unwrap_or(f64::NAN));
+    let _ = writeln!(out, "- {} cases, {:.2} h of performance, wall time {:.0} s on {} threads, peak memory {:.0} MiB", results.len(), audio_s / 3600.0, wall_s, threads, peak_memory_mib().unwrap_or(f64::NAN));
     let _ = writeln!(out, "\n### Per case\n\n| case | audio s | detune ¢ | online ≤100 ms % | online ≤500 ms % | offline ≤50 ms % | longest lost s |\n|---|---|---|---|---|---|---|");
     for r in results {
         let (on, off) = (r.online(), r.offline());
