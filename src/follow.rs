@@ -240,18 +240,16 @@ impl Core {
         if attack {
             self.last_attack = Some(self.frames);
         }
+        self.frames += 1;
         // Until the first note is heard there is nothing to follow: silence before the
         // performer starts must not move the position through the score.
         self.started |= attack;
-        let report = if self.started {
+        if self.started {
             let step = self.tracker.step(live);
-            self.frames += 1;
             self.report(step, perf_time_s)
         } else {
-            self.frames += 1;
             self.waiting_report(perf_time_s, self.tracker.position())
-        };
-        report
+        }
     }
 
     /// The reported position crosses the next score onset only once an attack has been heard:
