@@ -65,7 +65,8 @@ pub struct Report {
     /// Index into the score's played measures.
     pub measure_index: usize,
     pub beat_in_measure: f64,
-    /// Local tempo relative to the score (2 = twice as fast as written).
+    /// Local tempo relative to the score (2 = twice as fast as written): the slope of the followed
+    /// path over the last 3 s.
     pub tempo_ratio: f64,
     /// 0 (no idea) to 1 (sure).
     pub confidence: f32,
@@ -285,7 +286,7 @@ impl Core {
             score_beat: pos.beat,
             measure_index: score.measure_index_at(pos.beat).unwrap_or(0),
             beat_in_measure: pos.beat_in_measure,
-            tempo_ratio: step.tempo.unwrap_or_else(|| self.tempo_ratio()),
+            tempo_ratio: self.tempo_ratio(),
             confidence: self.confidence,
             state: if self.uncertain_s >= LOST_AFTER_S {
                 FollowState::Lost
