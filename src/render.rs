@@ -23,6 +23,10 @@ pub const SYSTEM_SOUNDFONTS: &[&str] = &[
     "/usr/share/sounds/sf2/FluidR3_GS.sf2",
 ];
 
+/// A second piano, unlike the reference's (Debian's `timgm6mb-soundfont`): the benchmark and the
+/// tests render "performances" with it so that nothing is ever followed against its own sound.
+pub const OTHER_PIANO_SOUNDFONT: &str = "/usr/share/sounds/sf2/TimGM6mb.sf2";
+
 /// Seconds of release tail rendered after the last event.
 const TAIL_S: f64 = 1.5;
 /// Shortest note the synthesiser is asked to play: zero-length ornament notes in score MIDI

@@ -24,7 +24,7 @@ fn render_follow_and_align_the_example() {
     let score = common::example("minuet.musicxml");
     let perf_mid = common::example("minuet-performance.mid");
     let wav = tmp("perf.wav");
-    let o = segno(&["render", "--score", perf_mid.to_str().unwrap(), "--out", wav.to_str().unwrap(), "--soundfont", "/usr/share/sounds/sf2/TimGM6mb.sf2", "--sample-rate", "48000"]);
+    let o = segno(&["render", "--score", perf_mid.to_str().unwrap(), "--out", wav.to_str().unwrap(), "--soundfont", segno::render::OTHER_PIANO_SOUNDFONT, "--sample-rate", "48000"]);
     assert!(o.status.success(), "{}", stderr(&o));
 
     let (positions, onsets) = (tmp("positions.csv"), tmp("onsets.csv"));
@@ -85,7 +85,7 @@ fn start_at_a_measure() {
     // from there, not from the top.
     let score = common::example("minuet.musicxml");
     let wav = tmp("second-half.wav");
-    let o = segno(&["render", "--score", score.to_str().unwrap(), "--out", wav.to_str().unwrap(), "--soundfont", "/usr/share/sounds/sf2/TimGM6mb.sf2"]);
+    let o = segno(&["render", "--score", score.to_str().unwrap(), "--out", wav.to_str().unwrap(), "--soundfont", segno::render::OTHER_PIANO_SOUNDFONT]);
     assert!(o.status.success(), "{}", stderr(&o));
     // cut the rendering at 24 s (bar 17 of the played order = written bar 9)
     let mut reader = hound::WavReader::open(&wav).unwrap();

@@ -9,7 +9,7 @@ use segno::eval::cases::load_cases;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::follow::Method;
 use segno::eval::run::{peak_memory_mib, run_all, CaseResult, EvalConfig};
-use segno::render::{find_soundfont, load_soundfont, SYSTEM_SOUNDFONTS};
+use segno::render::{find_soundfont, load_soundfont, OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -51,7 +51,6 @@ pub struct EvalArgs {
     markdown: Option<PathBuf>,
 }
 
-const PERFORMANCE_SOUNDFONT: &str = "/usr/share/sounds/sf2/TimGM6mb.sf2";
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if !args.cases.is_dir() {
@@ -66,7 +65,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     cases.truncate(args.limit.unwrap_or(usize::MAX));
     anyhow::ensure!(!cases.is_empty(), "no case matches --only");
     let ref_path = find_soundfont(args.soundfont.as_deref())?;
-    let perf_path = args.performance_soundfont.clone().unwrap_or_else(|| PERFORMANCE_SOUNDFONT.into());
+    let perf_path = args.performance_soundfont.clone().unwrap_or_else(|| OTHER_PIANO_SOUNDFONT.into());
     anyhow::ensure!(
         perf_path.is_file(),
         "performance SoundFont {} is missing: install timgm6mb-soundfont (`cargo xtask setup`) or pass --performance-soundfont (one of {})",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustysynth::SoundFont;
-use segno::render::{find_soundfont, load_soundfont};
+use segno::render::{find_soundfont, load_soundfont, OTHER_PIANO_SOUNDFONT};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -24,7 +24,7 @@ pub fn reference_font() -> Arc<SoundFont> {
 
 /// Another piano for "performances", so that tests never follow the reference's own sound.
 pub fn performance_font() -> Arc<SoundFont> {
-    let path = Path::new("/usr/share/sounds/sf2/TimGM6mb.sf2");
+    let path = Path::new(OTHER_PIANO_SOUNDFONT);
     assert!(path.is_file(), "{} is missing: run `cargo xtask setup`", path.display());
     load_soundfont(path).unwrap()
 }

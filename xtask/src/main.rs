@@ -110,6 +110,7 @@ fn example(root: &Path) -> Result<()> {
     run(Command::new(&segno)
         .args(["render", "--score"])
         .arg(assets.join("minuet-performance.mid"))
+        // segno::render::OTHER_PIANO_SOUNDFONT (xtask does not link segno)
         .args(["--soundfont", "/usr/share/sounds/sf2/TimGM6mb.sf2", "--out"])
         .arg(&wav))?;
     run(Command::new(&segno)
