@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::align::cost::{ClassicalCost, LocalCost};
+use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
 use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, HOP_S};
@@ -126,7 +126,7 @@ impl Tracker {
             // position with the band's average, the cost of an unrelated frame.
             Self::Oltw(o) => {
                 let s = o.step(live);
-                let confidence = if s.band_cost > 0.05 { ((1.0 - s.cost / s.band_cost) * 2.0).clamp(0.0, 1.0) } else { f32::NAN };
+                let confidence = match_quality(f64::from(s.cost), f64::from(s.band_cost)).map_or(f32::NAN, |q| q as f32);
                 TrackStep { position: s.position, confidence, tempo: None }
             }
         }

@@ -2,6 +2,13 @@
 
 use crate::features::CHROMA_DIM;
 
+/// How well a frame matches where it was placed, from 0 to 1: 1 where its cost is at most half the
+/// mean cost over the search band (the cost of an unrelated frame), falling to 0 at that mean.
+/// `None` where the band's mean is near zero (silence against silence), which says nothing.
+pub fn match_quality(cost: f64, band_mean: f64) -> Option<f64> {
+    (band_mean > 0.05).then(|| (2.0 * (1.0 - cost / band_mean)).clamp(0.0, 1.0))
+}
+
 /// The distance DTW and OLTW minimise. Implementations must be cheap: the online follower calls
 /// this a few hundred times per frame.
 pub trait LocalCost: Sync {

@@ -12,17 +12,16 @@
 //!   neighbours, and a small pause probability lets the position wait (fermatas, breaths);
 //! * **update**: multiply by the likelihood `exp(−d / τ)` of the live frame at each reference frame,
 //!   with `d` the same local cost DTW uses;
-//! * a tiny uniform floor over the band lets the filter jump back onto the music after a wrong turn.
 //!
 //! The reported position is the median of the position marginal: it passes a score time only once
 //! the filter believes, at even odds or better, that the performer has reached it. The confidence
 //! combines how concentrated the belief is near that position with how well the live frame matches
-//! there compared with the band's average frame: a sharp belief in a poor match is not confidence. Everything is causal and costs a fixed amount per
-//! frame, whatever the length of the piece.
+//! there compared with the band's average frame: a sharp belief in a poor match is not confidence.
+//! Everything is causal and costs a fixed amount per frame, whatever the length of the piece.
 
 use std::sync::Arc;
 
-use super::cost::LocalCost;
+use super::cost::{match_quality, LocalCost};
 use crate::features::Features;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,8 +41,6 @@ pub struct FilterConfig {
     pub window_forward: usize,
     /// Likelihood temperature, in units of the local cost.
     pub temperature: f64,
-    /// Mass spread uniformly over the band every frame.
-    pub floor: f64,
     /// Frames either side of the reported position counted as "near" for the confidence.
     pub confidence_radius: usize,
 }
@@ -60,7 +57,6 @@ impl Default for FilterConfig {
             window_back: 100,
             window_forward: 300,
             temperature: 1.0,
-            floor: 0.0,
             confidence_radius: 10,
         }
     }
@@ -185,11 +181,9 @@ impl PositionTempoFilter {
                 total += *v;
             }
         }
-        let cells = (costs.len() * k_n) as f64;
-        let floor = self.cfg.floor / cells;
-        let scale = (1.0 - self.cfg.floor) / total.max(1e-300);
+        let scale = 1.0 / total.max(1e-300);
         for v in &mut self.prob[..costs.len() * k_n] {
-            *v = *v * scale + floor;
+            *v *= scale;
         }
         for v in &mut self.prob[costs.len() * k_n..] {
             *v = 0.0;
@@ -220,14 +214,10 @@ impl PositionTempoFilter {
         Estimate { position: self.position, tempo: tempo / total.max(1e-300), confidence: (near / total.max(1e-300) * quality) as f32 }
     }
 
-    /// 1 where the live frame at band index `j` costs at most half the band's mean, falling to 0
-    /// at the mean. Silence against silence (a mean near zero) says nothing and counts as a match.
+    /// [`match_quality`] of the live frame at band index `j`; silence against silence counts as a match.
     fn match_quality(&self, j: usize) -> f64 {
         let mean = self.costs.iter().sum::<f64>() / self.costs.len().max(1) as f64;
-        match self.costs.get(j) {
-            Some(&d) if mean > 0.05 => (2.0 * (1.0 - d / mean)).clamp(0.0, 1.0),
-            _ => 1.0,
-        }
+        self.costs.get(j).and_then(|&d| match_quality(d, mean)).unwrap_or(1.0)
     }
 
     /// Moves the band so that the reported position keeps `window_back` frames behind it.

@@ -8,12 +8,12 @@ use rustysynth::SoundFont;
 
 use super::cases::Case;
 use super::degrade::{add_noise, Rng};
-use crate::audio::room::reverb;
 use super::metrics::{longest_lost_s, summarize, Summary};
 use crate::align::cost::{ClassicalCost, LocalCost};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
 use crate::audio::normalize_peak;
+use crate::audio::room::reverb;
 use crate::features::{self, HOP_S, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Follower, Method};
 use crate::reference::Reference;
