@@ -11,6 +11,7 @@ pub mod audio;
 pub mod eval;
 pub mod features;
 pub mod follow;
+pub mod live;
 pub mod offline;
 pub mod output;
 pub mod reference;

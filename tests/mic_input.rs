@@ -23,12 +23,23 @@ fn follows_live_input_from_a_device() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
-    assert!(stderr.contains("listening on 'default'"), "{stderr}");
+    assert!(stderr.contains("listening on '"), "{stderr}");
     let rows: Vec<String> = std::fs::read_to_string(&out).unwrap().lines().skip(1).map(str::to_owned).collect();
     // 1.5 s at 43 frames per second, and silence is not a performance yet.
     assert!((60..=75).contains(&rows.len()), "{} rows", rows.len());
     assert!(rows.iter().all(|r| r.ends_with(",waiting")));
 
+    // Every listed device can be chosen by its name.
     let o = Command::new(env!("CARGO_BIN_EXE_segno")).env("HOME", &home).args(["follow", "--list-devices"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&o.stdout).lines().any(|l| l == "default"));
+    let listed = String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_owned).expect("no input device listed");
+    let o = Command::new(env!("CARGO_BIN_EXE_segno"))
+        .env("HOME", &home)
+        .args(["follow", "--score"])
+        .arg(common::example("minuet.musicxml"))
+        .args(["--input", "mic", "--device", &listed, "--seconds", "0.3", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && stderr.contains(&format!("listening on '{listed}'")), "{stderr}");
 }

@@ -10,7 +10,11 @@ use ringbuf::HeapRb;
 
 pub fn input_devices() -> anyhow::Result<Vec<String>> {
     let host = cpal::default_host();
-    Ok(host.input_devices().context("cannot list input devices")?.filter_map(|d| d.name().ok()).collect())
+    Ok(host.input_devices().context("cannot list input devices")?.filter_map(|d| device_name(&d)).collect())
+}
+
+fn device_name(device: &cpal::Device) -> Option<String> {
+    device.description().ok().map(|d| d.name().to_owned())
 }
 
 pub struct MicInput {
@@ -26,27 +30,27 @@ impl MicInput {
         let device = match name {
             Some(n) => host
                 .input_devices()?
-                .find(|d| d.name().is_ok_and(|d| d == n))
+                .find(|d| device_name(d).is_some_and(|d| d == n))
                 .with_context(|| format!("no input device named '{n}'; see `segno follow --list-devices`"))?,
             None => host.default_input_device().context("no default input device; connect a microphone or name one with --device")?,
         };
-        let name = device.name().unwrap_or_default();
+        let name = device_name(&device).unwrap_or_default();
         let config = device.default_input_config().with_context(|| {
             format!("cannot open the input '{name}': check that a microphone is connected and not in use, or pick another with --device (see --list-devices)")
         })?;
         let channels = usize::from(config.channels());
-        let rate = config.sample_rate().0;
+        let rate = config.sample_rate();
         let (mut producer, consumer) = HeapRb::<f32>::new(rate as usize * 4).split();
         let on_error = |e| eprintln!("input stream error: {e}");
         let stream = match config.sample_format() {
             cpal::SampleFormat::F32 => device.build_input_stream(
-                &config.into(),
+                config.clone().into(),
                 move |data: &[f32], _| push_mono(&mut producer, data, channels, |s| s),
                 on_error,
                 None,
             )?,
             cpal::SampleFormat::I16 => device.build_input_stream(
-                &config.into(),
+                config.clone().into(),
                 move |data: &[i16], _| push_mono(&mut producer, data, channels, |s| f32::from(s) / 32768.0),
                 on_error,
                 None,

@@ -1,0 +1,117 @@
+//! The two lock-free queues between the audio thread and the worker: samples one way, timed
+//! position events the other. Both are single-producer single-consumer ring buffers allocated when
+//! audio is attached, so the audio thread's side never allocates, locks or waits.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
+use ringbuf::{HeapCons, HeapProd, HeapRb};
+
+use crate::live::protocol::PositionEvent;
+use crate::live::shared::Published;
+
+/// Seconds of audio the worker may fall behind before samples are dropped.
+const AUDIO_BUFFER_S: u32 = 4;
+/// Position events waiting for the audio thread (a few seconds' worth of beats).
+const EVENT_CAPACITY: usize = 1024;
+
+/// A position event and the input sample at which the follower knew it, counted from the moment
+/// the audio was attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimedEvent {
+    pub sample: u64,
+    pub event: PositionEvent,
+}
+
+/// The audio thread's end.
+pub struct AudioEnd {
+    samples: HeapProd<f32>,
+    events: HeapCons<TimedEvent>,
+    published: Arc<Published>,
+    /// Input samples seen so far, pushed or dropped: the clock events are timed in.
+    clock: u64,
+}
+
+/// The worker's end.
+pub struct WorkerEnd {
+    pub(crate) samples: HeapCons<f32>,
+    pub(crate) events: HeapProd<TimedEvent>,
+    pub(crate) rate: u32,
+}
+
+/// New queues for audio at `rate` Hz.
+pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
+    let (samples_in, samples_out) = HeapRb::<f32>::new((rate.max(1) * AUDIO_BUFFER_S) as usize).split();
+    let (events_in, events_out) = HeapRb::<TimedEvent>::new(EVENT_CAPACITY).split();
+    (
+        AudioEnd { samples: samples_in, events: events_out, published, clock: 0 },
+        WorkerEnd { samples: samples_out, events: events_in, rate },
+    )
+}
+
+impl AudioEnd {
+    /// Hands one block to the worker, downmixed to mono. If the worker is too far behind the
+    /// samples that do not fit are dropped and counted, never waited for.
+    pub fn push_block<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
+        let Some(len) = channels.first().map(|c| c.as_ref().len()) else { return };
+        let scale = 1.0 / channels.len() as f32;
+        let mono = (0..len).map(|i| channels.iter().map(|c| c.as_ref()[i]).sum::<f32>() * scale);
+        let pushed = self.samples.push_iter(mono);
+        self.clock += len as u64;
+        self.published.received.fetch_add(pushed as u64, Ordering::Relaxed);
+        if pushed < len {
+            self.published.dropped.fetch_add((len - pushed) as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Calls `emit(offset, event)` for every event due before the end of the block just pushed,
+    /// `offset` being its sample within that block (0 for events known too late for their exact
+    /// sample). Call after [`push_block`](Self::push_block) with the block's length.
+    pub fn drain_events(&mut self, block_len: usize, mut emit: impl FnMut(usize, PositionEvent)) {
+        let block_start = self.clock - block_len as u64;
+        while let Some(&e) = self.events.first() {
+            if e.sample >= self.clock {
+                break;
+            }
+            self.events.try_pop();
+            emit(e.sample.saturating_sub(block_start) as usize, e.event);
+        }
+    }
+
+    /// Samples waiting for the worker.
+    pub fn backlog(&self) -> usize {
+        self.samples.occupied_len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ringbuf::traits::{Consumer, Producer};
+
+    #[test]
+    fn downmixes_counts_drops_and_times_events() {
+        let published = Arc::new(Published::default());
+        let (mut audio, mut worker) = link(2, published.clone()); // 8 samples of room
+        audio.push_block(&[[1.0f32, 2.0, 3.0], [3.0, 2.0, 1.0]]);
+        let mut got = [0.0; 3];
+        assert_eq!(worker.samples.pop_slice(&mut got), 3);
+        assert_eq!(got, [2.0, 2.0, 2.0]);
+        audio.push_block(&[[0.5f32; 10]]);
+        assert_eq!((published.received.load(Ordering::Relaxed), published.dropped.load(Ordering::Relaxed)), (11, 2));
+
+        let beat = |measure| PositionEvent::Beat { measure, beat: 1 };
+        for (sample, m) in [(1, 1), (12, 2), (13, 3), (20, 4)] {
+            worker.events.try_push(TimedEvent { sample, event: beat(m) }).unwrap();
+        }
+        // The clock is at 13: the block just pushed covered samples 3..13.
+        let mut emitted = Vec::new();
+        audio.drain_events(10, |offset, e| emitted.push((offset, e)));
+        assert_eq!(emitted, vec![(0, beat(1)), (9, beat(2))]);
+        audio.push_block(&[[0.0f32; 10]]);
+        emitted.clear();
+        audio.drain_events(10, |offset, e| emitted.push((offset, e)));
+        assert_eq!(emitted, vec![(0, beat(3)), (7, beat(4))]);
+    }
+}

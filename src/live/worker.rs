@@ -1,0 +1,325 @@
+//! The worker thread: owns the follower, eats the audio the audio thread hands over, publishes the
+//! position, and takes commands. Scores are parsed and rendered on a loader thread of their own,
+//! so following (and the audio thread) go on while a new score loads.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{select, Receiver, Sender};
+use ringbuf::traits::{Consumer, Producer};
+
+use crate::follow::{Follower, Report};
+use crate::live::link::{TimedEvent, WorkerEnd};
+use crate::live::protocol::BeatTracker;
+use crate::live::shared::{Published, Status};
+use crate::live::ReportSink;
+use crate::reference::Reference;
+use crate::render::{find_soundfont, load_soundfont};
+use crate::score::{Score, ScoreFormat};
+
+/// How often the worker looks for new audio when there are no commands.
+const POLL: Duration = Duration::from_millis(2);
+/// Samples taken from the ring buffer at a time.
+const CHUNK: usize = 1024;
+
+pub enum Command {
+    /// New audio queues (the host started processing, maybe at a new sample rate).
+    Attach(WorkerEnd),
+    /// Parse and render a score; `name` is its file name (the format comes from its extension).
+    LoadScore { bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf> },
+    /// Start over at the beginning of the piece.
+    Reset,
+    /// Start over at the first played measure with this written number.
+    StartAtMeasure(String),
+    /// Follow (true) or ignore the input (false).
+    SetFollowing(bool),
+    /// Input gain before analysis, in dB: raises the follower's sensitivity to quiet playing.
+    SetGainDb(f32),
+}
+
+/// The running worker; dropping it stops the thread.
+pub struct Worker {
+    commands: Sender<Command>,
+    pub published: Arc<Published>,
+    status: Arc<Mutex<Status>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the worker; `sinks` receive every report (OSC, MIDI clock, files).
+    pub fn spawn(sinks: Vec<Box<dyn ReportSink>>) -> Self {
+        let published = Arc::new(Published::default());
+        let status = Arc::new(Mutex::new(Status { following: true, ..Status::default() }));
+        let (commands, rx) = crossbeam_channel::unbounded();
+        let state = State::new(published.clone(), status.clone(), sinks);
+        let thread = std::thread::Builder::new()
+            .name("segno-worker".into())
+            .spawn(move || state.run(rx))
+            .expect("cannot start the worker thread");
+        Self { commands, published, status, thread: Some(thread) }
+    }
+
+    /// Sends a command; never blocks.
+    pub fn send(&self, command: Command) {
+        // The worker only stops when this handle is dropped, so the channel is open.
+        let _ = self.commands.send(command);
+    }
+
+    /// A sender for other threads (the editor).
+    pub fn sender(&self) -> Sender<Command> {
+        self.commands.clone()
+    }
+
+    /// The current status (not for the audio thread: this takes a lock).
+    pub fn status(&self) -> Status {
+        lock(&self.status).clone()
+    }
+
+    pub fn status_handle(&self) -> Arc<Mutex<Status>> {
+        self.status.clone()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel is the stop signal.
+        let (dead, _) = crossbeam_channel::unbounded();
+        self.commands = dead;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn lock(status: &Mutex<Status>) -> MutexGuard<'_, Status> {
+    // A panic elsewhere while holding the lock leaves a status that is still readable.
+    status.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A finished load: its generation (only the newest load counts) and the result.
+struct Loaded {
+    generation: u64,
+    result: Result<Arc<Reference>, String>,
+}
+
+struct State {
+    published: Arc<Published>,
+    status: Arc<Mutex<Status>>,
+    sinks: Vec<Box<dyn ReportSink>>,
+    link: Option<WorkerEnd>,
+    reference: Option<Arc<Reference>>,
+    follower: Option<Follower>,
+    beats: BeatTracker,
+    following: bool,
+    gain: f32,
+    /// Input samples consumed since the audio was attached, and the sample the follower's
+    /// current run started at.
+    consumed: u64,
+    run_start: u64,
+    generation: u64,
+    loaded_tx: Sender<Loaded>,
+    loaded_rx: Receiver<Loaded>,
+    buf: Vec<f32>,
+}
+
+impl State {
+    fn new(published: Arc<Published>, status: Arc<Mutex<Status>>, sinks: Vec<Box<dyn ReportSink>>) -> Self {
+        let (loaded_tx, loaded_rx) = crossbeam_channel::unbounded();
+        Self {
+            published,
+            status,
+            sinks,
+            link: None,
+            reference: None,
+            follower: None,
+            beats: BeatTracker::default(),
+            following: true,
+            gain: 1.0,
+            consumed: 0,
+            run_start: 0,
+            generation: 0,
+            loaded_tx,
+            loaded_rx,
+            buf: vec![0.0; CHUNK],
+        }
+    }
+
+    fn run(mut self, commands: Receiver<Command>) {
+        loop {
+            if !self.drain_audio() {
+                select! {
+                    recv(commands) -> c => match c {
+                        Ok(c) => self.command(c),
+                        Err(_) => return,
+                    },
+                    recv(self.loaded_rx) -> l => if let Ok(l) = l { self.loaded(l) },
+                    default(POLL) => {}
+                }
+            }
+            loop {
+                match commands.try_recv() {
+                    Ok(c) => self.command(c),
+                    Err(crossbeam_channel::TryRecvError::Empty) => break,
+                    Err(crossbeam_channel::TryRecvError::Disconnected) => return,
+                }
+            }
+            while let Ok(l) = self.loaded_rx.try_recv() {
+                self.loaded(l);
+            }
+        }
+    }
+
+    /// Feeds the follower with what the audio thread has pushed; false if there was nothing.
+    fn drain_audio(&mut self) -> bool {
+        let Some(link) = self.link.as_mut() else { return false };
+        let n = link.samples.pop_slice(&mut self.buf);
+        if n == 0 {
+            return false;
+        }
+        let block = &mut self.buf[..n];
+        if self.gain != 1.0 {
+            block.iter_mut().for_each(|s| *s *= self.gain);
+        }
+        match self.follower.as_mut().filter(|_| self.following) {
+            Some(follower) => {
+                let (run_start, rate) = (self.run_start, link.rate);
+                let mut reports = Vec::new();
+                follower.push(block, |r| reports.push((*r, run_start + (r.perf_time_s * f64::from(rate)).round() as u64)));
+                for (report, sample) in reports {
+                    self.publish(&report, sample);
+                }
+            }
+            None => self.run_start += n as u64,
+        }
+        self.consumed += n as u64;
+        true
+    }
+
+    fn publish(&mut self, report: &Report, sample: u64) {
+        self.published.publish(report, sample);
+        if let Some(link) = self.link.as_mut() {
+            let events = &mut link.events;
+            // A full event queue means the audio thread is not running: old events are worthless.
+            self.beats.on_report(report, |event| {
+                let _ = events.try_push(TimedEvent { sample, event });
+            });
+        }
+        if let Some(reference) = &self.reference {
+            for sink in &mut self.sinks {
+                sink.report(report, &reference.score, sample);
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Attach(link) => {
+                lock(&self.status).input_rate = Some(link.rate);
+                self.link = Some(link);
+                self.consumed = 0;
+                self.rebuild_follower();
+            }
+            Command::LoadScore { bytes, name, soundfont } => self.load(bytes, name, soundfont),
+            Command::Reset => self.restart(|f| {
+                f.reset();
+                true
+            }),
+            Command::StartAtMeasure(m) => {
+                let mut found = true;
+                self.restart(|f| {
+                    found = f.start_at_measure(&m);
+                    found
+                });
+                if !found && self.follower.is_some() {
+                    lock(&self.status).error = Some(format!("This score has no measure {m}."));
+                }
+            }
+            Command::SetFollowing(on) => {
+                self.following = on;
+                lock(&self.status).following = on;
+                if on {
+                    self.restart(|f| {
+                        f.reset();
+                        true
+                    });
+                }
+            }
+            Command::SetGainDb(db) => self.gain = 10f32.powf(db.clamp(-40.0, 40.0) / 20.0),
+        }
+    }
+
+    /// Restarts the follower's run at the current input sample if `how` succeeds.
+    fn restart(&mut self, how: impl FnOnce(&mut Follower) -> bool) {
+        if let Some(f) = self.follower.as_mut() {
+            if how(f) {
+                self.run_start = self.consumed;
+                self.beats.reset();
+                self.published.clear();
+                self.sinks.iter_mut().for_each(|s| s.reset());
+            }
+        }
+    }
+
+    fn rebuild_follower(&mut self) {
+        self.follower = match (&self.reference, &self.link) {
+            (Some(r), Some(l)) => Some(Follower::new(r.clone(), l.rate)),
+            _ => None,
+        };
+        self.run_start = self.consumed;
+        self.beats.reset();
+        self.published.clear();
+        self.sinks.iter_mut().for_each(|s| s.reset());
+    }
+
+    fn load(&mut self, bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf>) {
+        self.generation += 1;
+        let generation = self.generation;
+        {
+            let mut st = lock(&self.status);
+            st.loading = true;
+            st.score_name = name.clone();
+            st.error = None;
+        }
+        let tx = self.loaded_tx.clone();
+        let spawned = std::thread::Builder::new().name("segno-loader".into()).spawn(move || {
+            let result = load_reference(&bytes, &name, soundfont.as_deref());
+            let _ = tx.send(Loaded { generation, result });
+        });
+        if let Err(e) = spawned {
+            self.loaded(Loaded { generation, result: Err(format!("Could not start loading the score: {e}")) });
+        }
+    }
+
+    fn loaded(&mut self, loaded: Loaded) {
+        if loaded.generation != self.generation {
+            return;
+        }
+        let mut st = lock(&self.status);
+        st.loading = false;
+        match loaded.result {
+            Ok(reference) => {
+                st.score = Some(Arc::new(reference.score.clone()));
+                st.error = None;
+                drop(st);
+                self.reference = Some(reference);
+                self.rebuild_follower();
+            }
+            Err(message) => st.error = Some(message),
+        }
+    }
+}
+
+/// Parses and renders a score, with errors in words for the musician.
+pub fn load_reference(bytes: &[u8], name: &str, soundfont: Option<&Path>) -> Result<Arc<Reference>, String> {
+    let path = Path::new(name);
+    let format = ScoreFormat::from_path(path).ok_or_else(|| {
+        format!("“{name}” is not a score Segno can read. Choose a MusicXML file (.musicxml, .xml, .mxl) or a MIDI file (.mid).")
+    })?;
+    let score = Score::from_bytes(bytes, format, path).map_err(|e| format!("Could not read the score: {e}"))?;
+    let font = find_soundfont(soundfont)
+        .and_then(|p| load_soundfont(&p))
+        .map_err(|e| format!("Segno needs a piano sound to prepare the score: {e}"))?;
+    Reference::render(score, &font).map(Arc::new).map_err(|e| format!("Could not prepare the score: {e}"))
+}
