@@ -13,7 +13,7 @@ pub mod shared;
 pub mod worker;
 
 pub use link::{link, AudioEnd, TimedEvent, WorkerEnd};
-pub use shared::{Published, Snapshot, Status};
+pub use shared::{Controls, Published, Snapshot, Status};
 pub use worker::{Command, Worker};
 
 use crate::follow::Report;

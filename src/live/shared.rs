@@ -2,7 +2,7 @@
 //! in atomics (read without locks), and the slower-changing status behind a mutex that only
 //! non-real-time threads touch.
 
-use std::sync::atomic::{fence, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 use atomic_float::{AtomicF32, AtomicF64};
@@ -96,6 +96,22 @@ impl Published {
                 return (snap.sample_time != u64::MAX && before > 0).then_some(snap);
             }
         }
+    }
+}
+
+/// Settings the worker reads before every chunk of audio, so that any thread (the audio thread
+/// included) can change them without a lock or an allocation.
+#[derive(Debug)]
+pub struct Controls {
+    /// Follow (true) or ignore the input (false). Turning it on starts over at the beginning.
+    pub following: AtomicBool,
+    /// Input gain before analysis, in dB: raises the follower's sensitivity to quiet playing.
+    pub gain_db: AtomicF32,
+}
+
+impl Default for Controls {
+    fn default() -> Self {
+        Self { following: AtomicBool::new(true), gain_db: AtomicF32::new(0.0) }
     }
 }
 

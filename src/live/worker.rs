@@ -3,6 +3,7 @@
 //! so following (and the audio thread) go on while a new score loads.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -13,10 +14,11 @@ use ringbuf::traits::{Consumer, Producer};
 use crate::follow::{Follower, Report};
 use crate::live::link::{TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
-use crate::live::shared::{Published, Status};
+use crate::live::shared::{Controls, Published, Status};
 use crate::live::ReportSink;
 use crate::reference::Reference;
-use crate::render::{find_soundfont, load_soundfont};
+use crate::render::{find_soundfont, load_soundfont, RenderError};
+use rustysynth::SoundFont;
 use crate::score::{Score, ScoreFormat};
 
 /// How often the worker looks for new audio when there are no commands.
@@ -28,21 +30,19 @@ pub enum Command {
     /// New audio queues (the host started processing, maybe at a new sample rate).
     Attach(WorkerEnd),
     /// Parse and render a score; `name` is its file name (the format comes from its extension).
-    LoadScore { bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf> },
+    /// Following starts at `start_measure` (a written measure number) if given.
+    LoadScore { bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf>, start_measure: Option<String> },
     /// Start over at the beginning of the piece.
     Reset,
     /// Start over at the first played measure with this written number.
     StartAtMeasure(String),
-    /// Follow (true) or ignore the input (false).
-    SetFollowing(bool),
-    /// Input gain before analysis, in dB: raises the follower's sensitivity to quiet playing.
-    SetGainDb(f32),
 }
 
 /// The running worker; dropping it stops the thread.
 pub struct Worker {
     commands: Sender<Command>,
     pub published: Arc<Published>,
+    pub controls: Arc<Controls>,
     status: Arc<Mutex<Status>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -51,14 +51,15 @@ impl Worker {
     /// Starts the worker; `sinks` receive every report (OSC, MIDI clock, files).
     pub fn spawn(sinks: Vec<Box<dyn ReportSink>>) -> Self {
         let published = Arc::new(Published::default());
+        let controls = Arc::new(Controls::default());
         let status = Arc::new(Mutex::new(Status { following: true, ..Status::default() }));
         let (commands, rx) = crossbeam_channel::unbounded();
-        let state = State::new(published.clone(), status.clone(), sinks);
+        let state = State::new(published.clone(), controls.clone(), status.clone(), sinks);
         let thread = std::thread::Builder::new()
             .name("segno-worker".into())
             .spawn(move || state.run(rx))
             .expect("cannot start the worker thread");
-        Self { commands, published, status, thread: Some(thread) }
+        Self { commands, published, controls, status, thread: Some(thread) }
     }
 
     /// Sends a command; never blocks.
@@ -106,6 +107,7 @@ struct Loaded {
 
 struct State {
     published: Arc<Published>,
+    controls: Arc<Controls>,
     status: Arc<Mutex<Status>>,
     sinks: Vec<Box<dyn ReportSink>>,
     link: Option<WorkerEnd>,
@@ -113,7 +115,8 @@ struct State {
     follower: Option<Follower>,
     beats: BeatTracker,
     following: bool,
-    gain: f32,
+    /// The written measure the next loaded score starts at.
+    pending_start: Option<String>,
     /// Input samples consumed since the audio was attached, and the sample the follower's
     /// current run started at.
     consumed: u64,
@@ -125,10 +128,11 @@ struct State {
 }
 
 impl State {
-    fn new(published: Arc<Published>, status: Arc<Mutex<Status>>, sinks: Vec<Box<dyn ReportSink>>) -> Self {
+    fn new(published: Arc<Published>, controls: Arc<Controls>, status: Arc<Mutex<Status>>, sinks: Vec<Box<dyn ReportSink>>) -> Self {
         let (loaded_tx, loaded_rx) = crossbeam_channel::unbounded();
         Self {
             published,
+            controls,
             status,
             sinks,
             link: None,
@@ -136,7 +140,7 @@ impl State {
             follower: None,
             beats: BeatTracker::default(),
             following: true,
-            gain: 1.0,
+            pending_start: None,
             consumed: 0,
             run_start: 0,
             generation: 0,
@@ -173,14 +177,17 @@ impl State {
 
     /// Feeds the follower with what the audio thread has pushed; false if there was nothing.
     fn drain_audio(&mut self) -> bool {
+        self.apply_controls();
         let Some(link) = self.link.as_mut() else { return false };
         let n = link.samples.pop_slice(&mut self.buf);
         if n == 0 {
             return false;
         }
         let block = &mut self.buf[..n];
-        if self.gain != 1.0 {
-            block.iter_mut().for_each(|s| *s *= self.gain);
+        let gain_db = self.controls.gain_db.load(Ordering::Relaxed);
+        if gain_db != 0.0 {
+            let gain = 10f32.powf(gain_db.clamp(-40.0, 40.0) / 20.0);
+            block.iter_mut().for_each(|s| *s *= gain);
         }
         match self.follower.as_mut().filter(|_| self.following) {
             Some(follower) => {
@@ -221,32 +228,40 @@ impl State {
                 self.consumed = 0;
                 self.rebuild_follower();
             }
-            Command::LoadScore { bytes, name, soundfont } => self.load(bytes, name, soundfont),
+            Command::LoadScore { bytes, name, soundfont, start_measure } => {
+                self.pending_start = start_measure;
+                self.load(bytes, name, soundfont)
+            }
             Command::Reset => self.restart(|f| {
                 f.reset();
                 true
             }),
-            Command::StartAtMeasure(m) => {
-                let mut found = true;
+            Command::StartAtMeasure(m) => self.start_at_measure(&m),
+        }
+    }
+
+    fn start_at_measure(&mut self, measure: &str) {
+        let mut found = true;
+        self.restart(|f| {
+            found = f.start_at_measure(measure);
+            found
+        });
+        if !found && self.follower.is_some() {
+            lock(&self.status).error = Some(format!("This score has no measure {measure}; following from where it was."));
+        }
+    }
+
+    fn apply_controls(&mut self) {
+        let on = self.controls.following.load(Ordering::Relaxed);
+        if on != self.following {
+            self.following = on;
+            lock(&self.status).following = on;
+            if on {
                 self.restart(|f| {
-                    found = f.start_at_measure(&m);
-                    found
+                    f.reset();
+                    true
                 });
-                if !found && self.follower.is_some() {
-                    lock(&self.status).error = Some(format!("This score has no measure {m}."));
-                }
             }
-            Command::SetFollowing(on) => {
-                self.following = on;
-                lock(&self.status).following = on;
-                if on {
-                    self.restart(|f| {
-                        f.reset();
-                        true
-                    });
-                }
-            }
-            Command::SetGainDb(db) => self.gain = 10f32.powf(db.clamp(-40.0, 40.0) / 20.0),
         }
     }
 
@@ -305,6 +320,9 @@ impl State {
                 drop(st);
                 self.reference = Some(reference);
                 self.rebuild_follower();
+                if let Some(m) = self.pending_start.take() {
+                    self.start_at_measure(&m);
+                }
             }
             Err(message) => st.error = Some(message),
         }
@@ -318,8 +336,22 @@ pub fn load_reference(bytes: &[u8], name: &str, soundfont: Option<&Path>) -> Res
         format!("“{name}” is not a score Segno can read. Choose a MusicXML file (.musicxml, .xml, .mxl) or a MIDI file (.mid).")
     })?;
     let score = Score::from_bytes(bytes, format, path).map_err(|e| format!("Could not read the score: {e}"))?;
-    let font = find_soundfont(soundfont)
-        .and_then(|p| load_soundfont(&p))
-        .map_err(|e| format!("Segno needs a piano sound to prepare the score: {e}"))?;
+    let font = cached_soundfont(soundfont).map_err(|e| format!("Segno needs a piano sound to prepare the score: {e}"))?;
     Reference::render(score, &font).map(Arc::new).map_err(|e| format!("Could not prepare the score: {e}"))
+}
+
+/// The SoundFont for `explicit` (or the default one), loaded once per process: a General MIDI
+/// font is 100+ MB and takes a second to read.
+fn cached_soundfont(explicit: Option<&Path>) -> Result<Arc<SoundFont>, RenderError> {
+    static CACHE: Mutex<Option<(PathBuf, Arc<SoundFont>)>> = Mutex::new(None);
+    let path = find_soundfont(explicit)?;
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((cached, font)) = cache.as_ref() {
+        if *cached == path {
+            return Ok(font.clone());
+        }
+    }
+    let font = load_soundfont(&path)?;
+    *cache = Some((path, font.clone()));
+    Ok(font)
 }

@@ -9,8 +9,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 /// Debian/Ubuntu packages: two General MIDI SoundFonts (the reference and the benchmark's
-/// "other piano"), and ALSA headers for microphone input.
-const APT_PACKAGES: &[&str] = &["fluid-soundfont-gm", "timgm6mb-soundfont", "libasound2-dev", "pkg-config"];
+/// "other piano"), ALSA headers for microphone input, JACK headers for the standalone app.
+const APT_PACKAGES: &[&str] = &["fluid-soundfont-gm", "timgm6mb-soundfont", "libasound2-dev", "libjack-jackd2-dev", "pkg-config"];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -20,6 +20,8 @@ commands:
   test      run every test (unit, integration, parser fuzzing)
   bench     run the benchmark on ../shared/benchmark/dev and write target/bench/*.md
             (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
+  bundle segno-plugin --release
+            build the CLAP and VST3 bundles into target/bundled/
   fuzz [S]  fuzz every score parser with cargo-fuzz for S seconds each (default 30)";
 
 fn main() -> Result<()> {
@@ -39,6 +41,10 @@ fn main() -> Result<()> {
         Some("bench") => {
             setup()?;
             bench(&root, &args[1..])
+        }
+        Some("bundle") => {
+            setup()?;
+            nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned())
         }
         Some("fuzz") => fuzz(&root, args.get(1).map_or(Ok(30), |s| s.parse()).context("fuzz takes a number of seconds")?),
         _ => {

@@ -1,0 +1,232 @@
+//! The editor: the score as a piano roll with measure lines, a cursor that follows the performer
+//! smoothly, and the controls a pianist needs (load, reset, start at measure, follow, sensitivity).
+
+mod dialog;
+mod roll;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender};
+use egui::{Color32, RichText};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{baseview, create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp};
+use segno::follow::FollowState;
+use segno::live::{Command, Snapshot, Status, Worker};
+
+use crate::outputs::load_score_file;
+use crate::SegnoParams;
+
+pub use roll::NOTE_COLOR;
+
+const WIDTH: u32 = 900;
+const HEIGHT: u32 = 520;
+
+pub fn default_state() -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
+}
+
+pub fn create(params: Arc<SegnoParams>, worker: Arc<Worker>) -> Option<EguiEditor<SegnoEditor>> {
+    let settings = EguiNiceSettings::new().with_tile("Segno");
+    let (picked_tx, picked_rx) = crossbeam_channel::unbounded();
+    let app = SegnoEditor {
+        params: params.clone(),
+        worker,
+        gui: None,
+        cursor: Cursor::default(),
+        measure_text: String::new(),
+        path_text: String::new(),
+        message: None,
+        picked_tx,
+        picked_rx,
+    };
+    create_egui_editor(params.editor_state.clone(), Default::default(), settings, app)
+}
+
+pub struct SegnoEditor {
+    params: Arc<SegnoParams>,
+    worker: Arc<Worker>,
+    gui: Option<GuiContext>,
+    cursor: Cursor,
+    measure_text: String,
+    path_text: String,
+    /// An error from the editor itself (a file that cannot be read).
+    message: Option<String>,
+    picked_tx: Sender<Result<PathBuf, String>>,
+    picked_rx: Receiver<Result<PathBuf, String>>,
+}
+
+/// Turns the worker's position (updated every 23 ms) into a cursor that moves every frame: between
+/// updates it advances at the performer's tempo, and it never jumps back for less than a hop.
+#[derive(Default)]
+struct Cursor {
+    last: Option<(Snapshot, Instant)>,
+}
+
+impl Cursor {
+    fn score_time(&mut self, snap: Option<Snapshot>) -> Option<f64> {
+        let snap = snap?;
+        if self.last.is_none_or(|(s, _)| s.version != snap.version) {
+            self.last = Some((snap, Instant::now()));
+        }
+        let (s, at) = self.last?;
+        let moving = matches!(s.state, FollowState::Following | FollowState::Uncertain);
+        // At most a tenth of a second of extrapolation: if updates stop, so does the cursor.
+        let ahead = if moving { at.elapsed().as_secs_f64().min(0.1) * s.tempo_ratio } else { 0.0 };
+        Some(s.score_time_s + ahead)
+    }
+}
+
+impl NiceEguiApp for SegnoEditor {
+    fn build(&mut self, egui_ctx: egui::Context, gui: GuiContext, _frame: &mut Frame) -> Result<(), baseview::HandlerError> {
+        egui_ctx.set_visuals(egui::Visuals::light());
+        self.gui = Some(gui);
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+        ui.ctx().request_repaint();
+        self.take_dropped_or_picked(ui.ctx());
+        let status = self.worker.status();
+        let snapshot = self.worker.published.snapshot();
+        self.header(ui, &status);
+        ui.separator();
+        self.controls(ui);
+        ui.separator();
+        self.readout(ui, &status, snapshot);
+        let cursor = self.cursor.score_time(snapshot);
+        roll::show(ui, status.score.as_deref(), cursor, snapshot.map(|s| s.state));
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+}
+
+impl SegnoEditor {
+    fn header(&mut self, ui: &mut egui::Ui, status: &Status) {
+        ui.horizontal(|ui| {
+            ui.heading("Segno");
+            let title = if status.score_name.is_empty() { "no score loaded".to_owned() } else { status.score_name.clone() };
+            ui.label(RichText::new(title).strong());
+            if status.loading {
+                ui.spinner();
+                ui.label("preparing the score…");
+            }
+        });
+        let restore_error = self.params.session.restore_error.lock().ok().and_then(|e| e.clone());
+        for error in [status.error.as_ref(), restore_error.as_ref(), self.message.as_ref()].into_iter().flatten() {
+            ui.colored_label(Color32::from_rgb(170, 20, 20), error);
+        }
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if ui.button("Open score…").clicked() {
+                self.pick_file();
+            }
+            let field = ui.add(egui::TextEdit::singleline(&mut self.path_text).hint_text("or type/drop a .musicxml, .mxl or .mid path").desired_width(260.0));
+            if ui.button("Load").clicked() || (field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
+                let path = PathBuf::from(self.path_text.trim());
+                self.load(&path);
+            }
+            ui.separator();
+            if ui.button("Reset").clicked() {
+                self.worker.send(Command::Reset);
+            }
+            ui.label("Start at measure");
+            let m = ui.add(egui::TextEdit::singleline(&mut self.measure_text).desired_width(40.0));
+            if ui.button("Go").clicked() || (m.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
+                self.worker.send(Command::StartAtMeasure(self.measure_text.trim().to_owned()));
+            }
+        });
+        let Some(gui) = &self.gui else { return };
+        let setter = gui.param_setter();
+        ui.horizontal(|ui| {
+            let mut follow = self.params.follow.value();
+            if ui.checkbox(&mut follow, "Follow").changed() {
+                setter.begin_set_parameter(&self.params.follow);
+                setter.set_parameter(&self.params.follow, follow);
+                setter.end_set_parameter(&self.params.follow);
+            }
+            ui.separator();
+            ui.label("Sensitivity");
+            ui.add(ParamSlider::for_param(&self.params.sensitivity, &setter).with_width(140.0));
+            ui.separator();
+            ui.label("MIDI channel");
+            ui.add(ParamSlider::for_param(&self.params.midi_channel, &setter).with_width(80.0));
+        });
+    }
+
+    fn readout(&self, ui: &mut egui::Ui, status: &Status, snap: Option<Snapshot>) {
+        let published = &self.worker.published;
+        ui.horizontal(|ui| {
+            let (state, color) = match (status.following, snap.map(|s| s.state)) {
+                (false, _) => ("not following", Color32::GRAY),
+                (true, None | Some(FollowState::Waiting)) => ("listening", Color32::from_rgb(40, 90, 170)),
+                (true, Some(FollowState::Following)) => ("following", Color32::from_rgb(20, 130, 40)),
+                (true, Some(FollowState::Uncertain)) => ("unsure", Color32::from_rgb(190, 120, 0)),
+                (true, Some(FollowState::Lost)) => ("lost", Color32::from_rgb(190, 20, 20)),
+            };
+            ui.label(RichText::new(state).color(color).strong().size(18.0));
+            if let (Some(s), Some(score)) = (snap, status.score.as_ref()) {
+                let measure = score.measures.get(s.measure_index).map_or("–", |m| m.number.as_str());
+                ui.label(RichText::new(format!("measure {measure}  beat {:.1}", s.beat_in_measure)).size(18.0));
+                let qpm = score.tempo.qpm_at(s.score_beat) * s.tempo_ratio;
+                ui.label(format!("tempo {:.0} ♩/min ({:.0} %)", qpm, s.tempo_ratio * 100.0));
+                ui.add(egui::ProgressBar::new(s.confidence).desired_width(90.0).text(format!("confidence {:.0} %", s.confidence * 100.0)));
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("analysis: classical features, CPU");
+            if let Some(rate) = status.input_rate {
+                ui.label(format!("input {rate} Hz"));
+            }
+            let dropped = published.dropped.load(Ordering::Relaxed);
+            let text = format!("dropped samples: {dropped}");
+            if dropped > 0 {
+                ui.colored_label(Color32::from_rgb(190, 20, 20), text);
+            } else {
+                ui.label(text);
+            }
+        });
+    }
+
+    fn pick_file(&mut self) {
+        let tx = self.picked_tx.clone();
+        // The dialog blocks, and the editor must keep drawing meanwhile.
+        let spawned = std::thread::spawn(move || match dialog::pick_score() {
+            Ok(Some(path)) => {
+                let _ = tx.send(Ok(path));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = tx.send(Err(e));
+            }
+        });
+        drop(spawned);
+    }
+
+    fn take_dropped_or_picked(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_owned()).collect());
+        let mut picked = Vec::new();
+        for p in self.picked_rx.try_iter() {
+            match p {
+                Ok(path) => picked.push(path),
+                Err(e) => self.message = Some(e),
+            }
+        }
+        if let Some(path) = dropped.into_iter().chain(picked).last() {
+            self.path_text = path.display().to_string();
+            self.load(&path);
+        }
+    }
+
+    fn load(&mut self, path: &std::path::Path) {
+        self.message = load_score_file(&self.params.session, path).err();
+    }
+}

@@ -1,0 +1,218 @@
+//! What a project remembers of Segno beyond its parameters: the score itself (its bytes, so the
+//! project opens on a machine that never had the file), the SoundFont setting and the last
+//! position. Stored in the plugin state as one JSON value; a state Segno cannot read is reported
+//! in the editor and replaced by a clean default, never trusted half-way.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use base64::Engine as _;
+use crossbeam_channel::Sender;
+use nice_plug::params::persist::PersistentField;
+use segno::live::{Command, Published, Status};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+const FORMAT: &str = "segno-session";
+const VERSION: u32 = 1;
+/// A score file larger than this is not a score (and would bloat every project save).
+pub const MAX_SCORE_BYTES: usize = 32 << 20;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub score: Option<SavedScore>,
+    /// A SoundFont chosen by the user; `None` uses the system's.
+    pub soundfont: Option<PathBuf>,
+    /// Written number of the measure the performer was last in.
+    pub last_measure: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedScore {
+    /// File name, which also tells the format.
+    pub name: String,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Arc<[u8]>,
+}
+
+impl std::fmt::Debug for SavedScore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SavedScore({}, {} bytes)", self.name, self.bytes.len())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    format: String,
+    version: u32,
+    #[serde(flatten)]
+    session: Session,
+}
+
+impl Session {
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(Envelope { format: FORMAT.into(), version: VERSION, session: self.clone() })
+            .expect("a session always serializes")
+    }
+
+    /// Reads a saved state; the error says what was wrong, in words for the musician.
+    pub fn from_value(value: &Value) -> Result<Self, String> {
+        const INTRO: &str = "The Segno settings saved in this project could not be read";
+        let env: Envelope = serde_json::from_value(value.clone())
+            .map_err(|e| format!("{INTRO} ({e}). Segno starts without a score: load it again."))?;
+        if env.format != FORMAT {
+            return Err(format!("{INTRO}: they are not Segno settings. Segno starts without a score: load it again."));
+        }
+        if env.version > VERSION {
+            return Err(format!(
+                "{INTRO}: they were saved by a newer Segno (format {}). Update Segno, or load the score again.",
+                env.version
+            ));
+        }
+        if env.session.score.as_ref().is_some_and(|s| s.bytes.len() > MAX_SCORE_BYTES) {
+            return Err(format!("{INTRO}: the saved score is implausibly large. Load it again."));
+        }
+        Ok(env.session)
+    }
+}
+
+mod base64_bytes {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(bytes: &Arc<[u8]>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<[u8]>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(text).map(Into::into).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The persistent field: restoring it loads the saved score into the worker; saving it records
+/// where the performer is now.
+pub struct SessionField {
+    session: RwLock<Session>,
+    worker: Sender<Command>,
+    published: Arc<Published>,
+    status: Arc<Mutex<Status>>,
+    /// Why the last restored state was refused, for the editor.
+    pub restore_error: Mutex<Option<String>>,
+}
+
+impl SessionField {
+    pub fn new(worker: Sender<Command>, published: Arc<Published>, status: Arc<Mutex<Status>>) -> Self {
+        Self { session: RwLock::new(Session::default()), worker, published, status, restore_error: Mutex::new(None) }
+    }
+
+    pub fn get(&self) -> Session {
+        self.session.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Loads a score chosen by the user and remembers it for the project.
+    pub fn load_score(&self, name: String, bytes: Arc<[u8]>) {
+        let mut session = self.session.write().unwrap_or_else(|e| e.into_inner());
+        session.score = Some(SavedScore { name, bytes });
+        session.last_measure = None;
+        self.send_load(&session);
+    }
+
+    pub fn set_soundfont(&self, path: Option<PathBuf>) {
+        let mut session = self.session.write().unwrap_or_else(|e| e.into_inner());
+        session.soundfont = path;
+        self.send_load(&session);
+    }
+
+    fn send_load(&self, session: &Session) {
+        if let Some(score) = &session.score {
+            let _ = self.worker.send(Command::LoadScore {
+                bytes: score.bytes.clone(),
+                name: score.name.clone(),
+                soundfont: session.soundfont.clone(),
+                start_measure: session.last_measure.clone(),
+            });
+        }
+    }
+
+    /// The written measure the performer is in now, if following.
+    fn current_measure(&self) -> Option<String> {
+        let snap = self.published.snapshot()?;
+        let status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.score.as_ref()?.measures.get(snap.measure_index).map(|m| m.number.clone())
+    }
+}
+
+impl<'a> PersistentField<'a, Value> for SessionField {
+    fn set(&self, value: Value) {
+        let (session, error) = match Session::from_value(&value) {
+            Ok(s) => (s, None),
+            Err(e) => (Session::default(), Some(e)),
+        };
+        *self.restore_error.lock().unwrap_or_else(|e| e.into_inner()) = error;
+        let mut current = self.session.write().unwrap_or_else(|e| e.into_inner());
+        *current = session;
+        self.send_load(&current);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Value) -> R,
+    {
+        let mut session = self.get();
+        if let Some(m) = self.current_measure() {
+            session.last_measure = Some(m);
+        }
+        f(&session.to_value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field() -> (SessionField, crossbeam_channel::Receiver<Command>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        (SessionField::new(tx, Arc::default(), Arc::default()), rx)
+    }
+
+    #[test]
+    fn a_saved_session_restores_the_score_bytes_and_position() {
+        let (saving, _) = field();
+        saving.load_score("piece.musicxml".into(), Arc::from(&b"<score-partwise/>"[..]));
+        saving.set_soundfont(Some("/fonts/piano.sf2".into()));
+        let blob = saving.map(|v| serde_json::to_string(v).unwrap());
+
+        let (restoring, rx) = field();
+        restoring.set(serde_json::from_str(&blob).unwrap());
+        assert_eq!(restoring.get(), saving.get());
+        assert!(restoring.restore_error.lock().unwrap().is_none());
+        match rx.try_recv() {
+            Ok(Command::LoadScore { bytes, name, soundfont, .. }) => {
+                assert_eq!((&*bytes, name.as_str()), (&b"<score-partwise/>"[..], "piece.musicxml"));
+                assert_eq!(soundfont, Some("/fonts/piano.sf2".into()));
+            }
+            _ => panic!("restoring a session must load its score"),
+        }
+    }
+
+    #[test]
+    fn foreign_or_corrupt_state_gives_an_error_and_a_clean_default() {
+        let blobs = [
+            serde_json::json!(42),
+            serde_json::json!({"format": "other-plugin", "version": 1}),
+            serde_json::json!({"format": FORMAT, "version": 99}),
+            serde_json::json!({"format": FORMAT, "version": 1, "score": {"name": "a.mid", "bytes": "***not base64***"}}),
+            serde_json::json!({"format": FORMAT, "version": 1, "score": "a.mid"}),
+        ];
+        for blob in blobs {
+            let (f, rx) = field();
+            f.load_score("old.mid".into(), Arc::from(&b"MThd"[..]));
+            let _ = rx.try_recv();
+            f.set(blob.clone());
+            assert_eq!(f.get(), Session::default(), "{blob}");
+            let error = f.restore_error.lock().unwrap().clone().unwrap_or_default();
+            assert!(error.contains("could not be read"), "{blob}: {error}");
+            assert!(rx.try_recv().is_err(), "nothing is loaded from a refused state");
+        }
+    }
+}
