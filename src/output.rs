@@ -5,14 +5,14 @@ use std::io::Write;
 use crate::follow::Report;
 use crate::score::Score;
 
-pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state";
+pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure";
 
 /// One `positions.csv` row.
 pub fn write_position(w: &mut impl Write, score: &Score, r: &Report) -> std::io::Result<()> {
     let measure = score.measures.get(r.measure_index).map_or("", |m| m.number.as_str());
     writeln!(
         w,
-        "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{}",
+        "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{},{}",
         r.perf_time_s,
         r.score_time_s,
         r.score_beat,
@@ -20,7 +20,8 @@ pub fn write_position(w: &mut impl Write, score: &Score, r: &Report) -> std::io:
         r.beat_in_measure,
         r.tempo_ratio,
         r.confidence,
-        r.state.as_str()
+        r.state.as_str(),
+        r.measure_index + 1
     )
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crossbeam_channel::{select, Receiver, Sender};
 use ringbuf::traits::{Consumer, Producer};
 
+use crate::features::{HOP, SAMPLE_RATE};
 use crate::follow::{Follower, Report};
 use crate::live::link::{TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
@@ -118,9 +119,13 @@ struct State {
     /// The written measure the next loaded score starts at.
     pending_start: Option<String>,
     /// Input samples consumed since the audio was attached, and the sample the follower's
-    /// current run started at.
+    /// current run starts at.
     consumed: u64,
     run_start: u64,
+    /// Runs start on a multiple of this many input samples: one analysis hop when that is a
+    /// whole number (22.05, 44.1, 88.2, 176.4 kHz), so that the plugin analyses exactly the frames
+    /// an offline run over the same audio would, and reports the same positions at the same times.
+    run_grid: u64,
     generation: u64,
     loaded_tx: Sender<Loaded>,
     loaded_rx: Receiver<Loaded>,
@@ -143,6 +148,7 @@ impl State {
             pending_start: None,
             consumed: 0,
             run_start: 0,
+            run_grid: 1,
             generation: 0,
             loaded_tx,
             loaded_rx,
@@ -189,19 +195,23 @@ impl State {
             let gain = 10f32.powf(gain_db.clamp(-40.0, 40.0) / 20.0);
             block.iter_mut().for_each(|s| *s *= gain);
         }
-        match self.follower.as_mut().filter(|_| self.following) {
-            Some(follower) => {
-                let (run_start, rate) = (self.run_start, link.rate);
-                let mut reports = Vec::new();
-                follower.push(block, |r| reports.push((*r, run_start + (r.perf_time_s * f64::from(rate)).round() as u64)));
-                for (report, sample) in reports {
-                    self.publish(&report, sample);
-                }
-            }
-            None => self.run_start += n as u64,
-        }
+        let block_start = self.consumed;
         self.consumed += n as u64;
+        if let Some(follower) = self.follower.as_mut().filter(|_| self.following) {
+            let (run_start, rate) = (self.run_start, link.rate);
+            let skip = run_start.saturating_sub(block_start).min(n as u64) as usize;
+            let mut reports = Vec::new();
+            follower.push(&block[skip..], |r| reports.push((*r, run_start + (r.perf_time_s * f64::from(rate)).round() as u64)));
+            for (report, sample) in reports {
+                self.publish(&report, sample);
+            }
+        }
         true
+    }
+
+    /// The next run starts at the next grid point of the input.
+    fn next_run_start(&self) -> u64 {
+        self.consumed.div_ceil(self.run_grid) * self.run_grid
     }
 
     fn publish(&mut self, report: &Report, sample: u64) {
@@ -224,6 +234,7 @@ impl State {
         match command {
             Command::Attach(link) => {
                 lock(&self.status).input_rate = Some(link.rate);
+                self.run_grid = hop_in_input_samples(link.rate).unwrap_or(1);
                 self.link = Some(link);
                 self.consumed = 0;
                 self.rebuild_follower();
@@ -269,7 +280,7 @@ impl State {
     fn restart(&mut self, how: impl FnOnce(&mut Follower) -> bool) {
         if let Some(f) = self.follower.as_mut() {
             if how(f) {
-                self.run_start = self.consumed;
+                self.run_start = self.next_run_start();
                 self.beats.reset();
                 self.published.clear();
                 self.sinks.iter_mut().for_each(|s| s.reset());
@@ -282,7 +293,7 @@ impl State {
             (Some(r), Some(l)) => Some(Follower::new(r.clone(), l.rate)),
             _ => None,
         };
-        self.run_start = self.consumed;
+        self.run_start = self.next_run_start();
         self.beats.reset();
         self.published.clear();
         self.sinks.iter_mut().for_each(|s| s.reset());
@@ -327,6 +338,12 @@ impl State {
             Err(message) => st.error = Some(message),
         }
     }
+}
+
+/// The analysis hop in input samples, if it is a whole number.
+fn hop_in_input_samples(rate: u32) -> Option<u64> {
+    let hop = HOP as u64 * u64::from(rate);
+    (hop % u64::from(SAMPLE_RATE) == 0).then(|| hop / u64::from(SAMPLE_RATE))
 }
 
 /// Parses and renders a score, with errors in words for the musician.

@@ -1,0 +1,236 @@
+//! A real CLAP host (built on `clack-host`) loads the bundled `Segno.clap`, restores a project
+//! state that carries the example score, streams a rendered performance through it in real time,
+//! and captures its MIDI output. The position messages must be the ones the CLI follower reports
+//! on the same audio: the same beats in the same order, each within one analysis hop.
+//!
+//! Needs the bundle: `cargo xtask test` builds it and sets `SEGNO_BUNDLE_DIR`; without it this
+//! test says so and passes (a plain `cargo test` has no bundle to load).
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use clack_extensions::state::PluginState;
+use clack_host::events::event_types::MidiEvent;
+use clack_host::prelude::*;
+use segno::features::HOP_S;
+use segno::follow::{FollowState, Report};
+use segno::live::protocol::{BeatTracker, ControlChange, MidiProtocol, PositionEvent};
+use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
+use segno::score::Score;
+
+const RATE: u32 = 44_100;
+/// Not a divisor of the hop (1024 samples here), so events fall inside blocks.
+const BLOCK: usize = 300;
+/// Silence before the performance: time for the plugin to prepare the score it was given.
+const LEAD_S: f64 = 6.0;
+/// Seconds of the performance streamed (real time, so this is the test's duration).
+const PLAYED_S: f64 = 24.0;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+fn bundle_dir() -> Option<PathBuf> {
+    match std::env::var_os("SEGNO_BUNDLE_DIR") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            eprintln!("SKIPPED: SEGNO_BUNDLE_DIR is not set; `cargo xtask test` builds the bundles and runs this test");
+            None
+        }
+    }
+}
+
+struct Shared;
+impl SharedHandler<'_> for Shared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+struct TestHost;
+impl HostHandlers for TestHost {
+    type Shared<'a> = Shared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// The example performance at 44.1 kHz behind `LEAD_S` of silence.
+fn performance() -> Vec<f32> {
+    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
+    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
+    let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
+    let mut out = vec![0.0; (LEAD_S * f64::from(RATE)) as usize];
+    out.extend(audio);
+    out
+}
+
+fn write_wav(path: &Path, audio: &[f32]) {
+    let spec = hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    audio.iter().for_each(|&s| w.write_sample(s).unwrap());
+    w.finalize().unwrap();
+}
+
+/// Position events from the CLI's `positions.csv`, with the time each was known.
+fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent)> {
+    let segno = bundles.parent().unwrap().join("release/segno");
+    let o = Command::new(&segno)
+        .args(["follow", "--score"])
+        .arg(root().join("assets/example/minuet.musicxml"))
+        .arg("--audio")
+        .arg(wav)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", segno.display()));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut tracker = BeatTracker::default();
+    let mut events = Vec::new();
+    for line in std::fs::read_to_string(out).unwrap().lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let state = match f[7] {
+            "waiting" => FollowState::Waiting,
+            "following" => FollowState::Following,
+            "uncertain" => FollowState::Uncertain,
+            _ => FollowState::Lost,
+        };
+        let report = Report {
+            perf_time_s: f[0].parse().unwrap(),
+            score_time_s: f[1].parse().unwrap(),
+            score_beat: f[2].parse().unwrap(),
+            measure_index: f[8].parse::<usize>().unwrap() - 1,
+            beat_in_measure: f[4].parse().unwrap(),
+            tempo_ratio: f[5].parse().unwrap(),
+            confidence: f[6].parse().unwrap(),
+            state,
+        };
+        tracker.on_report(&report, |e| events.push((report.perf_time_s, e)));
+    }
+    events
+}
+
+/// The plugin state a DAW would have saved with a project in which the score was loaded.
+fn project_state() -> Vec<u8> {
+    use base64::Engine as _;
+    let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
+    let session = serde_json::json!({
+        "format": "segno-session",
+        "version": 1,
+        "score": { "name": "minuet.musicxml", "bytes": base64::engine::general_purpose::STANDARD.encode(score) },
+    });
+    let state = serde_json::json!({
+        "version": "0.1.0",
+        "params": {},
+        "fields": { "session": session.to_string() },
+    });
+    // nice-plug's CLAP state: the JSON's length as a little-endian u64, then the JSON.
+    let json = serde_json::to_vec(&state).unwrap();
+    let mut stream = (json.len() as u64).to_le_bytes().to_vec();
+    stream.extend(json);
+    stream
+}
+
+/// Streams `audio` through the plugin in real time; returns the position events it sent, with
+/// their time, and the state it saves afterwards.
+fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, String) {
+    let entry = unsafe { PluginEntry::load(bundle) }.expect("cannot load Segno.clap");
+    let factory = entry.get_plugin_factory().expect("no plugin factory");
+    let descriptor = factory.plugin_descriptors().next().expect("no plugin in the bundle");
+    assert_eq!(descriptor.name().unwrap().to_bytes(), b"Segno");
+    let id = descriptor.id().unwrap();
+    let host_info = HostInfo::new("segno-test-host", "Segno", "https://example.invalid", "0.1").unwrap();
+    let mut instance = PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, id, &host_info).unwrap();
+
+    let state: PluginState = instance.plugin_handle().get_extension().expect("no state extension");
+    state.load(&mut instance.plugin_handle(), &mut Cursor::new(project_state())).expect("the plugin refused the project state");
+
+    let config = PluginAudioConfiguration { sample_rate: f64::from(RATE), min_frames_count: 1, max_frames_count: BLOCK as u32 };
+    let processor = instance.activate(|_, _| (), config).unwrap();
+    let protocol = MidiProtocol::default();
+    let (events, processor) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut processor = processor.start_processing().unwrap();
+            let mut decoder = protocol.decoder();
+            let mut events = Vec::new();
+            let (mut input_ports, mut output_ports) = (AudioPorts::with_capacity(2, 1), AudioPorts::with_capacity(2, 1));
+            let mut out_events = EventBuffer::with_capacity(64);
+            let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+            let (mut out_l, mut out_r) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+            let start = Instant::now();
+            for (b, block) in audio.chunks(BLOCK).enumerate() {
+                let n = block.len();
+                left[..n].copy_from_slice(block);
+                right[..n].copy_from_slice(block);
+                out_events.clear();
+                let input = input_ports.with_input_buffers([AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only([InputChannel::variable(&mut left[..n]), InputChannel::variable(&mut right[..n])]),
+                }]);
+                let mut output = output_ports.with_output_buffers([AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_output_only([&mut out_l[..n], &mut out_r[..n]].into_iter()),
+                }]);
+                let block_start = (b * BLOCK) as u64;
+                processor
+                    .process(&input, &mut output, &InputEvents::empty(), &mut OutputEvents::from_buffer(&mut out_events), Some(block_start), None)
+                    .unwrap();
+                assert_eq!((&out_l[..n], &out_r[..n]), (block, block), "audio must pass through unchanged");
+                for e in out_events.iter() {
+                    let Some(midi) = e.as_event::<MidiEvent>() else { continue };
+                    let [status, controller, value] = midi.data();
+                    assert_eq!(status & 0xF0, 0xB0, "only control changes are sent");
+                    let cc = ControlChange { channel: status & 0x0F, controller, value };
+                    if let Some(event) = decoder.feed(cc) {
+                        let sample = block_start + u64::from(midi.header().time());
+                        events.push((sample as f64 / f64::from(RATE), event));
+                    }
+                }
+                // Real time: the worker runs beside the audio thread as it would in a DAW.
+                let due = Duration::from_secs_f64(((b + 1) * BLOCK) as f64 / f64::from(RATE));
+                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            (events, processor.stop_processing())
+        })
+        .join()
+        .unwrap()
+    });
+    instance.deactivate(processor);
+    let mut saved = Vec::new();
+    state.save(&mut instance.plugin_handle(), &mut saved).expect("the plugin cannot save its state");
+    (events, String::from_utf8(saved[8..].to_vec()).expect("nice-plug saves JSON after the length"))
+}
+
+#[test]
+fn midi_output_matches_the_cli_follower() {
+    let Some(bundles) = bundle_dir() else { return };
+    let dir = std::env::temp_dir().join(format!("segno-clap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut audio = performance();
+    audio.truncate(((LEAD_S + PLAYED_S) * f64::from(RATE)) as usize);
+    let wav = dir.join("performance.wav");
+    write_wav(&wav, &audio);
+
+    let expected = cli_events(&bundles, &wav, &dir.join("positions.csv"));
+    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), &audio);
+
+    // The last few events may not have been sent before the stream ended.
+    let expected: Vec<_> = expected.into_iter().filter(|e| e.0 < LEAD_S + PLAYED_S - 0.1).collect();
+    let beats = expected.iter().filter(|e| matches!(e.1, PositionEvent::Beat { .. })).count();
+    assert!(beats >= 30, "the CLI follower must have followed the piece: {beats} beats");
+    let got_events: Vec<PositionEvent> = got.iter().map(|e| e.1).take(expected.len()).collect();
+    let expected_events: Vec<PositionEvent> = expected.iter().map(|e| e.1).collect();
+    assert_eq!(got_events, expected_events, "the plugin sent other positions than the CLI reports");
+    let worst = got.iter().zip(&expected).map(|(g, e)| (g.0 - e.0).abs()).fold(0.0, f64::max);
+    eprintln!("{} position events, worst timing difference {:.1} ms (one hop: {:.1} ms)", expected.len(), worst * 1e3, HOP_S * 1e3);
+    assert!(worst <= HOP_S, "timing differs by {:.1} ms, more than one hop", worst * 1e3);
+
+    // The saved project carries the score and where the pianist got to.
+    let state: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let session: serde_json::Value = serde_json::from_str(state["fields"]["session"].as_str().unwrap()).unwrap();
+    assert_eq!(session["score"]["name"], "minuet.musicxml");
+    assert!(session["last_measure"].as_str().is_some_and(|m| !m.is_empty()), "{session}");
+}
