@@ -94,6 +94,11 @@ impl Segno {
     pub fn session(&self) -> &SessionField {
         &self.params.session
     }
+
+    /// Samples the worker has not analysed yet.
+    pub fn backlog(&self) -> usize {
+        self.realtime.backlog()
+    }
 }
 
 impl Plugin for Segno {

@@ -37,6 +37,11 @@ impl Realtime {
         self.audio = Some(audio);
     }
 
+    /// Samples handed over and not yet analysed (for tests and diagnostics; not real-time).
+    pub fn backlog(&self) -> usize {
+        self.audio.as_ref().map_or(0, AudioEnd::backlog)
+    }
+
     pub fn process<P: Plugin>(&mut self, buffer: &mut Buffer, context: &mut impl ProcessContext<P>, settings: BlockSettings) {
         self.controls.following.store(settings.following, Ordering::Relaxed);
         self.controls.gain_db.store(settings.gain_db, Ordering::Relaxed);

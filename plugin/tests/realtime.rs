@@ -1,0 +1,186 @@
+//! The audio thread's contract, on the plugin struct itself: `process()` never allocates (nice-plug's
+//! allocation guard aborts the test if it does) and passes audio through bit for bit, for every
+//! block size and sample rate a host may use; and the position events it sends are in order and
+//! inside their block.
+//!
+//! The guard only exists in debug builds, which is how `cargo xtask test` runs this file; a release
+//! run says so and skips the allocation part (`allocation_guard_is_armed` fails loudly instead of
+//! passing vacuously).
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nice_plug::context::process::SendEventError;
+use nice_plug::prelude::*;
+use segno::live::protocol::{ControlChange, MidiProtocol, PositionEvent};
+use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
+use segno::score::Score;
+use segno_plugin::Segno;
+
+const RATES: [u32; 5] = [44_100, 48_000, 88_200, 96_000, 192_000];
+const BLOCKS: [usize; 6] = [1, 7, 64, 512, 4096, 8192];
+const EVENT_CAPACITY: usize = 4096;
+
+struct Host {
+    transport: Transport,
+    /// Preallocated: sending an event must not make the test host allocate either.
+    events: Vec<(u32, ControlChange)>,
+}
+
+impl Host {
+    fn new(rate: u32) -> Self {
+        Self { transport: Transport::new(rate as f32), events: Vec::with_capacity(EVENT_CAPACITY) }
+    }
+}
+
+impl ProcessContext<Segno> for Host {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    fn execute_background(&self, _: ()) {}
+    fn execute_gui(&self, _: ()) {}
+    fn transport(&self) -> &Transport {
+        &self.transport
+    }
+    fn next_event(&mut self) -> Option<PluginNoteEvent<Segno>> {
+        None
+    }
+    fn try_send_event(&mut self, event: PluginNoteEvent<Segno>) -> Result<(), (PluginNoteEvent<Segno>, SendEventError)> {
+        match event {
+            NoteEvent::MidiCC { timing, channel, cc, value } if self.events.len() < EVENT_CAPACITY => {
+                let value = (value * 127.0).round() as u8;
+                self.events.push((timing, ControlChange { channel, controller: cc, value }));
+                Ok(())
+            }
+            other => Err((other, SendEventError::HostBufferFull)),
+        }
+    }
+    fn set_latency_samples(&self, _: u32) {}
+    fn request_restart(&self) {}
+    fn set_current_voice_capacity(&self, _: u32) {}
+}
+
+impl ActivateContext<Segno> for Host {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    fn execute(&self, _: ()) {}
+    fn set_latency_samples(&self, _: u32) {}
+    fn set_current_voice_capacity(&self, _: u32) {}
+}
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn performance(rate: u32, seconds: f64) -> [Vec<f32>; 2] {
+    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
+    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
+    let mut left = render_score(&font, &score, RenderOptions::piano(rate)).unwrap();
+    left.truncate((seconds * f64::from(rate)) as usize);
+    // A different right channel, so that a swap or a downmix written back would show.
+    let right = left.iter().rev().map(|s| -0.5 * s).collect();
+    [left, right]
+}
+
+fn activate(plugin: &mut Segno, rate: u32, max_block: usize) {
+    let config = BufferConfig { sample_rate: rate as f32, min_buffer_size: None, max_buffer_size: max_block as u32, process_mode: ProcessMode::Realtime };
+    let layout = Segno::AUDIO_IO_LAYOUTS[0];
+    assert!(plugin.activate(&layout, &config, &mut Host::new(rate)));
+}
+
+/// Runs one block through `process()` under the allocation guard; returns the output.
+fn process_block(plugin: &mut Segno, host: &mut Host, input: [&[f32]; 2]) -> [Vec<f32>; 2] {
+    let mut channels = [input[0].to_vec(), input[1].to_vec()];
+    let n = input[0].len();
+    let mut buffer = Buffer::default();
+    let [l, r] = &mut channels;
+    unsafe {
+        buffer.set_slices(n, |slices| {
+            slices.clear();
+            slices.push(&mut l[..]);
+            slices.push(&mut r[..]);
+        });
+    }
+    let mut aux = AuxiliaryBuffers { inputs: &mut [], outputs: &mut [] };
+    nice_assert_no_alloc::assert_no_alloc(|| plugin.process(&mut buffer, &mut aux, host));
+    channels
+}
+
+#[test]
+fn allocation_guard_is_armed() {
+    if !cfg!(debug_assertions) {
+        eprintln!("SKIPPED: the allocation guard only exists in debug builds (cargo xtask test runs this file in one)");
+        return;
+    }
+    // The guard aborts the process, so provoke it in a child.
+    if std::env::var_os("SEGNO_PROVOKE_ALLOCATION").is_some() {
+        nice_assert_no_alloc::assert_no_alloc(|| std::hint::black_box(vec![1u8; 64]));
+        return;
+    }
+    let me = std::env::current_exe().unwrap();
+    let status = std::process::Command::new(me)
+        .args(["--exact", "allocation_guard_is_armed", "--nocapture"])
+        .env("SEGNO_PROVOKE_ALLOCATION", "1")
+        .output()
+        .unwrap()
+        .status;
+    assert!(!status.success(), "an allocation under the guard must abort: the guard is not active, so the other tests prove nothing");
+}
+
+#[test]
+fn process_passes_audio_through_bit_exact_without_allocating() {
+    let mut plugin = Segno::default();
+    for rate in RATES {
+        let audio = performance(rate, 1.5);
+        for block in BLOCKS {
+            activate(&mut plugin, rate, block);
+            let mut host = Host::new(rate);
+            for (l, r) in audio[0].chunks(block).zip(audio[1].chunks(block)) {
+                let out = process_block(&mut plugin, &mut host, [l, r]);
+                assert!(out[0] == l && out[1] == r, "output differs from input at {rate} Hz, block {block}");
+            }
+        }
+    }
+    assert_eq!(plugin.worker().published.dropped.load(Ordering::Relaxed), 0, "the worker kept up");
+}
+
+#[test]
+fn position_events_are_sent_in_order_inside_their_block() {
+    let rate = 48_000;
+    let block = 512;
+    let mut plugin = Segno::default();
+    let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
+    plugin.session().load_score("minuet.musicxml".into(), Arc::from(score));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while plugin.worker().status().score.is_none() {
+        assert!(Instant::now() < deadline, "the score did not load: {:?}", plugin.worker().status().error);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    activate(&mut plugin, rate, block);
+    let audio = performance(rate, 20.0);
+    let mut host = Host::new(rate);
+    let mut decoder = MidiProtocol::default().decoder();
+    let mut beats = Vec::new();
+    for (i, (l, r)) in audio[0].chunks(block).zip(audio[1].chunks(block)).enumerate() {
+        host.events.clear();
+        process_block(&mut plugin, &mut host, [l, r]);
+        let mut last = 0;
+        for &(timing, cc) in &host.events {
+            assert!((timing as usize) < l.len() && timing >= last, "event at {timing} in a block of {}", l.len());
+            last = timing;
+            if let Some(PositionEvent::Beat { measure, beat }) = decoder.feed(cc) {
+                beats.push(((i * block) as u32 + timing, measure, beat));
+            }
+        }
+        // Give the worker time to analyse what it was given, as real time would.
+        while plugin.backlog() > 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    assert!(beats.len() >= 25, "20 s of a minuet at about 130 beats/min: {} beats", beats.len());
+    assert!(beats.windows(2).all(|w| w[0].0 < w[1].0), "beats strictly in time order");
+    assert!(beats.windows(2).all(|w| (w[1].1, w[1].2) > (w[0].1, w[0].2)), "an unbroken performance only moves forward: {beats:?}");
+}
