@@ -79,8 +79,12 @@ pub struct Segno {
 
 impl Default for Segno {
     fn default() -> Self {
-        let worker = Arc::new(Worker::spawn(outputs::take_app_sinks()));
+        let setup = outputs::take_app_setup();
+        let worker = Arc::new(Worker::spawn(setup.sinks));
         let session = SessionField::new(worker.sender(), worker.published.clone(), worker.status_handle());
+        if let Some((name, bytes)) = setup.score {
+            session.load_score(name, bytes);
+        }
         Self { params: Arc::new(SegnoParams::new(session)), realtime: Realtime::new(worker.controls.clone()), worker }
     }
 }

@@ -14,15 +14,23 @@ use segno::score::Score;
 
 use crate::session::{SessionField, MAX_SCORE_BYTES};
 
-static APP_SINKS: Mutex<Vec<Box<dyn ReportSink>>> = Mutex::new(Vec::new());
-
-/// Gives the next plugin instance these outputs (the standalone app has exactly one instance).
-pub fn set_app_sinks(sinks: Vec<Box<dyn ReportSink>>) {
-    *APP_SINKS.lock().unwrap_or_else(|e| e.into_inner()) = sinks;
+/// What the standalone app gives the plugin instance the wrapper creates.
+#[derive(Default)]
+pub struct AppSetup {
+    pub sinks: Vec<Box<dyn ReportSink>>,
+    /// A score to load at start: file name and bytes.
+    pub score: Option<(String, Arc<[u8]>)>,
 }
 
-pub(crate) fn take_app_sinks() -> Vec<Box<dyn ReportSink>> {
-    std::mem::take(&mut *APP_SINKS.lock().unwrap_or_else(|e| e.into_inner()))
+static APP_SETUP: Mutex<Option<AppSetup>> = Mutex::new(None);
+
+/// Hands `setup` to the next plugin instance (the standalone app has exactly one).
+pub fn set_app_setup(setup: AppSetup) {
+    *APP_SETUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(setup);
+}
+
+pub(crate) fn take_app_setup() -> AppSetup {
+    APP_SETUP.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default()
 }
 
 /// Reads a score file and loads it; the error is for the musician.

@@ -148,7 +148,9 @@ impl Score {
             Some(i) => {
                 let m = &self.measures[i];
                 let unit = 4.0 / f64::from(m.time_signature.1.max(1));
-                (m.number.clone(), 1.0 + (beat - m.start_beat) / unit)
+                // Past the end (the reference's reverb tail) the position stays in the last beat.
+                let last_beat = (m.length_beats / unit).ceil().max(1.0);
+                (m.number.clone(), 1.0 + ((beat - m.start_beat) / unit).min(last_beat - 1e-3))
             }
             None => (String::new(), 0.0),
         };

@@ -1,1 +1,189 @@
-fn main() {}
+//! `segno-app`: Segno as a standalone program. With a display it opens the plugin's editor and
+//! listens to an audio input through nice-plug's standalone wrapper (cpal/JACK); `--headless
+//! --input-file` follows a recording at the speed of the file instead, for tests and dry runs.
+//! Either way it can send the position over OSC and as MIDI clock on a system port.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use segno::follow::Report;
+use segno::live::osc::OscSender;
+use segno::live::{link, Command, ReportSink, Worker};
+use segno::output::{write_position, POSITIONS_HEADER};
+use segno::score::Score;
+use segno_plugin::outputs::{set_app_setup, AppSetup, MidiClockPort};
+use segno_plugin::Segno;
+
+const USAGE: &str = "usage: segno-app [options] [audio options]
+
+options:
+  --score FILE         the score to follow (.musicxml, .mxl, .mid)
+  --osc HOST:PORT      send the position as OSC over UDP (e.g. 127.0.0.1:9000)
+  --midi-port NAME     send Song Position Pointer and MIDI clock to the output port whose name
+                       contains NAME (`virtual` creates a port named Segno)
+  --headless           no window and no audio device: follow --input-file and exit
+  --input-file FILE    with --headless: the recording to follow (WAV, FLAC, MP3, OGG)
+  --realtime           with --headless: play the file at its own speed instead of as fast as possible
+  --out FILE           with --headless: write the positions as CSV (the columns of `segno follow`)
+  -h, --help           this help, then the audio options
+
+audio options (the window mode; nice-plug's standalone wrapper):
+  --input-device NAME, --output-device NAME, --sample-rate HZ, --period-size FRAMES, --backend ...
+  (see the list below)";
+
+#[derive(Default)]
+struct Options {
+    score: Option<PathBuf>,
+    osc: Option<String>,
+    midi_port: Option<String>,
+    headless: bool,
+    input_file: Option<PathBuf>,
+    realtime: bool,
+    out: Option<PathBuf>,
+    help: bool,
+    /// Everything else goes to nice-plug's standalone wrapper.
+    wrapper_args: Vec<String>,
+}
+
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Options> {
+    let mut o = Options::default();
+    let mut args = args.into_iter();
+    o.wrapper_args.push(args.next().unwrap_or_else(|| "segno-app".into()));
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value; see --help"));
+        match a.as_str() {
+            "--score" => o.score = Some(value("--score")?.into()),
+            "--osc" => o.osc = Some(value("--osc")?),
+            "--midi-port" => o.midi_port = Some(value("--midi-port")?),
+            "--headless" => o.headless = true,
+            "--input-file" => o.input_file = Some(value("--input-file")?.into()),
+            "--realtime" => o.realtime = true,
+            "--out" => o.out = Some(value("--out")?.into()),
+            "-h" | "--help" => o.help = true,
+            _ => o.wrapper_args.push(a),
+        }
+    }
+    if o.headless && o.input_file.is_none() {
+        bail!("--headless needs --input-file: the recording to follow");
+    }
+    if !o.headless && (o.input_file.is_some() || o.out.is_some() || o.realtime) {
+        bail!("--input-file, --out and --realtime only work with --headless");
+    }
+    Ok(o)
+}
+
+fn main() -> Result<()> {
+    let options = parse(std::env::args())?;
+    if options.help {
+        println!("{USAGE}\n");
+        nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(["segno-app".to_owned(), "--help".to_owned()]);
+        return Ok(());
+    }
+    let mut sinks: Vec<Box<dyn ReportSink>> = Vec::new();
+    if let Some(target) = &options.osc {
+        sinks.push(Box::new(OscSender::new(target)?));
+    }
+    if let Some(port) = &options.midi_port {
+        sinks.push(Box::new(MidiClockPort::open(port).map_err(anyhow::Error::msg)?));
+    }
+    let score = options.score.as_deref().map(read_score).transpose()?;
+    if options.headless {
+        return headless(&options, sinks, score.context("--headless needs --score")?);
+    }
+    set_app_setup(AppSetup { sinks, score });
+    if !nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(options.wrapper_args) {
+        bail!("the audio backend could not start; see the messages above, or pick a device with --input-device");
+    }
+    Ok(())
+}
+
+fn read_score(path: &Path) -> Result<(String, Arc<[u8]>)> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read the score {}", path.display()))?;
+    Ok((name, bytes.into()))
+}
+
+/// Follows a file through the same worker and queues the plugin uses.
+fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes): (String, Arc<[u8]>)) -> Result<()> {
+    let input = options.input_file.as_deref().expect("checked in parse");
+    let audio = segno::audio::decode::decode_file(input)?;
+    if let Some(out) = &options.out {
+        sinks.push(Box::new(CsvSink::create(out)?));
+    }
+    let worker = Worker::spawn(sinks);
+    worker.send(Command::LoadScore { bytes, name, soundfont: None, start_measure: None });
+    eprintln!("preparing the score…");
+    loop {
+        let status = worker.status();
+        if let Some(e) = status.error {
+            bail!("{e}");
+        }
+        if status.score.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (mut audio_end, worker_end) = link(audio.sample_rate, worker.published.clone());
+    worker.send(Command::Attach(worker_end));
+    eprintln!("following {} ({:.1} s at {} Hz)", input.display(), audio.duration_s(), audio.sample_rate);
+    let start = Instant::now();
+    let block = 512;
+    for (i, chunk) in audio.samples.chunks(block).enumerate() {
+        audio_end.push_block(&[chunk]);
+        audio_end.drain_events(chunk.len(), |_, _| {});
+        if options.realtime {
+            let due = Duration::from_secs_f64(((i + 1) * block) as f64 / f64::from(audio.sample_rate));
+            std::thread::sleep(due.saturating_sub(start.elapsed()));
+        } else {
+            // As fast as the follower goes, but never faster: nothing may be dropped.
+            while audio_end.backlog() > audio.sample_rate as usize {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+    while audio_end.backlog() > 0 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // The worker may still be on its last chunk.
+    std::thread::sleep(Duration::from_millis(50));
+    let dropped = worker.published.dropped.load(Ordering::Relaxed);
+    let last = worker.published.snapshot();
+    drop(worker);
+    match last {
+        Some(s) => eprintln!("done: last position measure {} beat {:.1} ({:?}); {dropped} samples dropped", s.measure_index + 1, s.beat_in_measure, s.state),
+        None => eprintln!("done: nothing was followed (no note heard); {dropped} samples dropped"),
+    }
+    Ok(())
+}
+
+/// `positions.csv`, written as the worker reports.
+struct CsvSink {
+    writer: BufWriter<File>,
+}
+
+impl CsvSink {
+    fn create(path: &Path) -> Result<Self> {
+        let mut writer = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        writeln!(writer, "{POSITIONS_HEADER}")?;
+        Ok(Self { writer })
+    }
+}
+
+impl ReportSink for CsvSink {
+    fn report(&mut self, report: &Report, score: &Score, _sample_time: u64) {
+        if let Err(e) = write_position(&mut self.writer, score, report) {
+            eprintln!("cannot write positions: {e}");
+        }
+    }
+}
+
+impl Drop for CsvSink {
+    fn drop(&mut self) {
+        let _ = self.writer.flush();
+    }
+}
