@@ -75,6 +75,7 @@ pub struct Segno {
     params: Arc<SegnoParams>,
     worker: Arc<Worker>,
     realtime: Realtime,
+    simulated_input: Option<segno::audio::decode::DecodedAudio>,
 }
 
 impl Default for Segno {
@@ -85,7 +86,12 @@ impl Default for Segno {
         if let Some((name, bytes)) = setup.score {
             session.load_score(name, bytes);
         }
-        Self { params: Arc::new(SegnoParams::new(session)), realtime: Realtime::new(worker.controls.clone()), worker }
+        Self {
+            params: Arc::new(SegnoParams::new(session)),
+            realtime: Realtime::new(worker.controls.clone()),
+            worker,
+            simulated_input: setup.input_file,
+        }
     }
 }
 
@@ -142,7 +148,8 @@ impl Plugin for Segno {
     fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
         let rate = config.sample_rate.round().max(1.0) as u32;
         let (audio, worker_end) = link(rate, self.worker.published.clone());
-        self.realtime.attach(audio);
+        let simulated = self.simulated_input.as_ref().map(|a| segno::audio::resample::resample(&a.samples, a.sample_rate, rate));
+        self.realtime.attach(audio, simulated);
         self.worker.send(segno::live::Command::Attach(worker_end));
         true
     }

@@ -20,6 +20,8 @@ pub struct AppSetup {
     pub sinks: Vec<Box<dyn ReportSink>>,
     /// A score to load at start: file name and bytes.
     pub score: Option<(String, Arc<[u8]>)>,
+    /// A recording analysed in place of the audio input (a simulated performance).
+    pub input_file: Option<segno::audio::decode::DecodedAudio>,
 }
 
 static APP_SETUP: Mutex<Option<AppSetup>> = Mutex::new(None);
@@ -46,14 +48,32 @@ pub fn load_score_file(session: &SessionField, path: &Path) -> Result<(), String
 
 /// Song Position Pointer and clock on a system MIDI port.
 pub struct MidiClockPort {
-    connection: MidiOutputConnection,
+    port: Port,
     clock: MidiClock,
 }
 
+enum Port {
+    Midir(MidiOutputConnection),
+    Jack(jack_port::JackMidiOut),
+}
+
 impl MidiClockPort {
-    /// Connects to the first output port whose name contains `name`; on Linux and macOS `name`
-    /// may also be `virtual`, which creates a port named "Segno" for others to connect to.
+    /// `name` chooses the port:
+    /// - `jack` creates the JACK MIDI port `segno:position`; `jack:DEST` also connects it to the
+    ///   JACK port `DEST` (e.g. `jack:a2j:Sequencer`); JACK (or PipeWire's JACK) must be running;
+    /// - `virtual` (Linux, macOS) creates a system port named "Segno" for others to connect to;
+    /// - anything else connects to the first system output port whose name contains it.
     pub fn open(name: &str) -> Result<Self, String> {
+        let port = match name.strip_prefix("jack") {
+            Some(rest) if rest.is_empty() || rest.starts_with(':') => {
+                Port::Jack(jack_port::JackMidiOut::open(rest.strip_prefix(':').filter(|d| !d.is_empty()))?)
+            }
+            _ => Port::Midir(Self::open_system(name)?),
+        };
+        Ok(Self { port, clock: MidiClock::default() })
+    }
+
+    fn open_system(name: &str) -> Result<MidiOutputConnection, String> {
         let output = MidiOutput::new("Segno").map_err(|e| format!("MIDI output is not available on this system: {e}"))?;
         let connection = if name == "virtual" {
             virtual_port(output)?
@@ -66,7 +86,7 @@ impl MidiClockPort {
                 .ok_or_else(|| format!("no MIDI output port matches '{name}'; ports: {}", list(&names)))?;
             output.connect(port, "Segno position").map_err(|e| format!("cannot connect to MIDI port '{name}': {e}"))?
         };
-        Ok(Self { connection, clock: MidiClock::default() })
+        Ok(connection)
     }
 }
 
@@ -91,13 +111,71 @@ fn virtual_port(_: MidiOutput) -> Result<MidiOutputConnection, String> {
 
 impl ReportSink for MidiClockPort {
     fn report(&mut self, report: &Report, _score: &Score, _sample_time: u64) {
-        let connection = &mut self.connection;
-        self.clock.on_report(report, |message| {
-            let _ = connection.send(message);
+        let port = &mut self.port;
+        self.clock.on_report(report, |message| match port {
+            Port::Midir(c) => {
+                let _ = c.send(message);
+            }
+            Port::Jack(j) => j.send(message),
         });
     }
 
     fn reset(&mut self) {
         self.clock.reset();
+    }
+}
+
+mod jack_port {
+    //! A JACK MIDI output. Messages go from the worker to JACK's process callback through a
+    //! lock-free queue, and out at the start of the next JACK cycle.
+
+    use ringbuf::traits::{Consumer, Producer, Split};
+    use ringbuf::{HeapProd, HeapRb};
+
+    /// Short messages only: clock, Song Position Pointer, start/stop.
+    #[derive(Clone, Copy)]
+    struct Message {
+        bytes: [u8; 3],
+        len: usize,
+    }
+
+    pub struct JackMidiOut {
+        queue: HeapProd<Message>,
+        _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>>>,
+        pub dropped: u64,
+    }
+
+    impl JackMidiOut {
+        pub fn open(destination: Option<&str>) -> Result<Self, String> {
+            let (client, _) = jack::Client::new("segno", jack::ClientOptions::NO_START_SERVER)
+                .map_err(|e| format!("cannot reach a JACK server ({e}); start JACK (or PipeWire's JACK) or name a system MIDI port"))?;
+            let mut port = client.register_port("position", jack::MidiOut::default()).map_err(|e| format!("cannot create the JACK MIDI port: {e}"))?;
+            let full_name = port.name().map_err(|e| e.to_string())?;
+            let (queue, mut pending) = HeapRb::<Message>::new(4096).split();
+            let process: Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send> = Box::new(move |_, scope| {
+                let mut writer = port.writer(scope);
+                while let Some(m) = pending.try_pop() {
+                    let _ = writer.write(&jack::RawMidi { time: 0, bytes: &m.bytes[..m.len] });
+                }
+                jack::Control::Continue
+            });
+            let active = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).map_err(|e| format!("cannot start the JACK client: {e}"))?;
+            if let Some(dest) = destination {
+                active
+                    .as_client()
+                    .connect_ports_by_name(&full_name, dest)
+                    .map_err(|e| format!("cannot connect {full_name} to the JACK port '{dest}': {e}"))?;
+            }
+            Ok(Self { queue, _client: active, dropped: 0 })
+        }
+
+        pub fn send(&mut self, message: &[u8]) {
+            let mut bytes = [0; 3];
+            let len = message.len().min(3);
+            bytes[..len].copy_from_slice(&message[..len]);
+            if self.queue.try_push(Message { bytes, len }).is_err() {
+                self.dropped += 1;
+            }
+        }
     }
 }

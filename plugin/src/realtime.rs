@@ -25,16 +25,20 @@ pub struct BlockSettings {
 pub struct Realtime {
     audio: Option<AudioEnd>,
     controls: Arc<Controls>,
+    /// The standalone app's `--input-file`: analysed in place of the input, at the host's rate.
+    simulated: Option<(Vec<f32>, usize)>,
 }
 
 impl Realtime {
     pub fn new(controls: Arc<Controls>) -> Self {
-        Self { audio: None, controls }
+        Self { audio: None, controls, simulated: None }
     }
 
-    /// New queues to the worker (called from `activate`, never from the audio thread).
-    pub fn attach(&mut self, audio: AudioEnd) {
+    /// New queues to the worker, and optionally a recording to analyse instead of the input
+    /// (called from `activate`, never from the audio thread).
+    pub fn attach(&mut self, audio: AudioEnd, simulated: Option<Vec<f32>>) {
         self.audio = Some(audio);
+        self.simulated = simulated.map(|s| (s, 0));
     }
 
     /// Samples handed over and not yet analysed (for tests and diagnostics; not real-time).
@@ -47,7 +51,14 @@ impl Realtime {
         self.controls.gain_db.store(settings.gain_db, Ordering::Relaxed);
         let Some(audio) = self.audio.as_mut() else { return };
         let len = buffer.samples();
-        audio.push_block(buffer.as_slice_immutable());
+        match self.simulated.as_mut() {
+            Some((recording, pos)) => {
+                let end = (*pos + len).min(recording.len());
+                audio.push_block(&[&recording[*pos..end]]);
+                *pos = end;
+            }
+            None => audio.push_block(buffer.as_slice_immutable()),
+        }
         let protocol = settings.protocol.sanitized();
         audio.drain_events(len, |offset, event| {
             let (messages, n) = protocol.encode(event);

@@ -12,16 +12,25 @@ use anyhow::{bail, Context, Result};
 /// "other piano"), ALSA headers for microphone input, JACK headers for the standalone app.
 const APT_PACKAGES: &[&str] = &["fluid-soundfont-gm", "timgm6mb-soundfont", "libasound2-dev", "libjack-jackd2-dev", "pkg-config"];
 
+/// What the tests need beyond that: a headless X server, OpenGL in software and ImageMagick for
+/// the editor screenshot, a JACK server for the MIDI clock loopback, Python's venv for the VST3 host.
+const TEST_PACKAGES: &[&str] = &["xvfb", "libgl1-mesa-dri", "imagemagick", "jackd2", "python3-venv"];
+
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   setup     install the system packages Segno needs (apt; asks for sudo when not root)
   example   follow the bundled example performance and print its accuracy
-  test      run every test (unit, integration, parser fuzzing)
+  test      run every test: unit and integration tests, the plugin's audio-thread test (debug
+            build), the bundles in real hosts (pedalboard VST3, a clack-host CLAP host), the
+            standalone app's OSC and MIDI output, and the editor screenshot
   bench     run the benchmark on ../shared/benchmark/dev and write target/bench/*.md
             (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
   bundle segno-plugin --release
             build the CLAP and VST3 bundles into target/bundled/
+  screenshot [FILE]
+            render the editor under Xvfb following the example (default target/screenshot/editor.png)
+            and check that it shows the piece
   fuzz [S]  fuzz every score parser with cargo-fuzz for S seconds each (default 30)";
 
 fn main() -> Result<()> {
@@ -36,7 +45,14 @@ fn main() -> Result<()> {
         }
         Some("test") => {
             setup()?;
-            run(Command::new(cargo()).args(["test", "--workspace", "--release"]))
+            test(&root)
+        }
+        Some("screenshot") => {
+            setup()?;
+            install(TEST_PACKAGES)?;
+            let out = args.get(1).map_or_else(|| root.join("target/screenshot/editor.png"), PathBuf::from);
+            bundle()?;
+            screenshot(&root, &out)
         }
         Some("bench") => {
             setup()?;
@@ -79,7 +95,11 @@ fn is_installed(package: &str) -> bool {
 }
 
 fn setup() -> Result<()> {
-    let missing: Vec<&str> = APT_PACKAGES.iter().copied().filter(|p| !is_installed(p)).collect();
+    install(APT_PACKAGES)
+}
+
+fn install(packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !is_installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -100,6 +120,110 @@ fn setup() -> Result<()> {
     run(apt(&["install", "-y", "-qq", "--no-install-recommends"]).args(&missing))
 }
 
+/// Builds the CLAP and VST3 bundles (and, in the same build, `segno-app`).
+fn bundle() -> Result<()> {
+    run(Command::new(cargo()).args(["xtask", "bundle", "segno-plugin", "--release"]))
+}
+
+fn test(root: &Path) -> Result<()> {
+    install(TEST_PACKAGES)?;
+    // The library, the CLI and everything but the plugin.
+    run(Command::new(cargo()).args(["test", "--workspace", "--release", "--exclude", "segno-plugin"]))?;
+    // The audio-thread contract needs nice-plug's allocation guard, which exists in debug builds.
+    run(Command::new(cargo()).args(["test", "--package", "segno-plugin", "--test", "realtime"]))?;
+    bundle()?;
+    let bundles = root.join("target/bundled");
+    run(Command::new(cargo())
+        .args(["test", "--release", "--package", "segno-plugin", "--lib", "--test", "clap_host", "--test", "standalone_app", "--test", "midi_clock"])
+        .env("SEGNO_BUNDLE_DIR", &bundles))?;
+    vst3_host_test(root, &bundles)?;
+    screenshot(root, &root.join("target/screenshot/editor.png"))
+}
+
+/// Loads the VST3 in pedalboard (Spotify's plugin host, from PyPI) in a virtualenv of its own.
+fn vst3_host_test(root: &Path, bundles: &Path) -> Result<()> {
+    let hosts = root.join("plugin/tests/hosts");
+    let venv = root.join("target/hostenv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(Command::new(&python).args(["-m", "pip", "install", "-q", "-r"]).arg(hosts.join("requirements.txt")))?;
+    let wav = performance_wav(root)?;
+    run(Command::new(&python).arg(hosts.join("pedalboard_vst3.py")).arg(bundles.join("Segno.vst3")).arg(&wav))
+}
+
+/// The example performance rendered with the second piano (as `cargo xtask example` does).
+fn performance_wav(root: &Path) -> Result<PathBuf> {
+    let segno = segno_binary(root)?;
+    let out = root.join("target/example");
+    std::fs::create_dir_all(&out)?;
+    let wav = out.join("performance.wav");
+    run(Command::new(&segno)
+        .args(["render", "--score"])
+        .arg(root.join("assets/example/minuet-performance.mid"))
+        // segno::render::OTHER_PIANO_SOUNDFONT (xtask does not link segno)
+        .args(["--soundfont", "/usr/share/sounds/sf2/TimGM6mb.sf2", "--out"])
+        .arg(&wav))?;
+    Ok(wav)
+}
+
+/// Editor size (plugin/src/editor) and the colours the score view paints notes to come and a
+/// following cursor in.
+const EDITOR_SIZE: &str = "900x520+0+0";
+const NOTE_COLOR: &str = "rgb(40,96,200)";
+const CURSOR_COLOR: &str = "rgb(20,150,60)";
+
+/// Runs `segno-app` under Xvfb on the example (a simulated performance), screenshots the editor
+/// mid-piece and checks that the picture shows the piece's notes and a following cursor.
+fn screenshot(root: &Path, out: &Path) -> Result<()> {
+    let wav = performance_wav(root)?;
+    let display = ":97";
+    let mut xvfb = Command::new("Xvfb").args([display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).spawn().context("cannot start Xvfb")?;
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let app = Command::new(root.join("target/release/segno-app"))
+        .env("DISPLAY", display)
+        .args(["--backend", "dummy", "--score"])
+        .arg(root.join("assets/example/minuet.musicxml"))
+        .arg("--input-file")
+        .arg(&wav)
+        .spawn();
+    let result = app.context("cannot start segno-app").and_then(|mut app| {
+        // Long enough to load the score and follow well into the piece.
+        std::thread::sleep(std::time::Duration::from_secs(14));
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let shot = run(Command::new("import").env("DISPLAY", display).args(["-window", "root", "-crop", EDITOR_SIZE]).arg(out));
+        let _ = app.kill();
+        let _ = app.wait();
+        shot
+    });
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    result?;
+    let notes = colour_share(out, NOTE_COLOR)?;
+    let cursor = colour_share(out, CURSOR_COLOR)?;
+    eprintln!("{}: {:.1} % note pixels, {:.2} % cursor pixels", out.display(), notes * 100.0, cursor * 100.0);
+    if notes < 0.005 {
+        bail!("the editor screenshot {} does not show the piece (no notes drawn)", out.display());
+    }
+    if cursor < 0.001 {
+        bail!("the editor screenshot {} shows no following cursor", out.display());
+    }
+    Ok(())
+}
+
+/// The share of an image's pixels that are exactly `colour`, by ImageMagick.
+fn colour_share(image: &Path, colour: &str) -> Result<f64> {
+    let o = Command::new("convert")
+        .arg(image)
+        .args(["+transparent", colour, "-alpha", "extract", "-format", "%[fx:mean]", "info:"])
+        .output()
+        .context("cannot run ImageMagick's convert")?;
+    String::from_utf8_lossy(&o.stdout).trim().parse().with_context(|| format!("cannot measure {}: {}", image.display(), String::from_utf8_lossy(&o.stderr)))
+}
+
 fn segno_binary(root: &Path) -> Result<PathBuf> {
     run(Command::new(cargo()).args(["build", "--release", "--package", "segno"]))?;
     Ok(root.join("target/release/segno"))
@@ -108,17 +232,10 @@ fn segno_binary(root: &Path) -> Result<PathBuf> {
 /// Renders the example performance with another piano than the reference, follows it as a live
 /// input would arrive, and prints the accuracy against the tempo curve it was made with.
 fn example(root: &Path) -> Result<()> {
+    let wav = performance_wav(root)?;
     let segno = segno_binary(root)?;
     let out = root.join("target/example");
-    std::fs::create_dir_all(&out)?;
     let assets = root.join("assets/example");
-    let wav = out.join("performance.wav");
-    run(Command::new(&segno)
-        .args(["render", "--score"])
-        .arg(assets.join("minuet-performance.mid"))
-        // segno::render::OTHER_PIANO_SOUNDFONT (xtask does not link segno)
-        .args(["--soundfont", "/usr/share/sounds/sf2/TimGM6mb.sf2", "--out"])
-        .arg(&wav))?;
     run(Command::new(&segno)
         .args(["follow", "--score"])
         .arg(assets.join("minuet.musicxml"))

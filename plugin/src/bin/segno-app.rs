@@ -26,8 +26,10 @@ options:
   --osc HOST:PORT      send the position as OSC over UDP (e.g. 127.0.0.1:9000)
   --midi-port NAME     send Song Position Pointer and MIDI clock to the output port whose name
                        contains NAME (`virtual` creates a port named Segno)
+  --input-file FILE    follow this recording (WAV, FLAC, MP3, OGG) instead of an input device:
+                       a simulated performance, in the window at its own speed
+  --list-devices       list the audio input devices
   --headless           no window and no audio device: follow --input-file and exit
-  --input-file FILE    with --headless: the recording to follow (WAV, FLAC, MP3, OGG)
   --realtime           with --headless: play the file at its own speed instead of as fast as possible
   --out FILE           with --headless: write the positions as CSV (the columns of `segno follow`)
   -h, --help           this help, then the audio options
@@ -46,6 +48,7 @@ struct Options {
     realtime: bool,
     out: Option<PathBuf>,
     help: bool,
+    list_devices: bool,
     /// Everything else goes to nice-plug's standalone wrapper.
     wrapper_args: Vec<String>,
 }
@@ -65,14 +68,15 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options> {
             "--realtime" => o.realtime = true,
             "--out" => o.out = Some(value("--out")?.into()),
             "-h" | "--help" => o.help = true,
+            "--list-devices" => o.list_devices = true,
             _ => o.wrapper_args.push(a),
         }
     }
     if o.headless && o.input_file.is_none() {
         bail!("--headless needs --input-file: the recording to follow");
     }
-    if !o.headless && (o.input_file.is_some() || o.out.is_some() || o.realtime) {
-        bail!("--input-file, --out and --realtime only work with --headless");
+    if !o.headless && (o.out.is_some() || o.realtime) {
+        bail!("--out and --realtime only work with --headless");
     }
     Ok(o)
 }
@@ -82,6 +86,12 @@ fn main() -> Result<()> {
     if options.help {
         println!("{USAGE}\n");
         nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(["segno-app".to_owned(), "--help".to_owned()]);
+        return Ok(());
+    }
+    if options.list_devices {
+        for name in input_devices() {
+            println!("{name}");
+        }
         return Ok(());
     }
     let mut sinks: Vec<Box<dyn ReportSink>> = Vec::new();
@@ -95,11 +105,44 @@ fn main() -> Result<()> {
     if options.headless {
         return headless(&options, sinks, score.context("--headless needs --score")?);
     }
-    set_app_setup(AppSetup { sinks, score });
-    if !nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(options.wrapper_args) {
+    let input_file = options.input_file.as_deref().map(segno::audio::decode::decode_file).transpose()?;
+    let wrapper_args = with_default_input(options.wrapper_args, input_file.is_some());
+    set_app_setup(AppSetup { sinks, score, input_file });
+    if !nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(wrapper_args) {
         bail!("the audio backend could not start; see the messages above, or pick a device with --input-device");
     }
     Ok(())
+}
+
+fn input_devices() -> Vec<String> {
+    use cpal::traits::{DeviceTrait, HostTrait};
+    let host = cpal::default_host();
+    host.input_devices().map(|ds| ds.filter_map(|d| d.description().ok().map(|d| d.name().to_owned())).collect()).unwrap_or_default()
+}
+
+/// nice-plug's wrapper connects no input unless told to (against feedback in effect plugins);
+/// a score follower needs one, so without `--input-device` (or a chosen backend) Segno listens to
+/// the system's default input, the laptop's microphone.
+fn with_default_input(mut args: Vec<String>, simulated: bool) -> Vec<String> {
+    let chosen = args.iter().any(|a| a == "--input-device" || a == "--backend" || a.starts_with("--input-device=") || a.starts_with("--backend="));
+    if chosen || simulated {
+        if simulated {
+            eprintln!("following the --input-file recording instead of an audio input");
+        }
+        return args;
+    }
+    use cpal::traits::{DeviceTrait, HostTrait};
+    match cpal::default_host().default_input_device().and_then(|d| d.description().ok()) {
+        Some(d) => {
+            eprintln!("listening on '{}' (choose another with --input-device; see --list-devices)", d.name());
+            if cfg!(target_os = "linux") {
+                args.extend(["--backend".into(), "alsa".into()]);
+            }
+            args.extend(["--input-device".into(), d.name().to_owned()]);
+        }
+        None => eprintln!("no audio input found: connect a microphone, or follow a recording with --input-file"),
+    }
+    args
 }
 
 fn read_score(path: &Path) -> Result<(String, Arc<[u8]>)> {

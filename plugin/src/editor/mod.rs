@@ -90,6 +90,8 @@ impl NiceEguiApp for SegnoEditor {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
         ui.ctx().request_repaint();
+        // The window is not a panel: without this the light theme's dark text sits on black.
+        ui.painter().rect_filled(ui.max_rect().expand(8.0), 0.0, ui.visuals().panel_fill);
         self.take_dropped_or_picked(ui.ctx());
         let status = self.worker.status();
         let snapshot = self.worker.published.snapshot();
@@ -177,7 +179,7 @@ impl SegnoEditor {
                 let measure = score.measures.get(s.measure_index).map_or("–", |m| m.number.as_str());
                 ui.label(RichText::new(format!("measure {measure}  beat {:.1}", s.beat_in_measure)).size(18.0));
                 let qpm = score.tempo.qpm_at(s.score_beat) * s.tempo_ratio;
-                ui.label(format!("tempo {:.0} ♩/min ({:.0} %)", qpm, s.tempo_ratio * 100.0));
+                ui.label(format!("tempo {:.0} bpm ({:.0} % of written)", qpm, s.tempo_ratio * 100.0));
                 ui.add(egui::ProgressBar::new(s.confidence).desired_width(90.0).text(format!("confidence {:.0} %", s.confidence * 100.0)));
             }
         });

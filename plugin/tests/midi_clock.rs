@@ -1,0 +1,136 @@
+//! The standalone app's MIDI clock through a real MIDI system on loopback: a JACK server (dummy
+//! driver, no sound card needed) carries the app's Song Position Pointer and clock to a JACK client
+//! of this test, and the messages must be exactly those the follower's reports call for.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use segno::follow::{FollowState, Report};
+use segno::live::clock::{MidiClock, CLOCK, CONTINUE, SONG_POSITION};
+use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
+use segno::score::Score;
+
+const RATE: u32 = 44_100;
+const SECONDS: f64 = 10.0;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// A private JACK server, stopped when dropped.
+struct JackServer(Child);
+
+impl Drop for JackServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_jack(name: &str) -> Option<JackServer> {
+    let child = Command::new("jackd")
+        .env("JACK_DEFAULT_SERVER", name)
+        .args(["--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match child {
+        Ok(c) => Some(JackServer(c)),
+        Err(_) => {
+            eprintln!("SKIPPED: jackd is not installed (`cargo xtask test` installs jackd2)");
+            None
+        }
+    }
+}
+
+fn read_reports(csv: &Path) -> Vec<Report> {
+    let state = |s: &str| match s {
+        "waiting" => FollowState::Waiting,
+        "following" => FollowState::Following,
+        "uncertain" => FollowState::Uncertain,
+        _ => FollowState::Lost,
+    };
+    std::fs::read_to_string(csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            Report {
+                perf_time_s: f[0].parse().unwrap(),
+                score_time_s: f[1].parse().unwrap(),
+                score_beat: f[2].parse().unwrap(),
+                measure_index: f[8].parse::<usize>().unwrap() - 1,
+                beat_in_measure: f[4].parse().unwrap(),
+                tempo_ratio: f[5].parse().unwrap(),
+                confidence: f[6].parse().unwrap(),
+                state: state(f[7]),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn song_position_and_clock_arrive_over_jack() {
+    let server = format!("segno-test-{}", std::process::id());
+    let Some(_jack) = start_jack(&server) else { return };
+    std::env::set_var("JACK_DEFAULT_SERVER", &server);
+    // The server needs a moment before it accepts clients.
+    let client = (0..50)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            jack::Client::new("receiver", jack::ClientOptions::NO_START_SERVER).ok()
+        })
+        .expect("the JACK server did not start")
+        .0;
+    let port = client.register_port("in", jack::MidiIn::default()).unwrap();
+    let received = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let sink = received.clone();
+    let process = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, scope: &jack::ProcessScope| {
+        // A test client: a lock here is harmless.
+        let mut out = sink.lock().unwrap();
+        for m in port.iter(scope) {
+            out.push(m.bytes.to_vec());
+        }
+        jack::Control::Continue
+    });
+    let _active = client.activate_async((), process).unwrap();
+
+    let dir = std::env::temp_dir().join(format!("segno-clock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = dir.join("performance.wav");
+    let csv = dir.join("positions.csv");
+    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
+    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
+    let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
+    let spec = hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    audio.iter().take((SECONDS * f64::from(RATE)) as usize).for_each(|&s| w.write_sample(s).unwrap());
+    w.finalize().unwrap();
+
+    let o = Command::new(env!("CARGO_BIN_EXE_segno-app"))
+        .env("JACK_DEFAULT_SERVER", &server)
+        .args(["--headless", "--realtime", "--midi-port", "jack:receiver:in", "--score"])
+        .arg(root().join("assets/example/minuet.musicxml"))
+        .arg("--input-file")
+        .arg(&wav)
+        .arg("--out")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut clock = MidiClock::default();
+    let mut expected = Vec::new();
+    for r in read_reports(&csv) {
+        clock.on_report(&r, |m| expected.push(m.to_vec()));
+    }
+    let got = received.lock().unwrap().clone();
+    assert_eq!(&got[..2], &[vec![SONG_POSITION, 0, 0], vec![CONTINUE]][..], "starts at the first note (the minuet has no pickup)");
+    let clocks = got.iter().filter(|m| m[..] == [CLOCK]).count();
+    assert!(clocks >= 24 * 12, "10 s of a minuet: {clocks} clocks");
+    assert_eq!(got, expected, "the MIDI received is not what the follower's reports call for");
+}
