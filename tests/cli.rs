@@ -32,7 +32,7 @@ fn render_follow_and_align_the_example() {
     let o = segno(&["follow", "--score", score.to_str().unwrap(), "--audio", wav.to_str().unwrap(), "--out", positions.to_str().unwrap(), "--onsets", onsets.to_str().unwrap(), "--truth", truth.to_str().unwrap(), "--block", "7"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&positions).unwrap();
-    assert!(text.starts_with("perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state\n"));
+    assert!(text.starts_with("perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure\n"));
     assert!(text.lines().count() > 2000, "one row per 23 ms frame");
     let last = text.lines().last().unwrap();
     assert_eq!(last.split(',').nth(3), Some("16"), "ends in the last written measure: {last}");

@@ -144,6 +144,10 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
     let mut instance = PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, id, &host_info).unwrap();
 
     let state: PluginState = instance.plugin_handle().get_extension().expect("no state extension");
+    // A damaged project must be refused, not crash the host.
+    for garbage in [&b"\x05\0\0\0\0\0\0\0{{{{{"[..], b"not a state at all", b""] {
+        assert!(state.load(&mut instance.plugin_handle(), &mut Cursor::new(garbage.to_vec())).is_err());
+    }
     state.load(&mut instance.plugin_handle(), &mut Cursor::new(project_state())).expect("the plugin refused the project state");
 
     let config = PluginAudioConfiguration { sample_rate: f64::from(RATE), min_frames_count: 1, max_frames_count: BLOCK as u32 };

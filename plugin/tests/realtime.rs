@@ -133,6 +133,9 @@ fn allocation_guard_is_armed() {
 #[test]
 fn process_passes_audio_through_bit_exact_without_allocating() {
     let mut plugin = Segno::default();
+    // The score loads (parsed and rendered on another thread) while audio keeps passing.
+    let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
+    plugin.session().load_score("minuet.musicxml".into(), Arc::from(score));
     for rate in RATES {
         let audio = performance(rate, 1.5);
         for block in BLOCKS {
@@ -145,6 +148,8 @@ fn process_passes_audio_through_bit_exact_without_allocating() {
         }
     }
     assert_eq!(plugin.worker().published.dropped.load(Ordering::Relaxed), 0, "the worker kept up");
+    let status = plugin.worker().status();
+    assert!(status.score.is_some() || status.loading, "the score was loading or loaded meanwhile: {:?}", status.error);
 }
 
 #[test]

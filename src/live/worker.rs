@@ -353,7 +353,7 @@ pub fn load_reference(bytes: &[u8], name: &str, soundfont: Option<&Path>) -> Res
         format!("“{name}” is not a score Segno can read. Choose a MusicXML file (.musicxml, .xml, .mxl) or a MIDI file (.mid).")
     })?;
     let score = Score::from_bytes(bytes, format, path).map_err(|e| format!("Could not read the score: {e}"))?;
-    let font = cached_soundfont(soundfont).map_err(|e| format!("Segno needs a piano sound to prepare the score: {e}"))?;
+    let font = cached_soundfont(soundfont).map_err(|e| format!("Segno needs a piano sound to prepare the score ({e}). In the plugin, SoundFont… chooses one."))?;
     Reference::render(score, &font).map(Arc::new).map_err(|e| format!("Could not prepare the score: {e}"))
 }
 

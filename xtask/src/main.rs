@@ -60,7 +60,8 @@ fn main() -> Result<()> {
         }
         Some("bundle") => {
             setup()?;
-            nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned())
+            nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned())?;
+            strip_bundles(&root)
         }
         Some("fuzz") => fuzz(&root, args.get(1).map_or(Ok(30), |s| s.parse()).context("fuzz takes a number of seconds")?),
         _ => {
@@ -118,6 +119,17 @@ fn install(packages: &[&str]) -> Result<()> {
     eprintln!("installing {missing:?}");
     run(&mut apt(&["update", "-qq"]))?;
     run(apt(&["install", "-y", "-qq", "--no-install-recommends"]).args(&missing))
+}
+
+/// Release builds keep debug info for profiling; the bundles users install do not need it.
+fn strip_bundles(root: &Path) -> Result<()> {
+    let bundled = root.join("target/bundled");
+    for binary in [bundled.join("Segno.clap"), bundled.join("Segno.vst3/Contents/x86_64-linux/Segno.so")] {
+        if binary.is_file() && Command::new("strip").arg("--version").output().is_ok() {
+            run(Command::new("strip").arg("--strip-debug").arg(&binary))?;
+        }
+    }
+    Ok(())
 }
 
 /// Builds the CLAP and VST3 bundles (and, in the same build, `segno-app`).

@@ -5,14 +5,38 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// What a dialog asks for: its title, and the file patterns it offers.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick {
+    Score,
+    SoundFont,
+}
+
+impl Pick {
+    fn title(self) -> &'static str {
+        match self {
+            Self::Score => "Open a score",
+            Self::SoundFont => "Choose a piano SoundFont",
+        }
+    }
+
+    fn patterns(self) -> &'static str {
+        match self {
+            Self::Score => "*.musicxml *.xml *.mxl *.mid *.midi",
+            Self::SoundFont => "*.sf2",
+        }
+    }
+}
+
 /// `Ok(None)` when the user cancelled.
-pub fn pick_score() -> Result<Option<PathBuf>, String> {
-    let choosers: [(&str, &[&str]); 2] = [
-        ("zenity", &["--file-selection", "--title=Open a score", "--file-filter=Scores | *.musicxml *.xml *.mxl *.mid *.midi"]),
-        ("kdialog", &["--getopenfilename", ".", "*.musicxml *.xml *.mxl *.mid *.midi"]),
+pub fn pick(what: Pick) -> Result<Option<PathBuf>, String> {
+    let zenity = [format!("--title={}", what.title()), format!("--file-filter={} | {}", what.title(), what.patterns())];
+    let choosers: [(&str, Vec<String>); 2] = [
+        ("zenity", ["--file-selection".to_owned()].into_iter().chain(zenity).collect()),
+        ("kdialog", vec!["--getopenfilename".into(), ".".into(), what.patterns().into()]),
     ];
     for (program, args) in choosers {
-        match Command::new(program).args(args).output() {
+        match Command::new(program).args(&args).output() {
             Ok(out) if out.status.success() => {
                 let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
                 return Ok((!path.is_empty()).then(|| PathBuf::from(path)));
@@ -21,5 +45,5 @@ pub fn pick_score() -> Result<Option<PathBuf>, String> {
             Err(_) => continue,
         }
     }
-    Err("No file chooser found on this system (zenity or kdialog). Type the score's path in the box, or drop the file on the window.".into())
+    Err("No file chooser found on this system (zenity or kdialog). Type the file's path in the box, or drop the file on the window.".into())
 }

@@ -4,6 +4,8 @@
 mod dialog;
 mod roll;
 
+use dialog::Pick;
+
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -56,8 +58,8 @@ pub struct SegnoEditor {
     path_text: String,
     /// An error from the editor itself (a file that cannot be read).
     message: Option<String>,
-    picked_tx: Sender<Result<PathBuf, String>>,
-    picked_rx: Receiver<Result<PathBuf, String>>,
+    picked_tx: Sender<Result<(Pick, PathBuf), String>>,
+    picked_rx: Receiver<Result<(Pick, PathBuf), String>>,
 }
 
 /// Turns the worker's position (updated every 23 ms) into a cursor that moves every frame: between
@@ -129,7 +131,7 @@ impl SegnoEditor {
     fn controls(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             if ui.button("Open score…").clicked() {
-                self.pick_file();
+                self.pick_file(Pick::Score);
             }
             let field = ui.add(egui::TextEdit::singleline(&mut self.path_text).hint_text("or type/drop a .musicxml, .mxl or .mid path").desired_width(260.0));
             if ui.button("Load").clicked() || (field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
@@ -146,7 +148,7 @@ impl SegnoEditor {
                 self.worker.send(Command::StartAtMeasure(self.measure_text.trim().to_owned()));
             }
         });
-        let Some(gui) = &self.gui else { return };
+        let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
         ui.horizontal(|ui| {
             let mut follow = self.params.follow.value();
@@ -161,6 +163,10 @@ impl SegnoEditor {
             ui.separator();
             ui.label("MIDI channel");
             ui.add(ParamSlider::for_param(&self.params.midi_channel, &setter).with_width(80.0));
+            ui.separator();
+            if ui.button("SoundFont…").on_hover_text(soundfont_hint(&self.params)).clicked() {
+                self.pick_file(Pick::SoundFont);
+            }
         });
     }
 
@@ -198,12 +204,12 @@ impl SegnoEditor {
         });
     }
 
-    fn pick_file(&mut self) {
+    fn pick_file(&mut self, what: Pick) {
         let tx = self.picked_tx.clone();
         // The dialog blocks, and the editor must keep drawing meanwhile.
-        let spawned = std::thread::spawn(move || match dialog::pick_score() {
+        let spawned = std::thread::spawn(move || match dialog::pick(what) {
             Ok(Some(path)) => {
-                let _ = tx.send(Ok(path));
+                let _ = tx.send(Ok((what, path)));
             }
             Ok(None) => {}
             Err(e) => {
@@ -218,7 +224,11 @@ impl SegnoEditor {
         let mut picked = Vec::new();
         for p in self.picked_rx.try_iter() {
             match p {
-                Ok(path) => picked.push(path),
+                Ok((Pick::Score, path)) => picked.push(path),
+                Ok((Pick::SoundFont, path)) => {
+                    self.message = None;
+                    self.params.session.set_soundfont(Some(path));
+                }
                 Err(e) => self.message = Some(e),
             }
         }
@@ -230,5 +240,12 @@ impl SegnoEditor {
 
     fn load(&mut self, path: &std::path::Path) {
         self.message = load_score_file(&self.params.session, path).err();
+    }
+}
+
+fn soundfont_hint(params: &SegnoParams) -> String {
+    match params.session.get().soundfont {
+        Some(path) => format!("Piano sound used to prepare scores: {}", path.display()),
+        None => "Piano sound used to prepare scores: the system's General MIDI SoundFont (choose a .sf2 file to use another)".into(),
     }
 }
