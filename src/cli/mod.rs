@@ -51,6 +51,15 @@ enum Command {
     },
     /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
     Eval(eval::EvalArgs),
+    /// Show whether ONNX Runtime loads and which device a model runs on.
+    Devices {
+        /// auto, cpu, cuda, tensorrt, directml or coreml (default: $SEGNO_DEVICE, else auto).
+        #[arg(long)]
+        device: Option<String>,
+        /// A model to load and run once.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -67,7 +76,28 @@ pub fn run() -> anyhow::Result<()> {
         Command::Follow(args) => follow::run(args),
         Command::Align { score, audio, out, soundfont } => align(&score, &audio, &out, soundfont.as_deref()),
         Command::Eval(args) => eval::run(args),
+        Command::Devices { device, model } => devices(device.as_deref(), model.as_deref()),
     }
+}
+
+fn devices(device: Option<&str>, model: Option<&Path>) -> anyhow::Result<()> {
+    let device = match device {
+        Some(d) => d.parse()?,
+        None => segno::nn::Device::from_env()?,
+    };
+    match segno::nn::runtime() {
+        Ok(rt) => println!("ONNX Runtime: {}", rt.library.display()),
+        Err(e) => {
+            println!("ONNX Runtime: not available: {e}");
+            return Ok(());
+        }
+    }
+    println!("requested device: {device}");
+    if let Some(path) = model {
+        let m = segno::nn::Model::load(path, device)?;
+        println!("{}: runs on {}", path.display(), m.describe());
+    }
+    Ok(())
 }
 
 /// Loads the score and renders its reference, with a spinner: this takes a few seconds for a long piece.

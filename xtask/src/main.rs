@@ -96,7 +96,62 @@ fn is_installed(package: &str) -> bool {
 }
 
 fn setup() -> Result<()> {
-    install(APT_PACKAGES)
+    install(APT_PACKAGES)?;
+    onnxruntime(&workspace_root())?;
+    pitch_salience_model(&workspace_root())
+}
+
+/// basic-pitch's pretrained pitch/onset model (Apache-2.0, Spotify), the pitch-salience input of
+/// the learned similarity: taken from its PyPI wheel, never committed.
+fn pitch_salience_model(root: &Path) -> Result<()> {
+    let dest = root.join("target/models/basic-pitch-nmp.onnx");
+    if dest.exists() {
+        return Ok(());
+    }
+    let wheels = root.join("target/wheels");
+    run(Command::new("python3").args(["-m", "pip", "download", "--quiet", "--no-deps", "--dest"]).arg(&wheels).arg("basic-pitch==0.4.0"))?;
+    std::fs::create_dir_all(dest.parent().expect("has a parent"))?;
+    let script = "import glob,sys,zipfile\nw=sorted(glob.glob(sys.argv[1]+'/basic_pitch-0.4.0-*.whl'))[-1]\nopen(sys.argv[2],'wb').write(zipfile.ZipFile(w).read('basic_pitch/saved_models/icassp_2022/nmp.onnx'))";
+    run(Command::new("python3").args(["-c", script]).arg(&wheels).arg(&dest))
+}
+
+/// The ONNX Runtime version `ort` 2.0.0-rc.15 (api-31) targets, and the wheel it comes from.
+/// `SEGNO_ONNXRUNTIME_PACKAGE=onnxruntime-gpu` takes the CUDA build instead.
+const ONNXRUNTIME_VERSION: &str = "1.31.1";
+
+/// Puts `libonnxruntime` from the PyPI wheel into target/onnxruntime/, where Segno looks for it.
+fn onnxruntime(root: &Path) -> Result<()> {
+    let dest = root.join("target/onnxruntime");
+    let package = std::env::var("SEGNO_ONNXRUNTIME_PACKAGE").unwrap_or_else(|_| "onnxruntime".into());
+    let stamp = dest.join(format!("{package}-{ONNXRUNTIME_VERSION}"));
+    if stamp.exists() {
+        return Ok(());
+    }
+    let wheels = root.join("target/wheels");
+    run(Command::new("python3")
+        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
+        .arg(&wheels)
+        .arg(format!("{package}=={ONNXRUNTIME_VERSION}")))?;
+    std::fs::create_dir_all(&dest)?;
+    // The shared libraries of the wheel's onnxruntime/capi/, the unversioned name included.
+    let script = r#"
+import glob, os, shutil, sys, zipfile
+wheels, package, version, dest = sys.argv[1:]
+wheel = sorted(glob.glob(os.path.join(wheels, package.replace('-', '_') + '-' + version + '-*.whl')))[-1]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        base = os.path.basename(name)
+        if name.startswith('onnxruntime/capi/') and (base.startswith('libonnxruntime') or base.startswith('onnxruntime.dll')) and 'pybind' not in base:
+            with z.open(name) as src, open(os.path.join(dest, base), 'wb') as out:
+                shutil.copyfileobj(src, out)
+            if '.so.' in base and base.startswith('libonnxruntime.so'):
+                shutil.copy(os.path.join(dest, base), os.path.join(dest, 'libonnxruntime.so'))
+            print('  ' + base)
+"#;
+    eprintln!("ONNX Runtime {ONNXRUNTIME_VERSION} ({package}) into {}:", dest.display());
+    run(Command::new("python3").args(["-c", script.trim()]).arg(&wheels).arg(&package).arg(ONNXRUNTIME_VERSION).arg(&dest))?;
+    std::fs::write(stamp, "")?;
+    Ok(())
 }
 
 fn install(packages: &[&str]) -> Result<()> {

@@ -1,0 +1,5 @@
+//! Neural networks in Segno: the ONNX Runtime wrapper ([`runtime`]).
+
+pub mod runtime;
+
+pub use runtime::{runtime, Device, Model, RuntimeError};

@@ -1,0 +1,237 @@
+//! ONNX Runtime, loaded at run time, and models on the best device the machine has.
+//!
+//! The library is not linked: Segno looks for `libonnxruntime` (taken from the `onnxruntime`
+//! wheel by `cargo xtask setup`, shipped next to the plugin in the bundles) and, if it is missing
+//! or broken, says why and keeps working with the classical features. Models run on a GPU
+//! execution provider when one registers (CUDA, TensorRT, DirectML, CoreML, as the platform has
+//! them) and on the CPU otherwise; the provider in use is reported, and a GPU that was asked for
+//! but could not be used is named in the fallback message.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use ort::ep::ExecutionProviderDispatch;
+use ort::session::Session;
+
+/// Names the ONNX Runtime library file to load (before any search).
+pub const LIBRARY_ENV: &str = "SEGNO_ONNXRUNTIME";
+/// Chooses the device: `auto`, `cpu`, `cuda`, `tensorrt`, `directml`, `coreml`.
+pub const DEVICE_ENV: &str = "SEGNO_DEVICE";
+
+#[cfg(target_os = "linux")]
+const LIBRARY_NAMES: &[&str] = &["libonnxruntime.so", "libonnxruntime.so.1"];
+#[cfg(target_os = "macos")]
+const LIBRARY_NAMES: &[&str] = &["libonnxruntime.dylib"];
+#[cfg(target_os = "windows")]
+const LIBRARY_NAMES: &[&str] = &["onnxruntime.dll"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(
+        "ONNX Runtime was not found (looked for {names} in {searched}). Run `cargo xtask setup`, or name the library with {LIBRARY_ENV}; Segno uses its classical features meanwhile"
+    )]
+    NotFound { names: String, searched: String },
+    #[error("ONNX Runtime at {path} could not be loaded ({message}); Segno uses its classical features meanwhile")]
+    Load { path: PathBuf, message: String },
+    #[error("{path}: cannot load the model: {message}")]
+    Model { path: PathBuf, message: String },
+    #[error("the model failed to run: {0}")]
+    Run(String),
+    #[error("unknown device '{0}': choose auto, cpu, cuda, tensorrt, directml or coreml")]
+    UnknownDevice(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// The first GPU provider that registers, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+    TensorRt,
+    DirectMl,
+    CoreMl,
+}
+
+impl FromStr for Device {
+    type Err = RuntimeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "auto" => Self::Auto,
+            "cpu" => Self::Cpu,
+            "cuda" => Self::Cuda,
+            "tensorrt" => Self::TensorRt,
+            "directml" => Self::DirectMl,
+            "coreml" => Self::CoreMl,
+            _ => return Err(RuntimeError::UnknownDevice(s.to_owned())),
+        })
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Cpu => "CPU",
+            Self::Cuda => "CUDA",
+            Self::TensorRt => "TensorRT",
+            Self::DirectMl => "DirectML",
+            Self::CoreMl => "CoreML",
+        })
+    }
+}
+
+impl Device {
+    /// The device named by `SEGNO_DEVICE`, or `auto`.
+    pub fn from_env() -> Result<Self, RuntimeError> {
+        std::env::var(DEVICE_ENV).map_or(Ok(Self::Auto), |v| v.parse())
+    }
+
+    /// GPU providers to try, in order.
+    fn gpu_candidates(self) -> Vec<Device> {
+        match self {
+            Self::Auto => {
+                let mut all = vec![Self::Cuda, Self::TensorRt];
+                if cfg!(target_os = "windows") {
+                    all.push(Self::DirectMl);
+                }
+                if cfg!(target_os = "macos") {
+                    all.push(Self::CoreMl);
+                }
+                all
+            }
+            Self::Cpu => vec![],
+            gpu => vec![gpu],
+        }
+    }
+
+    fn provider(self) -> Option<ExecutionProviderDispatch> {
+        let ep = match self {
+            Self::Cuda => ort::ep::CUDA::default().build(),
+            Self::TensorRt => ort::ep::TensorRT::default().build(),
+            Self::DirectMl => ort::ep::DirectML::default().build(),
+            Self::CoreMl => ort::ep::CoreML::default().build(),
+            Self::Auto | Self::Cpu => return None,
+        };
+        Some(ep.error_on_failure())
+    }
+}
+
+/// The loaded library and its environment (one per process, as ONNX Runtime requires).
+pub struct Runtime {
+    pub library: PathBuf,
+    environment: ort::environment::Environment,
+}
+
+static RUNTIME: OnceLock<Result<Runtime, RuntimeError>> = OnceLock::new();
+static EXTRA_DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+
+/// Adds places to look for the library before the first [`runtime`] call (the plugin adds the
+/// folder its own binary is in). Later calls have no effect.
+pub fn set_search_dirs(dirs: Vec<PathBuf>) {
+    let _ = EXTRA_DIRS.set(dirs);
+}
+
+/// The process's ONNX Runtime, loaded on first use.
+pub fn runtime() -> Result<&'static Runtime, &'static RuntimeError> {
+    RUNTIME.get_or_init(load).as_ref()
+}
+
+fn search_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = EXTRA_DIRS.get().cloned().unwrap_or_default();
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_owned)) {
+        dirs.push(exe_dir.join("onnxruntime"));
+        dirs.push(exe_dir.clone());
+        // target/release/segno → target/onnxruntime
+        if let Some(target) = exe_dir.parent() {
+            dirs.push(target.join("onnxruntime"));
+        }
+    }
+    // A build of this repository finds what `cargo xtask setup` installed.
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/onnxruntime"));
+    dirs
+}
+
+fn find_library() -> Result<PathBuf, RuntimeError> {
+    if let Some(p) = std::env::var_os(LIBRARY_ENV).or_else(|| std::env::var_os("ORT_DYLIB_PATH")) {
+        return Ok(PathBuf::from(p));
+    }
+    let dirs = search_dirs();
+    dirs.iter()
+        .flat_map(|d| LIBRARY_NAMES.iter().map(move |n| d.join(n)))
+        .find(|p| p.is_file())
+        .ok_or_else(|| RuntimeError::NotFound {
+            names: LIBRARY_NAMES.join(" or "),
+            searched: dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+        })
+}
+
+fn load() -> Result<Runtime, RuntimeError> {
+    let library = find_library()?;
+    let load_error = |message: String| RuntimeError::Load { path: library.clone(), message };
+    if !library.is_file() {
+        return Err(load_error("no such file".into()));
+    }
+    let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
+    let environment = builder.with_name("segno").build().map_err(|e| load_error(e.to_string()))?;
+    Ok(Runtime { library, environment })
+}
+
+/// A model ready to run, and where it runs.
+pub struct Model {
+    session: Session,
+    /// The execution provider in use ("CPU", "CUDA", …).
+    pub device: Device,
+    /// Why a GPU that was asked for (or tried by `auto`) is not in use; `None` if none was.
+    pub fallback: Option<String>,
+    pub path: PathBuf,
+}
+
+impl Model {
+    pub fn load(path: &Path, device: Device) -> Result<Model, RuntimeError> {
+        let rt = runtime().map_err(|e| RuntimeError::Load { path: PathBuf::new(), message: e.to_string() })?;
+        let model_error = |message: String| RuntimeError::Model { path: path.to_owned(), message };
+        let mut reasons = Vec::new();
+        for gpu in device.gpu_candidates() {
+            let provider = gpu.provider().expect("GPU devices have providers");
+            let session = Session::builder(&rt.environment)
+                .and_then(|b| b.with_execution_providers([provider]).map_err(Into::into))
+                .and_then(|mut b| b.commit_from_file(path));
+            match session {
+                Ok(session) => return Ok(Model { session, device: gpu, fallback: None, path: path.to_owned() }),
+                Err(e) => reasons.push(format!("{gpu}: {}", first_line(&e.to_string()))),
+            }
+        }
+        let session = Session::builder(&rt.environment)
+            .and_then(|mut b| b.commit_from_file(path))
+            .map_err(|e| model_error(e.to_string()))?;
+        let fallback = (device != Device::Cpu && !reasons.is_empty())
+            .then(|| format!("no GPU execution provider could be used ({}); running on the CPU", reasons.join("; ")));
+        Ok(Model { session, device: Device::Cpu, fallback, path: path.to_owned() })
+    }
+
+    /// Runs the model on one `f32` input of `shape`; returns the first output, flattened, and its
+    /// shape.
+    pub fn run(&mut self, shape: &[usize], input: &[f32]) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
+        let run_error = |e: ort::Error| RuntimeError::Run(e.to_string());
+        let tensor = ort::value::TensorRef::from_array_view((shape.to_vec(), input)).map_err(run_error)?;
+        let outputs = self.session.run(ort::inputs![tensor]).map_err(run_error)?;
+        let (out_shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(run_error)?;
+        Ok((out_shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()))
+    }
+
+    /// A human-readable line for logs and the editor: "CPU", or "CUDA", plus any fallback reason.
+    pub fn describe(&self) -> String {
+        match &self.fallback {
+            Some(f) => format!("{} ({f})", self.device),
+            None => self.device.to_string(),
+        }
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
