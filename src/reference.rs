@@ -23,12 +23,18 @@ pub struct Reference {
 impl Reference {
     /// Renders the score with `font` (acoustic grand piano) and extracts its features.
     pub fn render(score: Score, font: &Arc<SoundFont>) -> Result<Self, RenderError> {
-        let mut audio = render_score(font, &score, RenderOptions::piano(SAMPLE_RATE))?;
+        let audio = Self::render_audio(&score, font)?;
+        Ok(Self::from_audio(score, &audio))
+    }
+
+    /// The reference recording at the internal rate: the score on `font`'s piano, in a room.
+    pub fn render_audio(score: &Score, font: &Arc<SoundFont>) -> Result<Vec<f32>, RenderError> {
+        let mut audio = render_score(font, score, RenderOptions::piano(SAMPLE_RATE))?;
         // A dry synthesiser next to a piano in a room: reverb on the reference brings its decays
         // and overlaps closer to what a microphone hears (BENCHMARKS.md measures the gain).
         normalize_peak(&mut audio, 0.7);
         reverb(&mut audio, SAMPLE_RATE, REFERENCE_REVERB_S, REFERENCE_REVERB_WET);
-        Ok(Self::from_audio(score, &audio))
+        Ok(audio)
     }
 
     /// A reference from audio already at the internal rate whose time 0 is score time 0.

@@ -1,5 +1,6 @@
 //! Argument parsing and the subcommands; the work itself is in the `segno` library.
 
+mod dataset;
 mod eval;
 mod follow;
 #[cfg(feature = "mic")]
@@ -51,6 +52,9 @@ enum Command {
     },
     /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
     Eval(eval::EvalArgs),
+    /// Write training data for the learned similarity from the benchmark's train split.
+    #[command(hide = true)]
+    Dataset(dataset::DatasetArgs),
     /// Show whether ONNX Runtime loads and which device a model runs on.
     Devices {
         /// auto, cpu, cuda, tensorrt, directml or coreml (default: $SEGNO_DEVICE, else auto).
@@ -76,6 +80,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Follow(args) => follow::run(args),
         Command::Align { score, audio, out, soundfont } => align(&score, &audio, &out, soundfont.as_deref()),
         Command::Eval(args) => eval::run(args),
+        Command::Dataset(args) => dataset::run(args),
         Command::Devices { device, model } => devices(device.as_deref(), model.as_deref()),
     }
 }

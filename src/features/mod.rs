@@ -117,19 +117,29 @@ impl FeatureExtractor {
 
     /// Feeds a block of mono samples; every completed frame is passed to `on_frame`.
     pub fn push(&mut self, block: &[f32], mut on_frame: impl FnMut(&[f32])) {
+        self.push_with_semitones(block, |frame, _| on_frame(frame));
+    }
+
+    /// Flushes the resampler at the end of a signal.
+    pub fn finish(&mut self, mut on_frame: impl FnMut(&[f32])) {
+        self.finish_with_semitones(|frame, _| on_frame(frame));
+    }
+
+    /// As [`push`](Self::push), also passing each frame's compressed semitone spectrogram (the
+    /// input of the learned similarity).
+    pub fn push_with_semitones(&mut self, block: &[f32], mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) {
         self.resampled.clear();
         self.resampler.push(block, &mut self.resampled);
         self.consume(&mut on_frame);
     }
 
-    /// Flushes the resampler at the end of a signal.
-    pub fn finish(&mut self, mut on_frame: impl FnMut(&[f32])) {
+    pub fn finish_with_semitones(&mut self, mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
         self.consume(&mut on_frame);
     }
 
-    fn consume(&mut self, on_frame: &mut impl FnMut(&[f32])) {
+    fn consume(&mut self, on_frame: &mut impl FnMut(&[f32], &[f32; semitone::BANDS])) {
         let Self { resampled, framer, spectrum, bands, onset, semitones, frame, .. } = self;
         framer.push(resampled, |window| {
             let power = spectrum.compute(window);
@@ -138,7 +148,7 @@ impl FeatureExtractor {
             chroma::from_semitones(semitones, c.try_into().expect("chroma size"));
             semitone::compress(semitones);
             onset.compute(semitones, o);
-            on_frame(&frame[..]);
+            on_frame(&frame[..], semitones);
         });
     }
 }

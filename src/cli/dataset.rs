@@ -1,0 +1,187 @@
+//! `segno dataset`: training data for the learned frame similarity (seed 000), from the benchmark's
+//! *train* split. Per case: the score rendered as the reference (FluidR3, in a small room), the
+//! performance MIDI rendered with another piano and degraded as a recording (±30 cents, reverb,
+//! EQ, noise: seed 000's augmentation and ours), both turned into frames by the same extractor the
+//! follower uses, and for every performance frame the reference frame it matches (from the
+//! truth table) — everything `models/train` needs to draw matching and non-matching pairs.
+//!
+//! Files per case, in `<out>/<case_id>/`: `{ref,perf}_semitone.npy` (frames × 88, log-compressed
+//! semitone spectrogram), `{ref,perf}_chroma.npy` (frames × 12), `match.npy` (per performance
+//! frame, the matching reference frame or −1 outside the truth), `ref_pitch_classes.npy` (per
+//! reference frame, the sounding pitch classes of the score as a 12-bit mask).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use rustysynth::SoundFont;
+use segno::audio::normalize_peak;
+use segno::audio::room::reverb;
+use segno::eval::cases::{load_cases, Case};
+use segno::eval::degrade::{add_noise, Rng};
+use segno::features::{frame_time, FeatureExtractor, CHROMA_DIM, HOP_S, SAMPLE_RATE};
+use segno::nn::npy;
+use segno::reference::Reference;
+use segno::render::{find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT};
+use segno::score::{midi, Score};
+
+#[derive(clap::Args)]
+pub struct DatasetArgs {
+    /// A folder of benchmark cases: the train split only (`../shared/benchmark/train`).
+    #[arg(long)]
+    cases: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    /// Seconds of each performance used (from its first truth row).
+    #[arg(long, default_value_t = 90.0)]
+    max_seconds: f64,
+    /// Use every n-th case (1 = all).
+    #[arg(long, default_value_t = 1)]
+    every: usize,
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+/// Pianos the performances are played on: (SoundFont, General MIDI program). The reference is
+/// always FluidR3's acoustic grand, which none of them is.
+fn performance_pianos() -> anyhow::Result<Vec<Arc<SoundFont>>> {
+    Ok(vec![load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT))?])
+}
+const PROGRAMS: [u8; 2] = [0, 1];
+
+pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
+    let name = args.cases.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name != "train" {
+        bail!("{}: training data comes from the benchmark's train split only (a folder named `train`); dev and held-out pieces must never be trained on", args.cases.display());
+    }
+    let cases: Vec<Case> = load_cases(&args.cases)?.into_iter().step_by(args.every.max(1)).collect();
+    let reference_font = load_soundfont(&find_soundfont(None)?)?;
+    let pianos = performance_pianos()?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let bar = indicatif::ProgressBar::new(cases.len() as u64).with_message("rendering");
+    let next = AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..args.threads.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(case) = cases.get(i) else { break };
+                if let Err(e) = write_case(case, &args, &reference_font, &pianos) {
+                    failures.lock().expect("no panics while locked").push(format!("{}: {e:#}", case.id));
+                }
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let failures = failures.into_inner().expect("threads joined");
+    for f in &failures {
+        eprintln!("skipped {f}");
+    }
+    eprintln!("wrote {} of {} cases to {}", cases.len() - failures.len(), cases.len(), args.out.display());
+    Ok(())
+}
+
+fn write_case(case: &Case, args: &DatasetArgs, reference_font: &Arc<SoundFont>, pianos: &[Arc<SoundFont>]) -> anyhow::Result<()> {
+    let dir = args.out.join(&case.id);
+    if dir.join("match.npy").is_file() {
+        return Ok(());
+    }
+    let (first_perf, last_perf) = (case.truth[0].1, case.truth.last().expect("truth has rows").1);
+    let perf_end = (first_perf + args.max_seconds).min(last_perf);
+    let score_end = interpolate(&case.truth, perf_end, |r| r.1, |r| r.0);
+
+    let mut score = Score::load(&case.score)?;
+    score.notes.retain(|n| n.onset_s < score_end + 1.0);
+    let reference = Reference::render_audio(&score, reference_font)?;
+
+    let mut rng = Rng::from_name(&case.id);
+    let bytes = std::fs::read(&case.performance)?;
+    let mut events = midi::read_events(&bytes).map_err(|e| anyhow::anyhow!("{}: {}", e.place, e.message))?;
+    events.retain(|e| e.time_s < perf_end + 1.0 || e.command == 0x80);
+    let font = &pianos[(rng.next_u64() % pianos.len() as u64) as usize];
+    let program = PROGRAMS[(rng.next_u64() % PROGRAMS.len() as u64) as usize];
+    let detune = (rng.uniform() * 2.0 - 1.0) * 30.0;
+    let mut perf = render_events(font, &events, RenderOptions { sample_rate: SAMPLE_RATE, program, detune_cents: detune })?;
+    perf.truncate(((perf_end + 2.0) * f64::from(SAMPLE_RATE)) as usize);
+    degrade(&mut perf, &mut rng);
+
+    std::fs::create_dir_all(&dir)?;
+    let (ref_semitone, ref_chroma) = frames(&reference);
+    let (perf_semitone, perf_chroma) = frames(&perf);
+    let (n_ref, n_perf) = (ref_chroma.len() / CHROMA_DIM, perf_chroma.len() / CHROMA_DIM);
+    npy::write(&dir.join("ref_semitone.npy"), &[n_ref, 88], &ref_semitone)?;
+    npy::write(&dir.join("ref_chroma.npy"), &[n_ref, CHROMA_DIM], &ref_chroma)?;
+    npy::write(&dir.join("perf_semitone.npy"), &[n_perf, 88], &perf_semitone)?;
+    npy::write(&dir.join("perf_chroma.npy"), &[n_perf, CHROMA_DIM], &perf_chroma)?;
+    npy::write(&dir.join("ref_pitch_classes.npy"), &[n_ref], &pitch_classes(&score, n_ref))?;
+    let matches: Vec<i32> = (0..n_perf)
+        .map(|k| {
+            let t = frame_time(k);
+            if t < first_perf || t > perf_end {
+                return -1;
+            }
+            let s = interpolate(&case.truth, t, |r| r.1, |r| r.0);
+            ((s / HOP_S).round() as usize).min(n_ref - 1) as i32
+        })
+        .collect();
+    // Written last: its presence marks a finished case.
+    npy::write(&dir.join("match.npy"), &[n_perf], &matches)?;
+    Ok(())
+}
+
+/// A recording, not a synthesiser: random room, tone and noise.
+fn degrade(audio: &mut [f32], rng: &mut Rng) {
+    normalize_peak(audio, 0.7);
+    tilt(audio, rng.uniform() * 2.0 - 1.0);
+    reverb(audio, SAMPLE_RATE, 0.3 + 1.2 * rng.uniform(), 0.15 + 0.2 * rng.uniform() as f32);
+    add_noise(audio, 20.0 + 20.0 * rng.uniform(), rng);
+}
+
+/// A gentle EQ around 1.5 kHz: `amount` in −1…1 scales what lies above by 0.4…1.6.
+fn tilt(audio: &mut [f32], amount: f64) {
+    let a = (-2.0 * std::f64::consts::PI * 1500.0 / f64::from(SAMPLE_RATE)).exp() as f32;
+    let high_gain = (1.0 + 0.6 * amount) as f32;
+    let mut low = 0.0f32;
+    for x in audio.iter_mut() {
+        low = (1.0 - a) * *x + a * low;
+        *x = low + high_gain * (*x - low);
+    }
+}
+
+/// Compressed semitone spectrogram and chroma of every frame, row-major.
+fn frames(audio: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let (mut semitone, mut chroma) = (Vec::new(), Vec::new());
+    let mut ex = FeatureExtractor::new(SAMPLE_RATE);
+    let mut take = |frame: &[f32], bands: &[f32; 88]| {
+        chroma.extend_from_slice(&frame[..CHROMA_DIM]);
+        semitone.extend_from_slice(bands);
+    };
+    ex.push_with_semitones(audio, &mut take);
+    ex.finish_with_semitones(&mut take);
+    (semitone, chroma)
+}
+
+/// Pitch classes sounding in the score at each reference frame, as 12-bit masks.
+fn pitch_classes(score: &Score, frames: usize) -> Vec<u16> {
+    let mut masks = vec![0u16; frames];
+    for n in &score.notes {
+        let (a, b) = ((n.onset_s / HOP_S).floor() as usize, (n.offset_s / HOP_S).ceil() as usize);
+        for m in masks.iter_mut().take(b.min(frames)).skip(a) {
+            *m |= 1 << (n.pitch % 12);
+        }
+    }
+    masks
+}
+
+/// Piecewise-linear interpolation in a table sorted by `x`.
+fn interpolate<R>(rows: &[R], at: f64, x: impl Fn(&R) -> f64, y: impl Fn(&R) -> f64) -> f64 {
+    let i = rows.partition_point(|r| x(r) < at).clamp(1, rows.len() - 1);
+    let (a, b) = (&rows[i - 1], &rows[i]);
+    let span = x(b) - x(a);
+    if span <= 0.0 {
+        return y(a);
+    }
+    y(a) + (y(b) - y(a)) * ((at - x(a)) / span).clamp(0.0, 1.0)
+}
