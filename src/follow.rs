@@ -11,7 +11,8 @@ use std::sync::Arc;
 use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
-use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, HOP_S};
+use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, DIM, HOP_S};
+use crate::nn::embed::Embedder;
 use crate::reference::Reference;
 
 /// Seconds of path the local tempo is estimated from.
@@ -137,6 +138,15 @@ pub struct Follower {
     extractor: FeatureExtractor,
     input_rate: u32,
     core: Core,
+    /// The learned similarity's embedder, when the reference carries embeddings.
+    learned: Option<Learned>,
+}
+
+struct Learned {
+    embedder: Embedder,
+    frame: Vec<f32>,
+    /// Why embedding failed, if it ever did (the frames then carry zeros instead).
+    error: Option<String>,
 }
 
 /// Everything but the feature extractor: what happens to one live frame.
@@ -179,9 +189,22 @@ impl Follower {
             confidence: 1.0,
             uncertain_s: 0.0,
         };
-        let mut f = Self { extractor: FeatureExtractor::new(input_rate), input_rate, core };
+        let mut f = Self { extractor: FeatureExtractor::new(input_rate), input_rate, core, learned: None };
         f.restart_at(0.0);
         f
+    }
+
+    /// Embeds every live frame with `embedder` (the reference must have been made with the same
+    /// model: [`Reference::from_audio_learned`]), for a [`crate::align::cost::LearnedCost`].
+    pub fn with_embedder(mut self, mut embedder: Embedder) -> Self {
+        embedder.reset();
+        self.learned = Some(Learned { embedder, frame: Vec::new(), error: None });
+        self
+    }
+
+    /// The first error of the learned embedder, if any.
+    pub fn embedding_error(&self) -> Option<&str> {
+        self.learned.as_ref().and_then(|l| l.error.as_deref())
     }
 
     pub fn reference(&self) -> &Arc<Reference> {
@@ -207,14 +230,28 @@ impl Follower {
 
     fn restart_at(&mut self, score_time_s: f64) {
         self.extractor = FeatureExtractor::new(self.input_rate);
+        if let Some(l) = self.learned.as_mut() {
+            l.embedder.reset();
+        }
         self.core.restart_at(score_time_s);
     }
 
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
     pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
-        let Self { extractor, core, .. } = self;
+        let Self { extractor, core, learned, .. } = self;
         let latency_s = extractor.latency_s();
-        extractor.push(block, |f| on_report(&core.frame(f, latency_s)));
+        match learned {
+            None => extractor.push(block, |f| on_report(&core.frame(f, latency_s))),
+            Some(l) => extractor.push_with_semitones(block, |f, semitones| {
+                if let Err(e) = l.embedder.extend(f, semitones, &mut l.frame) {
+                    l.error.get_or_insert_with(|| e.to_string());
+                    l.frame.clear();
+                    l.frame.extend_from_slice(f);
+                    l.frame.resize(DIM + l.embedder.dim, 0.0);
+                }
+                on_report(&core.frame(&l.frame, latency_s))
+            }),
+        }
     }
 }
 
@@ -344,7 +381,7 @@ impl Core {
 }
 
 fn onset_strength(frame: &[f32]) -> f32 {
-    frame[CHROMA_DIM..].iter().map(|x| x * x).sum::<f32>().sqrt()
+    frame[CHROMA_DIM..DIM].iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
 /// For each target score time, the first report time at which the followed position reached it

@@ -18,3 +18,4 @@ pub mod output;
 pub mod reference;
 pub mod render;
 pub mod score;
+pub mod similarity;

@@ -6,7 +6,9 @@ use rustysynth::SoundFont;
 
 use crate::audio::normalize_peak;
 use crate::audio::room::reverb;
-use crate::features::{self, Features, SAMPLE_RATE};
+use crate::features::{self, Features, CHROMA_DIM, SAMPLE_RATE};
+use crate::nn::embed::{Embedder, Representation};
+use crate::nn::RuntimeError;
 use crate::render::{render_score, RenderError, RenderOptions};
 use crate::score::Score;
 
@@ -40,6 +42,18 @@ impl Reference {
     /// A reference from audio already at the internal rate whose time 0 is score time 0.
     pub fn from_audio(score: Score, audio: &[f32]) -> Self {
         Self { features: Arc::new(features::extract(audio, SAMPLE_RATE)), score }
+    }
+
+    /// A reference whose frames carry `embedder`'s learned embedding after the classical features.
+    pub fn from_audio_learned(score: Score, audio: &[f32], embedder: &mut Embedder) -> Result<Self, RuntimeError> {
+        let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
+        let representation = match embedder.representation {
+            Representation::Semitone => semitones,
+            Representation::Chroma => (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect(),
+        };
+        embedder.reset();
+        let features = embedder.extend_all(&classical, &representation)?;
+        Ok(Self { features: Arc::new(features), score })
     }
 
     pub fn score_time(&self, frame: usize) -> f64 {

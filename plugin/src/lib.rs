@@ -81,7 +81,7 @@ pub struct Segno {
 impl Default for Segno {
     fn default() -> Self {
         let setup = outputs::take_app_setup();
-        let worker = Arc::new(Worker::spawn(setup.sinks));
+        let worker = Arc::new(Worker::spawn(setup.sinks, similarity()));
         let session = SessionField::new(worker.sender(), worker.published.clone(), worker.status_handle());
         if let Some((name, bytes)) = setup.score {
             session.load_score(name, bytes);
@@ -93,6 +93,40 @@ impl Default for Segno {
             simulated_input: setup.input_file,
         }
     }
+}
+
+/// The learned similarity when its model and ONNX Runtime ship beside the plugin (or are found
+/// elsewhere), else the classical features; the editor shows which, and why.
+pub fn similarity() -> segno::similarity::Similarity {
+    let dirs = install_dirs();
+    segno::nn::runtime::set_search_dirs(dirs.clone());
+    let device = segno::nn::Device::from_env().unwrap_or_default();
+    segno::similarity::Similarity::auto(device, &dirs)
+}
+
+/// The folder this plugin's binary is in (and its `models/`): where the bundle puts ONNX Runtime
+/// and the models.
+fn install_dirs() -> Vec<std::path::PathBuf> {
+    let Some(dir) = own_binary().and_then(|p| p.parent().map(std::path::Path::to_owned)) else { return Vec::new() };
+    vec![dir.join("models"), dir]
+}
+
+#[cfg(unix)]
+fn own_binary() -> Option<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // Any function of this library locates it: the host loaded us from somewhere we do not know.
+    let found = unsafe { libc::dladdr(install_dirs as *const libc::c_void, &mut info) } != 0;
+    if !found || info.dli_fname.is_null() {
+        return None;
+    }
+    let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
+    Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes())))
+}
+
+#[cfg(not(unix))]
+fn own_binary() -> Option<std::path::PathBuf> {
+    None
 }
 
 impl Segno {

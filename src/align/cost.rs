@@ -1,6 +1,6 @@
 //! Local cost between a performance frame and a reference frame.
 
-use crate::features::CHROMA_DIM;
+use crate::features::{CHROMA_DIM, DIM};
 
 /// How well a frame matches where it was placed, from 0 to 1: 1 where its cost is at most half the
 /// mean cost over the search band (the cost of an unrelated frame), falling to 0 at that mean.
@@ -51,8 +51,9 @@ fn euclidean(a: &[f32], b: &[f32]) -> f32 {
 
 impl LocalCost for ClassicalCost {
     fn distance(&self, perf: &[f32], reference: &[f32]) -> f32 {
-        let (pc, po) = perf.split_at(CHROMA_DIM);
-        let (rc, ro) = reference.split_at(CHROMA_DIM);
+        // Frames may carry a learned embedding after the classical part: not ours to read.
+        let (pc, po) = perf[..DIM].split_at(CHROMA_DIM);
+        let (rc, ro) = reference[..DIM].split_at(CHROMA_DIM);
         let onset = po
             .iter()
             .zip(ro)
@@ -77,6 +78,29 @@ pub struct EuclideanCost;
 impl LocalCost for EuclideanCost {
     fn distance(&self, perf: &[f32], reference: &[f32]) -> f32 {
         euclidean(perf, reference)
+    }
+}
+
+/// The learned similarity (seed 000): Euclidean distance of the embeddings that follow the
+/// classical part of each frame ([`crate::nn::embed`]), the "distance matrix" variant; or, with
+/// `binary`, seed 000's "binary matrix" variant: 0 for a pair the network calls matching
+/// (distance below half the training margin), 1 otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LearnedCost {
+    pub binary: bool,
+}
+
+/// The training margin of models/train (contrastive loss, eq. 1).
+const LEARNED_MARGIN: f32 = 1.0;
+
+impl LocalCost for LearnedCost {
+    fn distance(&self, perf: &[f32], reference: &[f32]) -> f32 {
+        let d = euclidean(&perf[DIM..], &reference[DIM..]);
+        if self.binary {
+            f32::from(d >= LEARNED_MARGIN / 2.0)
+        } else {
+            d
+        }
     }
 }
 

@@ -20,7 +20,7 @@ use segno::audio::normalize_peak;
 use segno::audio::room::reverb;
 use segno::eval::cases::{load_cases, Case};
 use segno::eval::degrade::{add_noise, Rng};
-use segno::features::{frame_time, FeatureExtractor, CHROMA_DIM, HOP_S, SAMPLE_RATE};
+use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAMPLE_RATE};
 use segno::nn::npy;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT};
@@ -152,14 +152,8 @@ fn tilt(audio: &mut [f32], amount: f64) {
 
 /// Compressed semitone spectrogram and chroma of every frame, row-major.
 fn frames(audio: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let (mut semitone, mut chroma) = (Vec::new(), Vec::new());
-    let mut ex = FeatureExtractor::new(SAMPLE_RATE);
-    let mut take = |frame: &[f32], bands: &[f32; 88]| {
-        chroma.extend_from_slice(&frame[..CHROMA_DIM]);
-        semitone.extend_from_slice(bands);
-    };
-    ex.push_with_semitones(audio, &mut take);
-    ex.finish_with_semitones(&mut take);
+    let (classical, semitone) = extract_with_semitones(audio, SAMPLE_RATE);
+    let chroma = (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect();
     (semitone, chroma)
 }
 

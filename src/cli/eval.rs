@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use segno::align::cost::{ChromaCost, ClassicalCost};
+use segno::similarity::Similarity;
 use segno::eval::cases::load_cases;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::follow::Method;
@@ -33,9 +34,13 @@ pub struct EvalArgs {
     /// SoundFont for the performance (default: TimGM6mb; another piano than the reference).
     #[arg(long)]
     performance_soundfont: Option<PathBuf>,
-    /// Local cost: classical (chroma + onset) or chroma (chroma only, the plain DTW baseline).
+    /// Local cost: classical (chroma + onset), chroma (chroma only, the plain DTW baseline),
+    /// learned (Euclidean distance of --model's embeddings) or learned-binary (seed 000's binary matrix).
     #[arg(long, default_value = "classical")]
     cost: String,
+    /// The learned-similarity model for --cost learned.
+    #[arg(long, default_value = "models/scnn_semitone.onnx")]
+    model: PathBuf,
     /// Online aligner: filter (position–tempo filter) or oltw (online time warping).
     #[arg(long, default_value = "filter")]
     follower: String,
@@ -87,7 +92,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.cost.as_str() {
         "classical" => {}
         "chroma" => (cfg.online_cost, cfg.offline_cost) = (Arc::new(ChromaCost), Arc::new(ChromaCost)),
-        other => anyhow::bail!("--cost {other}: use classical or chroma"),
+        "learned" | "learned-binary" => {
+            let binary = args.cost == "learned-binary";
+            cfg.similarity = Similarity::learned(&args.model, segno::nn::Device::Cpu, binary)?;
+            (cfg.online_cost, cfg.offline_cost) = (cfg.similarity.cost(false), cfg.similarity.cost(true));
+            eprintln!("{}", cfg.similarity.describe());
+        }
+        other => anyhow::bail!("--cost {other}: use classical, chroma, learned or learned-binary"),
     }
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;

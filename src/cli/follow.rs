@@ -8,9 +8,10 @@ use anyhow::Context;
 use segno::audio::decode_file;
 use segno::eval::cases::read_truth;
 use segno::eval::metrics::{summarize, THRESHOLDS_MS};
-use segno::follow::{first_reach_times, Follower, Report};
+use segno::follow::{first_reach_times, Follower, Method, Report};
 use segno::output::{write_onsets, write_position, POSITIONS_HEADER};
 use segno::score::Score;
+use segno::similarity::Similarity;
 
 #[derive(clap::Args)]
 pub struct FollowArgs {
@@ -46,6 +47,8 @@ pub struct FollowArgs {
     /// Stop live following after this many seconds (default: at the end of the score).
     #[arg(long)]
     seconds: Option<f64>,
+    #[command(flatten)]
+    similarity: super::SimilarityArgs,
 }
 
 /// Writes `positions.csv` as the follower goes, so an interrupted run keeps what it had.
@@ -81,18 +84,19 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
         return list_devices();
     }
     let score_path = args.score.as_deref().expect("clap requires --score");
-    let reference = super::load_reference(score_path, args.soundfont.as_deref())?;
+    let similarity = args.similarity.resolve()?;
+    let reference = super::load_reference(score_path, args.soundfont.as_deref(), &similarity)?;
     let log = match (&args.audio, args.input.as_deref()) {
-        (Some(audio), _) => follow_file(&reference, audio, &args)?,
-        (None, Some("mic")) => follow_mic(&reference, &args)?,
+        (Some(audio), _) => follow_file(&reference, audio, &args, &similarity)?,
+        (None, Some("mic")) => follow_mic(&reference, &args, &similarity)?,
         (None, Some(other)) => anyhow::bail!("--input {other}: the only live input is 'mic' (or give --audio FILE)"),
         (None, None) => anyhow::bail!("nothing to follow: give --audio FILE or --input mic"),
     };
     finish(&reference.score, log, &args)
 }
 
-fn start_follower(reference: &std::sync::Arc<segno::reference::Reference>, rate: u32, args: &FollowArgs) -> anyhow::Result<Follower> {
-    let mut follower = Follower::new(reference.clone(), rate);
+fn start_follower(reference: &std::sync::Arc<segno::reference::Reference>, rate: u32, args: &FollowArgs, similarity: &Similarity) -> anyhow::Result<Follower> {
+    let mut follower = similarity.follower(reference.clone(), rate, Method::default())?;
     if let Some(m) = &args.start_measure {
         if !follower.start_at_measure(m) {
             let numbers: Vec<&str> = reference.score.measures.iter().map(|m| m.number.as_str()).collect();
@@ -102,9 +106,9 @@ fn start_follower(reference: &std::sync::Arc<segno::reference::Reference>, rate:
     Ok(follower)
 }
 
-fn follow_file(reference: &std::sync::Arc<segno::reference::Reference>, audio: &Path, args: &FollowArgs) -> anyhow::Result<PositionLog> {
+fn follow_file(reference: &std::sync::Arc<segno::reference::Reference>, audio: &Path, args: &FollowArgs, similarity: &Similarity) -> anyhow::Result<PositionLog> {
     let decoded = decode_file(audio)?;
-    let mut follower = start_follower(reference, decoded.sample_rate, args)?;
+    let mut follower = start_follower(reference, decoded.sample_rate, args, similarity)?;
     let mut log = PositionLog::create(&args.out)?;
     let bar = indicatif::ProgressBar::new(decoded.samples.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}%  {msg}").expect("valid template"),
@@ -128,9 +132,9 @@ fn follow_file(reference: &std::sync::Arc<segno::reference::Reference>, audio: &
 }
 
 #[cfg(feature = "mic")]
-fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &FollowArgs) -> anyhow::Result<PositionLog> {
+fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &FollowArgs, similarity: &Similarity) -> anyhow::Result<PositionLog> {
     let mut input = super::mic::MicInput::open(args.device.as_deref())?;
-    let mut follower = start_follower(reference, input.sample_rate(), args)?;
+    let mut follower = start_follower(reference, input.sample_rate(), args, similarity)?;
     let mut log = PositionLog::create(&args.out)?;
     let score = &reference.score;
     let end = args.seconds.unwrap_or(f64::INFINITY);
@@ -162,7 +166,7 @@ fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &Fo
 }
 
 #[cfg(not(feature = "mic"))]
-fn follow_mic(_: &std::sync::Arc<segno::reference::Reference>, _: &FollowArgs) -> anyhow::Result<PositionLog> {
+fn follow_mic(_: &std::sync::Arc<segno::reference::Reference>, _: &FollowArgs, _: &Similarity) -> anyhow::Result<PositionLog> {
     anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature (needs libasound2-dev)")
 }
 

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use segno::audio::{decode_file, resample::resample, write_wav};
-use segno::features::{self, SAMPLE_RATE};
+use segno::features::SAMPLE_RATE;
+use segno::similarity::Similarity;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
 use segno::score::Score;
@@ -49,6 +50,8 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         soundfont: Option<PathBuf>,
+        #[command(flatten)]
+        similarity: SimilarityArgs,
     },
     /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
     Eval(eval::EvalArgs),
@@ -78,7 +81,7 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Follow(args) => follow::run(args),
-        Command::Align { score, audio, out, soundfont } => align(&score, &audio, &out, soundfont.as_deref()),
+        Command::Align { score, audio, out, soundfont, similarity } => align(&score, &audio, &out, soundfont.as_deref(), &similarity.resolve()?),
         Command::Eval(args) => eval::run(args),
         Command::Dataset(args) => dataset::run(args),
         Command::Devices { device, model } => devices(device.as_deref(), model.as_deref()),
@@ -105,24 +108,66 @@ fn devices(device: Option<&str>, model: Option<&Path>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How frames are compared, for `follow` and `align`.
+#[derive(clap::Args)]
+pub(crate) struct SimilarityArgs {
+    /// auto (the learned model when it and ONNX Runtime are found, else classical), classical
+    /// or learned.
+    #[arg(long, default_value = DEFAULT_SIMILARITY)]
+    similarity: String,
+    /// The learned model (default: $SEGNO_MODEL, else models/scnn_semitone.onnx).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Inference device: auto, cpu, cuda, tensorrt, directml, coreml (default: $SEGNO_DEVICE, else auto).
+    #[arg(long)]
+    nn_device: Option<String>,
+}
+
+/// What `follow` and `align` use unless told otherwise (BENCHMARKS.md says why).
+const DEFAULT_SIMILARITY: &str = "auto";
+
+impl SimilarityArgs {
+    pub(crate) fn resolve(&self) -> anyhow::Result<Similarity> {
+        let device = match &self.nn_device {
+            Some(d) => d.parse()?,
+            None => segno::nn::Device::from_env()?,
+        };
+        let similarity = match self.similarity.as_str() {
+            "classical" => Similarity::classical(),
+            "auto" => match &self.model {
+                Some(m) => Similarity::learned(m, device, false).unwrap_or_else(|e| Similarity::Classical { note: Some(e.to_string()) }),
+                None => Similarity::auto(device, &[]),
+            },
+            "learned" => {
+                let model = self.model.clone().or_else(|| segno::similarity::find_default_model(&[]));
+                let model = model.with_context(|| format!("no learned model: give --model or run `cargo xtask models` ({})", segno::similarity::DEFAULT_MODEL))?;
+                Similarity::learned(&model, device, false)?
+            }
+            other => anyhow::bail!("--similarity {other}: use auto, classical or learned"),
+        };
+        eprintln!("comparing frames with {}", similarity.describe());
+        Ok(similarity)
+    }
+}
+
 /// Loads the score and renders its reference, with a spinner: this takes a few seconds for a long piece.
-pub(crate) fn load_reference(score: &Path, soundfont: Option<&Path>) -> anyhow::Result<Arc<Reference>> {
+pub(crate) fn load_reference(score: &Path, soundfont: Option<&Path>, similarity: &Similarity) -> anyhow::Result<Arc<Reference>> {
     let score = Score::load(score)?;
     let font_path = find_soundfont(soundfont)?;
     let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("rendering the score with {}", font_path.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let font = load_soundfont(&font_path)?;
-    let reference = Reference::render(score, &font)?;
+    let reference = similarity.reference(score, &font)?;
     spinner.finish_and_clear();
     Ok(Arc::new(reference))
 }
 
-fn align(score: &Path, audio: &Path, out: &Path, soundfont: Option<&Path>) -> anyhow::Result<()> {
-    let reference = load_reference(score, soundfont)?;
+fn align(score: &Path, audio: &Path, out: &Path, soundfont: Option<&Path>, similarity: &Similarity) -> anyhow::Result<()> {
+    let reference = load_reference(score, soundfont, similarity)?;
     let decoded = decode_file(audio)?;
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
-    let perf = features::extract(&samples, SAMPLE_RATE);
-    let rows = segno::offline::align(&reference, &perf, &segno::align::cost::ClassicalCost::OFFLINE);
+    let perf = similarity.frames(&samples)?;
+    let rows = segno::offline::align(&reference, &perf, similarity.cost(true).as_ref());
     let mut w = std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?);
     use std::io::Write;
     writeln!(w, "{}", segno::output::POSITIONS_HEADER)?;

@@ -17,6 +17,7 @@ use crate::audio::room::reverb;
 use crate::features::{self, HOP_S, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Follower, Method};
 use crate::reference::Reference;
+use crate::similarity::Similarity;
 use crate::render::{render_events, RenderOptions};
 use crate::score::{midi, Score};
 
@@ -41,6 +42,8 @@ pub struct EvalConfig {
     pub offline: bool,
     /// Folder to write each case's rendered performance and follower positions to, for diagnosis.
     pub dump: Option<std::path::PathBuf>,
+    /// Which frames are compared (a learned similarity needs its cost in the two fields above).
+    pub similarity: Similarity,
 }
 
 impl EvalConfig {
@@ -60,6 +63,7 @@ impl EvalConfig {
             online: true,
             offline: true,
             dump: None,
+            similarity: Similarity::classical(),
         }
     }
 }
@@ -106,7 +110,7 @@ pub fn render_performance(case: &Case, cfg: &EvalConfig) -> anyhow::Result<(Vec<
 
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     let score = Score::load(&case.score)?;
-    let reference = Arc::new(Reference::render(score, &cfg.reference_font)?);
+    let reference = Arc::new(cfg.similarity.reference(score, &cfg.reference_font)?);
     let (audio, detune_cents) = render_performance(case, cfg)?;
     if let Some(dir) = &cfg.dump {
         std::fs::create_dir_all(dir)?;
@@ -127,6 +131,9 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     };
     if cfg.online {
         let mut follower = Follower::with_method(reference.clone(), SAMPLE_RATE, cfg.online_cost.clone(), cfg.method);
+        if let Some(e) = cfg.similarity.embedder()? {
+            follower = follower.with_embedder(e);
+        }
         let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
         let start = Instant::now();
         for block in audio.chunks(cfg.block) {
@@ -144,7 +151,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     }
     if cfg.offline {
         let start = Instant::now();
-        let perf = features::extract(&audio, SAMPLE_RATE);
+        let perf = cfg.similarity.frames(&audio)?;
         let path = multiscale::align(&perf, &reference.features, cfg.offline_cost.as_ref(), MultiscaleConfig::default());
         result.offline_compute_s = start.elapsed().as_secs_f64();
         let map = PathMap::new(&path);

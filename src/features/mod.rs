@@ -153,6 +153,21 @@ impl FeatureExtractor {
     }
 }
 
+/// Features of a whole mono signal, with each frame's compressed semitone spectrogram (frames ×
+/// 88, row-major): the input of the learned similarity.
+pub fn extract_with_semitones(samples: &[f32], sample_rate: u32) -> (Features, Vec<f32>) {
+    let mut out = Features::new(DIM);
+    let mut bands = Vec::new();
+    let mut ex = FeatureExtractor::new(sample_rate);
+    let mut take = |f: &[f32], s: &[f32; semitone::BANDS]| {
+        out.push(f);
+        bands.extend_from_slice(s);
+    };
+    ex.push_with_semitones(samples, &mut take);
+    ex.finish_with_semitones(&mut take);
+    (out, bands)
+}
+
 /// Features of a whole mono signal at `sample_rate`. For input at the internal rate, the number of
 /// frames is `1 + len / HOP`; resampled input may yield a frame more.
 pub fn extract(samples: &[f32], sample_rate: u32) -> Features {

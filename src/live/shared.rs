@@ -127,6 +127,8 @@ pub struct Status {
     pub following: bool,
     /// The input sample rate the follower runs at, once audio is attached.
     pub input_rate: Option<u32>,
+    /// How frames are compared, and on which device ("learned similarity (…) on CPU").
+    pub similarity: String,
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use crossbeam_channel::{select, Receiver, Sender};
 use ringbuf::traits::{Consumer, Producer};
 
 use crate::features::{HOP, SAMPLE_RATE};
-use crate::follow::{Follower, Report};
+use crate::follow::{Follower, Method, Report};
+use crate::similarity::Similarity;
 use crate::live::link::{TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
 use crate::live::shared::{Controls, Published, Status};
@@ -49,13 +50,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker; `sinks` receive every report (OSC, MIDI clock, files).
-    pub fn spawn(sinks: Vec<Box<dyn ReportSink>>) -> Self {
+    /// Starts the worker; `sinks` receive every report (OSC, MIDI clock, files); frames are
+    /// compared with `similarity`.
+    pub fn spawn(sinks: Vec<Box<dyn ReportSink>>, similarity: Similarity) -> Self {
         let published = Arc::new(Published::default());
         let controls = Arc::new(Controls::default());
-        let status = Arc::new(Mutex::new(Status { following: true, ..Status::default() }));
+        let status = Arc::new(Mutex::new(Status { following: true, similarity: similarity.describe(), ..Status::default() }));
         let (commands, rx) = crossbeam_channel::unbounded();
-        let state = State::new(published.clone(), controls.clone(), status.clone(), sinks);
+        let state = State::new(published.clone(), controls.clone(), status.clone(), sinks, similarity);
         let thread = std::thread::Builder::new()
             .name("segno-worker".into())
             .spawn(move || state.run(rx))
@@ -107,6 +109,7 @@ struct Loaded {
 }
 
 struct State {
+    similarity: Similarity,
     published: Arc<Published>,
     controls: Arc<Controls>,
     status: Arc<Mutex<Status>>,
@@ -133,9 +136,10 @@ struct State {
 }
 
 impl State {
-    fn new(published: Arc<Published>, controls: Arc<Controls>, status: Arc<Mutex<Status>>, sinks: Vec<Box<dyn ReportSink>>) -> Self {
+    fn new(published: Arc<Published>, controls: Arc<Controls>, status: Arc<Mutex<Status>>, sinks: Vec<Box<dyn ReportSink>>, similarity: Similarity) -> Self {
         let (loaded_tx, loaded_rx) = crossbeam_channel::unbounded();
         Self {
+            similarity,
             published,
             controls,
             status,
@@ -290,7 +294,13 @@ impl State {
 
     fn rebuild_follower(&mut self) {
         self.follower = match (&self.reference, &self.link) {
-            (Some(r), Some(l)) => Some(Follower::new(r.clone(), l.rate)),
+            (Some(r), Some(l)) => match self.similarity.follower(r.clone(), l.rate, Method::default()) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    lock(&self.status).error = Some(format!("Could not start following: {e}"));
+                    None
+                }
+            },
             _ => None,
         };
         self.run_start = self.next_run_start();
@@ -309,8 +319,9 @@ impl State {
             st.error = None;
         }
         let tx = self.loaded_tx.clone();
+        let similarity = self.similarity.clone();
         let spawned = std::thread::Builder::new().name("segno-loader".into()).spawn(move || {
-            let result = load_reference(&bytes, &name, soundfont.as_deref());
+            let result = load_reference(&bytes, &name, soundfont.as_deref(), &similarity);
             let _ = tx.send(Loaded { generation, result });
         });
         if let Err(e) = spawned {
@@ -347,14 +358,14 @@ fn hop_in_input_samples(rate: u32) -> Option<u64> {
 }
 
 /// Parses and renders a score, with errors in words for the musician.
-pub fn load_reference(bytes: &[u8], name: &str, soundfont: Option<&Path>) -> Result<Arc<Reference>, String> {
+pub fn load_reference(bytes: &[u8], name: &str, soundfont: Option<&Path>, similarity: &Similarity) -> Result<Arc<Reference>, String> {
     let path = Path::new(name);
     let format = ScoreFormat::from_path(path).ok_or_else(|| {
         format!("“{name}” is not a score Segno can read. Choose a MusicXML file (.musicxml, .xml, .mxl) or a MIDI file (.mid).")
     })?;
     let score = Score::from_bytes(bytes, format, path).map_err(|e| format!("Could not read the score: {e}"))?;
     let font = cached_soundfont(soundfont).map_err(|e| format!("Segno needs a piano sound to prepare the score ({e}). In the plugin, SoundFont… chooses one."))?;
-    Reference::render(score, &font).map(Arc::new).map_err(|e| format!("Could not prepare the score: {e}"))
+    similarity.reference(score, &font).map(Arc::new).map_err(|e| format!("Could not prepare the score: {e}"))
 }
 
 /// The SoundFont for `explicit` (or the default one), loaded once per process: a General MIDI

@@ -1,5 +1,7 @@
-//! Neural networks in Segno: the ONNX Runtime wrapper ([`runtime`]).
+//! Neural networks in Segno: the ONNX Runtime wrapper ([`runtime`]), learned frame embeddings
+//! ([`embed`]) and `.npy` files for the training pipeline ([`npy`]).
 
+pub mod embed;
 pub mod npy;
 pub mod runtime;
 

@@ -192,12 +192,26 @@ pub struct Model {
 
 impl Model {
     pub fn load(path: &Path, device: Device) -> Result<Model, RuntimeError> {
+        Self::load_with_threads(path, device, 0)
+    }
+
+    /// As [`load`](Self::load), running on at most `threads` CPU threads (0: ONNX Runtime's choice,
+    /// all cores). A follower wants 1: one frame at a time gains nothing from more, and the
+    /// audio host needs the other cores.
+    pub fn load_with_threads(path: &Path, device: Device, threads: usize) -> Result<Model, RuntimeError> {
         let rt = runtime().map_err(|e| RuntimeError::Load { path: PathBuf::new(), message: e.to_string() })?;
+        let builder = || {
+            let b = Session::builder(&rt.environment)?;
+            if threads == 0 {
+                return Ok(b);
+            }
+            b.with_intra_threads(threads).map_err(|e| -> ort::Error { e.into() })
+        };
         let model_error = |message: String| RuntimeError::Model { path: path.to_owned(), message };
         let mut reasons = Vec::new();
         for gpu in device.gpu_candidates() {
             let provider = gpu.provider().expect("GPU devices have providers");
-            let session = Session::builder(&rt.environment)
+            let session = builder()
                 .and_then(|b| b.with_execution_providers([provider]).map_err(Into::into))
                 .and_then(|mut b| b.commit_from_file(path));
             match session {
@@ -205,7 +219,7 @@ impl Model {
                 Err(e) => reasons.push(format!("{gpu}: {}", first_line(&e.to_string()))),
             }
         }
-        let session = Session::builder(&rt.environment)
+        let session = builder()
             .and_then(|mut b| b.commit_from_file(path))
             .map_err(|e| model_error(e.to_string()))?;
         let fallback = (device != Device::Cpu && !reasons.is_empty())
@@ -221,6 +235,15 @@ impl Model {
         let outputs = self.session.run(ort::inputs![tensor]).map_err(run_error)?;
         let (out_shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(run_error)?;
         Ok((out_shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()))
+    }
+
+    /// The first input's shape as the model declares it (`None` for a dynamic dimension).
+    pub fn input_shape(&self) -> Vec<Option<usize>> {
+        self.session.inputs()[0]
+            .dtype()
+            .tensor_shape()
+            .map(|s| s.iter().map(|&d| usize::try_from(d).ok()).collect())
+            .unwrap_or_default()
     }
 
     /// A human-readable line for logs and the editor: "CPU", or "CUDA", plus any fallback reason.

@@ -28,6 +28,8 @@ commands:
             (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
   bundle segno-plugin --release
             build the CLAP and VST3 bundles into target/bundled/
+  models    retrain the learned-similarity models from scratch: training data from
+            ../shared/benchmark/train, PyTorch (CPU) in target/trainenv, ONNX + model cards in models/
   screenshot [FILE]
             render the editor under Xvfb following the example (default target/screenshot/editor.png)
             and check that it shows the piece
@@ -61,7 +63,11 @@ fn main() -> Result<()> {
         Some("bundle") => {
             setup()?;
             nice_plug_xtask::main_with_args("cargo xtask", args.iter().cloned())?;
-            strip_bundles(&root)
+            finish_bundles(&root)
+        }
+        Some("models") => {
+            setup()?;
+            models(&root)
         }
         Some("fuzz") => fuzz(&root, args.get(1).map_or(Ok(30), |s| s.parse()).context("fuzz takes a number of seconds")?),
         _ => {
@@ -176,14 +182,37 @@ fn install(packages: &[&str]) -> Result<()> {
     run(apt(&["install", "-y", "-qq", "--no-install-recommends"]).args(&missing))
 }
 
-/// Release builds keep debug info for profiling; the bundles users install do not need it.
-fn strip_bundles(root: &Path) -> Result<()> {
+/// Strips the plugin binaries (release builds keep debug info for profiling; installed bundles
+/// need none) and puts ONNX Runtime and the learned models beside each: inside the VST3 bundle,
+/// and next to the single-file CLAP (copy them along with it).
+fn finish_bundles(root: &Path) -> Result<()> {
     let bundled = root.join("target/bundled");
-    for binary in [bundled.join("Segno.clap"), bundled.join("Segno.vst3/Contents/x86_64-linux/Segno.so")] {
+    let vst3_dir = bundled.join("Segno.vst3/Contents/x86_64-linux");
+    for binary in [bundled.join("Segno.clap"), vst3_dir.join("Segno.so")] {
         if binary.is_file() && Command::new("strip").arg("--version").output().is_ok() {
             run(Command::new("strip").arg("--strip-debug").arg(&binary))?;
         }
     }
+    let runtime: Vec<PathBuf> = std::fs::read_dir(root.join("target/onnxruntime"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime"))).collect())
+        .unwrap_or_default();
+    let models: Vec<PathBuf> = std::fs::read_dir(root.join("models"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
+    for dir in [bundled.clone(), vst3_dir] {
+        if !dir.is_dir() {
+            continue;
+        }
+        for lib in &runtime {
+            std::fs::copy(lib, dir.join(lib.file_name().expect("a file")))?;
+        }
+        std::fs::create_dir_all(dir.join("models"))?;
+        for model in &models {
+            std::fs::copy(model, dir.join("models").join(model.file_name().expect("a file")))?;
+        }
+    }
+    eprintln!("bundled ONNX Runtime ({} files) and {} models beside the plugins", runtime.len(), models.len());
     Ok(())
 }
 
@@ -194,8 +223,9 @@ fn bundle() -> Result<()> {
 
 fn test(root: &Path) -> Result<()> {
     install(TEST_PACKAGES)?;
-    // The library, the CLI and everything but the plugin.
-    run(Command::new(cargo()).args(["test", "--workspace", "--release", "--exclude", "segno-plugin"]))?;
+    let python = host_python(root)?;
+    // The library, the CLI and everything but the plugin (NumPy for the feature parity test).
+    run(Command::new(cargo()).args(["test", "--workspace", "--release", "--exclude", "segno-plugin"]).env("SEGNO_PYTHON", &python))?;
     // The audio-thread contract needs nice-plug's allocation guard, which exists in debug builds.
     run(Command::new(cargo()).args(["test", "--package", "segno-plugin", "--test", "realtime"]))?;
     bundle()?;
@@ -207,15 +237,26 @@ fn test(root: &Path) -> Result<()> {
     screenshot(root, &root.join("target/screenshot/editor.png"))
 }
 
-/// Loads the VST3 in pedalboard (Spotify's plugin host, from PyPI) in a virtualenv of its own.
-fn vst3_host_test(root: &Path, bundles: &Path) -> Result<()> {
-    let hosts = root.join("plugin/tests/hosts");
-    let venv = root.join("target/hostenv");
+/// A virtualenv with the test hosts' packages (pedalboard, NumPy): target/hostenv.
+fn host_python(root: &Path) -> Result<PathBuf> {
+    venv(root, "hostenv", &root.join("plugin/tests/hosts/requirements.txt"))
+}
+
+/// `target/<name>`, a virtualenv with `requirements` installed; returns its python.
+fn venv(root: &Path, name: &str, requirements: &Path) -> Result<PathBuf> {
+    let venv = root.join("target").join(name);
     let python = venv.join("bin/python");
     if !python.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "-q", "-r"]).arg(hosts.join("requirements.txt")))?;
+    run(Command::new(&python).args(["-m", "pip", "install", "-q", "-r"]).arg(requirements))?;
+    Ok(python)
+}
+
+/// Loads the VST3 in pedalboard (Spotify's plugin host, from PyPI) in a virtualenv of its own.
+fn vst3_host_test(root: &Path, bundles: &Path) -> Result<()> {
+    let hosts = root.join("plugin/tests/hosts");
+    let python = host_python(root)?;
     let wav = performance_wav(root)?;
     run(Command::new(&python).arg(hosts.join("pedalboard_vst3.py")).arg(bundles.join("Segno.vst3")).arg(&wav))
 }
@@ -289,6 +330,30 @@ fn colour_share(image: &Path, colour: &str) -> Result<f64> {
         .output()
         .context("cannot run ImageMagick's convert")?;
     String::from_utf8_lossy(&o.stdout).trim().parse().with_context(|| format!("cannot measure {}: {}", image.display(), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// Input representations of the Siamese CNN variants (models/scnn_<input>.onnx).
+const MODEL_INPUTS: &[&str] = &["semitone", "chroma"];
+
+/// Rebuilds every model in models/ from the train split: data, training, export, cards.
+fn models(root: &Path) -> Result<()> {
+    let train = root.join("../shared/benchmark/train");
+    if !train.is_dir() {
+        bail!("training data not found at {}: the models are trained on the benchmark's train split", train.display());
+    }
+    let segno = segno_binary(root)?;
+    let data = root.join("target/dataset");
+    run(Command::new(&segno).args(["dataset", "--cases"]).arg(&train).arg("--out").arg(&data).args(["--every", "2"]))?;
+    let python = venv(root, "trainenv", &root.join("models/train/requirements.txt"))?;
+    for input in MODEL_INPUTS {
+        run(Command::new(&python)
+            .current_dir(root.join("models/train"))
+            .args(["train.py", "--data"])
+            .arg(&data)
+            .args(["--input", input, "--out"])
+            .arg(root.join(format!("models/scnn_{input}.onnx"))))?;
+    }
+    Ok(())
 }
 
 fn segno_binary(root: &Path) -> Result<PathBuf> {

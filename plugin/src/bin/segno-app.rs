@@ -158,7 +158,8 @@ fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes
     if let Some(out) = &options.out {
         sinks.push(Box::new(CsvSink::create(out)?));
     }
-    let worker = Worker::spawn(sinks);
+    let worker = Worker::spawn(sinks, segno_plugin::similarity());
+    eprintln!("comparing frames with {}", worker.status().similarity);
     worker.send(Command::LoadScore { bytes, name, soundfont: None, start_measure: None });
     eprintln!("preparing the score…");
     loop {

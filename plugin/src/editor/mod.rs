@@ -190,7 +190,7 @@ impl SegnoEditor {
             }
         });
         ui.horizontal(|ui| {
-            ui.label("analysis: classical features, CPU");
+            ui.label(format!("analysis: {}", status.similarity));
             if let Some(rate) = status.input_rate {
                 ui.label(format!("input {rate} Hz"));
             }

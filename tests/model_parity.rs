@@ -1,0 +1,113 @@
+//! The learned similarity means the same thing in training and at run time:
+//! - the NumPy features of models/train (features.py) equal the Rust features on the same audio
+//!   (max abs difference ≤ 1e-4);
+//! - every model in models/ gives, through ONNX Runtime, the embeddings PyTorch gave at export;
+//! - a live follower's frame-by-frame embeddings equal the batched ones of a reference.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use segno::features::{extract_with_semitones, CHROMA_DIM, DIM, SAMPLE_RATE};
+use segno::nn::embed::{Embedder, Representation};
+use segno::nn::{npy, Device};
+use segno::render::{render_score, RenderOptions};
+use segno::score::Score;
+
+const TOLERANCE: f32 = 1e-4;
+
+fn models() -> Vec<PathBuf> {
+    let dir = common::root().join("models");
+    let mut m: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "onnx")).collect();
+    m.sort();
+    assert!(!m.is_empty(), "no models in {}: `cargo xtask models` trains them", dir.display());
+    m
+}
+
+/// Python with NumPy: $SEGNO_PYTHON (set by `cargo xtask test`), else python3 if it has NumPy.
+fn python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SEGNO_PYTHON") {
+        return Some(p.into());
+    }
+    let ok = Command::new("python3").args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: no Python with NumPy (`cargo xtask test` provides one in target/hostenv)");
+    }
+    ok.then(|| "python3".into())
+}
+
+fn example_audio(seconds: f64) -> Vec<f32> {
+    let score = Score::load(&common::example("minuet-performance.mid")).unwrap();
+    let mut audio = render_score(&common::performance_font(), &score, RenderOptions::piano(SAMPLE_RATE)).unwrap();
+    audio.truncate((seconds * f64::from(SAMPLE_RATE)) as usize);
+    audio
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn rust_and_python_features_agree() {
+    let Some(python) = python() else { return };
+    let dir = std::env::temp_dir().join(format!("segno-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let audio = example_audio(12.0);
+    npy::write(&dir.join("audio.npy"), &[audio.len()], &audio).unwrap();
+    let script = "import sys, numpy as np\nsys.path.insert(0, sys.argv[1])\nimport features\ns, c = features.frames(np.load(sys.argv[2]))\nnp.save(sys.argv[3], s)\nnp.save(sys.argv[4], c)";
+    let o = Command::new(&python)
+        .args(["-c", script])
+        .arg(common::root().join("models/train"))
+        .args([dir.join("audio.npy"), dir.join("semitone.npy"), dir.join("chroma.npy")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let (classical, semitones) = extract_with_semitones(&audio, SAMPLE_RATE);
+    let chroma: Vec<f32> = (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect();
+    let (s_shape, py_semitones) = npy::read::<f32>(&dir.join("semitone.npy")).unwrap();
+    let (c_shape, py_chroma) = npy::read::<f32>(&dir.join("chroma.npy")).unwrap();
+    assert_eq!((s_shape, c_shape), (vec![classical.len(), 88], vec![classical.len(), CHROMA_DIM]));
+    let (ds, dc) = (max_abs_diff(&semitones, &py_semitones), max_abs_diff(&chroma, &py_chroma));
+    eprintln!("{} frames: max |Rust − NumPy| semitone {ds:.2e}, chroma {dc:.2e}", classical.len());
+    assert!(ds <= TOLERANCE && dc <= TOLERANCE, "semitone {ds}, chroma {dc}");
+}
+
+#[test]
+fn onnx_runtime_gives_the_embeddings_pytorch_gave() {
+    for model in models() {
+        let stem = model.with_extension("");
+        let (in_shape, input) = npy::read::<f32>(&PathBuf::from(format!("{}.parity-input.npy", stem.display()))).unwrap();
+        let (_, expected) = npy::read::<f32>(&PathBuf::from(format!("{}.parity-output.npy", stem.display()))).unwrap();
+        let mut m = segno::nn::Model::load(&model, Device::Cpu).unwrap();
+        let (_, got) = m.run(&in_shape, &input).unwrap();
+        let d = max_abs_diff(&got, &expected);
+        eprintln!("{}: max |ONNX Runtime − PyTorch| {d:.2e}", model.display());
+        assert!(d <= TOLERANCE, "{}: {d}", model.display());
+    }
+}
+
+#[test]
+fn live_embeddings_equal_batched_ones() {
+    let audio = example_audio(6.0);
+    let (classical, semitones) = extract_with_semitones(&audio, SAMPLE_RATE);
+    for model in models() {
+        let mut e = Embedder::load(Path::new(&model), Device::Cpu, 1).unwrap();
+        let representation: Vec<f32> = match e.representation {
+            Representation::Semitone => semitones.clone(),
+            Representation::Chroma => (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect(),
+        };
+        let batched = e.extend_all(&classical, &representation).unwrap();
+        assert_eq!(batched.dim, DIM + e.dim);
+        e.reset();
+        let mut frame = Vec::new();
+        for k in 0..classical.len() {
+            let bands: &[f32; 88] = semitones[k * 88..(k + 1) * 88].try_into().unwrap();
+            e.extend(classical.frame(k), bands, &mut frame).unwrap();
+            let d = max_abs_diff(&frame, batched.frame(k));
+            assert!(d <= 1e-5, "{}: frame {k} differs by {d}", model.display());
+        }
+    }
+}
