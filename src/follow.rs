@@ -53,6 +53,10 @@ impl FollowState {
             Self::Lost => "lost",
         }
     }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Waiting, Self::Following, Self::Uncertain, Self::Lost].into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// The follower's answer after one live frame.

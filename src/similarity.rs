@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rustysynth::SoundFont;
 
-use crate::align::cost::{ClassicalCost, LearnedCost, LocalCost};
+use crate::align::cost::{ClassicalCost, HybridCost, LearnedCost, LocalCost};
 use crate::features::{self, Features, CHROMA_DIM, SAMPLE_RATE};
 use crate::follow::{Follower, Method};
 use crate::nn::embed::{Embedder, Representation};
@@ -19,6 +19,14 @@ use crate::score::Score;
 
 /// Names the learned model to use instead of the default.
 pub const MODEL_ENV: &str = "SEGNO_MODEL";
+/// Chooses the similarity where there is no command line (the plugin): auto, classical, learned.
+pub const CHOICE_ENV: &str = "SEGNO_SIMILARITY";
+/// What Segno uses unless told otherwise: the hybrid when the model and ONNX Runtime are there.
+pub const DEFAULT_CHOICE: &str = "auto";
+/// Weight of the learned distance in the hybrid cost, chosen on a tenth of the dev set
+/// (0.3 and 1.0 tried); BENCHMARKS.md, Table II. Alone, the learned distance follows worse than the
+/// classical features; added to them, it follows better at every threshold online.
+pub const HYBRID_WEIGHT: f32 = 0.3;
 /// The model used when none is named (models/scnn_semitone.onnx).
 pub const DEFAULT_MODEL: &str = "scnn_semitone.onnx";
 
@@ -32,6 +40,8 @@ pub enum Similarity {
         model: PathBuf,
         device: Device,
         binary: bool,
+        /// Add the classical cost, the learned distance weighted by this ([`HybridCost`]).
+        hybrid: Option<f32>,
         /// Model and device, as checked when this was made ("scnn_semitone on CPU").
         description: String,
     },
@@ -52,19 +62,52 @@ impl Similarity {
 
     /// The learned similarity of `model` on `device`, checked by loading it once.
     pub fn learned(model: &Path, device: Device, binary: bool) -> Result<Self, RuntimeError> {
-        let e = Embedder::load(model, device, 1)?;
-        let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let description = format!("learned similarity ({name}, {:?} input) on {}", e.representation, e.model().describe());
-        Ok(Self::Learned { model: model.to_owned(), device: e.model().device, binary, description })
+        Self::learned_with(model, device, binary, None)
     }
 
-    /// The learned similarity with the default model if it and ONNX Runtime are found, else the
-    /// classical features with the reason. `extra_dirs` are searched first (a plugin's folder).
+    pub fn learned_with(model: &Path, device: Device, binary: bool, hybrid: Option<f32>) -> Result<Self, RuntimeError> {
+        let e = Embedder::load(model, device, 1)?;
+        let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let what = if hybrid.is_some() { "classical features + learned similarity" } else { "learned similarity" };
+        let description = format!("{what} ({name}, {:?} input) on {}", e.representation, e.model().describe());
+        Ok(Self::Learned { model: model.to_owned(), device: e.model().device, binary, hybrid, description })
+    }
+
+    /// The hybrid with the default model if it and ONNX Runtime are found, else the classical
+    /// features with the reason. `extra_dirs` are searched first (a plugin's folder).
     pub fn auto(device: Device, extra_dirs: &[PathBuf]) -> Self {
         let Some(model) = find_default_model(extra_dirs) else {
             return Self::Classical { note: Some(format!("no learned model found ({DEFAULT_MODEL}); set {MODEL_ENV} or run `cargo xtask models`")) };
         };
-        Self::learned(&model, device, false).unwrap_or_else(|e| Self::Classical { note: Some(e.to_string()) })
+        Self::learned_with(&model, device, false, Some(HYBRID_WEIGHT)).unwrap_or_else(|e| Self::Classical { note: Some(e.to_string()) })
+    }
+
+    /// `choice` is `auto` (the hybrid when the model and ONNX Runtime are found, else classical),
+    /// `hybrid` (classical + learned), `learned` (learned alone) or `classical`; `model`
+    /// overrides the default model.
+    pub fn choose(choice: &str, model: Option<&Path>, device: Device, extra_dirs: &[PathBuf]) -> Result<Self, String> {
+        let named = || {
+            let model = model.map(Path::to_owned).or_else(|| find_default_model(extra_dirs));
+            model.ok_or_else(|| format!("no learned model found ({DEFAULT_MODEL}): name one, set {MODEL_ENV}, or run `cargo xtask models`"))
+        };
+        match choice {
+            "classical" => Ok(Self::classical()),
+            "auto" => Ok(match model {
+                Some(m) => Self::learned_with(m, device, false, Some(HYBRID_WEIGHT)).unwrap_or_else(|e| Self::Classical { note: Some(e.to_string()) }),
+                None => Self::auto(device, extra_dirs),
+            }),
+            "hybrid" => Self::learned_with(&named()?, device, false, Some(HYBRID_WEIGHT)).map_err(|e| e.to_string()),
+            "learned" => Self::learned(&named()?, device, false).map_err(|e| e.to_string()),
+            other => Err(format!("unknown similarity '{other}': use auto, hybrid, learned or classical")),
+        }
+    }
+
+    /// The choice of `$SEGNO_SIMILARITY` (default [`DEFAULT_CHOICE`]) on `$SEGNO_DEVICE`; what
+    /// cannot be had falls back to the classical features with the reason.
+    pub fn from_env(extra_dirs: &[PathBuf]) -> Self {
+        let choice = std::env::var(CHOICE_ENV).unwrap_or_else(|_| DEFAULT_CHOICE.into());
+        let device = Device::from_env().unwrap_or_default();
+        Self::choose(&choice, None, device, extra_dirs).unwrap_or_else(|e| Self::Classical { note: Some(e) })
     }
 
     /// One line for logs and the editor.
@@ -89,6 +132,9 @@ impl Similarity {
         match self {
             Self::Classical { .. } if offline => Arc::new(ClassicalCost::OFFLINE),
             Self::Classical { .. } => Arc::new(ClassicalCost::default()),
+            // Offline the hybrid measured a little worse than the classical cost alone (Table II).
+            Self::Learned { hybrid: Some(_), .. } if offline => Arc::new(ClassicalCost::OFFLINE),
+            Self::Learned { hybrid: Some(w), .. } => Arc::new(HybridCost { classical: ClassicalCost::default(), learned_weight: *w }),
             Self::Learned { binary, .. } => Arc::new(LearnedCost { binary: *binary }),
         }
     }

@@ -63,3 +63,29 @@ fn without_the_library_segno_says_why_and_carries_on() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("could not be loaded"));
 }
+
+#[test]
+fn follow_uses_the_learned_model_by_default_and_falls_back_without_the_runtime() {
+    let out = std::env::temp_dir().join(format!("segno-nn-follow-{}.csv", std::process::id()));
+    let wav = std::env::temp_dir().join(format!("segno-nn-follow-{}.wav", std::process::id()));
+    let score = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/example");
+    let o = Command::new(env!("CARGO_BIN_EXE_segno"))
+        .args(["render", "--score"])
+        .arg(score.join("minuet-performance.mid"))
+        .args(["--soundfont", segno::render::OTHER_PIANO_SOUNDFONT, "--out"])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    for (library, expected) in [(None, "classical features + learned similarity (scnn_semitone, Semitone input) on CPU"), (Some("/nonexistent/libonnxruntime.so"), "classical features (chroma + onsets): ONNX Runtime")] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_segno"));
+        cmd.args(["follow", "--score"]).arg(score.join("minuet.musicxml")).arg("--audio").arg(&wav).arg("--out").arg(&out);
+        if let Some(l) = library {
+            cmd.env("SEGNO_ONNXRUNTIME", l);
+        }
+        let o = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}

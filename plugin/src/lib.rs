@@ -95,13 +95,13 @@ impl Default for Segno {
     }
 }
 
-/// The learned similarity when its model and ONNX Runtime ship beside the plugin (or are found
-/// elsewhere), else the classical features; the editor shows which, and why.
+/// The similarity `$SEGNO_SIMILARITY` chooses (classical by default; `auto` or `learned` use the
+/// model and ONNX Runtime shipped beside the plugin); the editor shows which, on which device,
+/// and why a wanted one is not in use.
 pub fn similarity() -> segno::similarity::Similarity {
     let dirs = install_dirs();
     segno::nn::runtime::set_search_dirs(dirs.clone());
-    let device = segno::nn::Device::from_env().unwrap_or_default();
-    segno::similarity::Similarity::auto(device, &dirs)
+    segno::similarity::Similarity::from_env(&dirs)
 }
 
 /// The folder this plugin's binary is in (and its `models/`): where the bundle puts ONNX Runtime

@@ -15,7 +15,7 @@ use clack_extensions::state::PluginState;
 use clack_host::events::event_types::MidiEvent;
 use clack_host::prelude::*;
 use segno::features::HOP_S;
-use segno::follow::{FollowState, Report};
+use segno::output::read_positions;
 use segno::live::protocol::{BeatTracker, ControlChange, MidiProtocol, PositionEvent};
 use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
 use segno::score::Score;
@@ -88,24 +88,7 @@ fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut tracker = BeatTracker::default();
     let mut events = Vec::new();
-    for line in std::fs::read_to_string(out).unwrap().lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let state = match f[7] {
-            "waiting" => FollowState::Waiting,
-            "following" => FollowState::Following,
-            "uncertain" => FollowState::Uncertain,
-            _ => FollowState::Lost,
-        };
-        let report = Report {
-            perf_time_s: f[0].parse().unwrap(),
-            score_time_s: f[1].parse().unwrap(),
-            score_beat: f[2].parse().unwrap(),
-            measure_index: f[8].parse::<usize>().unwrap() - 1,
-            beat_in_measure: f[4].parse().unwrap(),
-            tempo_ratio: f[5].parse().unwrap(),
-            confidence: f[6].parse().unwrap(),
-            state,
-        };
+    for report in read_positions(&std::fs::read_to_string(out).unwrap()).unwrap() {
         tracker.on_report(&report, |e| events.push((report.perf_time_s, e)));
     }
     events

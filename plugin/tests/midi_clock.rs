@@ -7,7 +7,8 @@ use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use segno::follow::{FollowState, Report};
+use segno::follow::Report;
+use segno::output::read_positions;
 use segno::live::clock::{MidiClock, CLOCK, CONTINUE, SONG_POSITION};
 use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
 use segno::score::Score;
@@ -46,30 +47,7 @@ fn start_jack(name: &str) -> Option<JackServer> {
 }
 
 fn read_reports(csv: &Path) -> Vec<Report> {
-    let state = |s: &str| match s {
-        "waiting" => FollowState::Waiting,
-        "following" => FollowState::Following,
-        "uncertain" => FollowState::Uncertain,
-        _ => FollowState::Lost,
-    };
-    std::fs::read_to_string(csv)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            Report {
-                perf_time_s: f[0].parse().unwrap(),
-                score_time_s: f[1].parse().unwrap(),
-                score_beat: f[2].parse().unwrap(),
-                measure_index: f[8].parse::<usize>().unwrap() - 1,
-                beat_in_measure: f[4].parse().unwrap(),
-                tempo_ratio: f[5].parse().unwrap(),
-                confidence: f[6].parse().unwrap(),
-                state: state(f[7]),
-            }
-        })
-        .collect()
+    read_positions(&std::fs::read_to_string(csv).unwrap()).unwrap()
 }
 
 #[test]

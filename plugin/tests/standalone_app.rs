@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rosc::{OscPacket, OscType};
 use segno::follow::{FollowState, Report};
+use segno::output::read_positions;
 use segno::live::protocol::{BeatTracker, PositionEvent};
 use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
 use segno::score::Score;
@@ -29,34 +30,8 @@ fn write_performance(path: &Path) {
     w.finalize().unwrap();
 }
 
-fn state(name: &str) -> FollowState {
-    match name {
-        "waiting" => FollowState::Waiting,
-        "following" => FollowState::Following,
-        "uncertain" => FollowState::Uncertain,
-        _ => FollowState::Lost,
-    }
-}
-
 fn read_reports(csv: &Path) -> Vec<Report> {
-    std::fs::read_to_string(csv)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            Report {
-                perf_time_s: f[0].parse().unwrap(),
-                score_time_s: f[1].parse().unwrap(),
-                score_beat: f[2].parse().unwrap(),
-                measure_index: f[8].parse::<usize>().unwrap() - 1,
-                beat_in_measure: f[4].parse().unwrap(),
-                tempo_ratio: f[5].parse().unwrap(),
-                confidence: f[6].parse().unwrap(),
-                state: state(f[7]),
-            }
-        })
-        .collect()
+    read_positions(&std::fs::read_to_string(csv).unwrap()).unwrap()
 }
 
 #[test]

@@ -35,9 +35,13 @@ pub struct EvalArgs {
     #[arg(long)]
     performance_soundfont: Option<PathBuf>,
     /// Local cost: classical (chroma + onset), chroma (chroma only, the plain DTW baseline),
-    /// learned (Euclidean distance of --model's embeddings) or learned-binary (seed 000's binary matrix).
+    /// learned (Euclidean distance of --model's embeddings), learned-binary (seed 000's binary
+    /// matrix) or hybrid (classical + --hybrid-weight × learned).
     #[arg(long, default_value = "classical")]
     cost: String,
+    /// Weight of the learned distance added to the classical cost, for --cost hybrid.
+    #[arg(long, default_value_t = 1.0)]
+    hybrid_weight: f32,
     /// The learned-similarity model for --cost learned.
     #[arg(long, default_value = "models/scnn_semitone.onnx")]
     model: PathBuf,
@@ -54,6 +58,12 @@ pub struct EvalArgs {
     /// Write the result tables as Markdown to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Append one summary row (pooled shares online and offline, compute per frame) named
+    /// --summary-name to this CSV: the rows of BENCHMARKS.md's Table II.
+    #[arg(long, requires = "summary_name")]
+    summary_csv: Option<PathBuf>,
+    #[arg(long)]
+    summary_name: Option<String>,
 }
 
 
@@ -92,13 +102,19 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.cost.as_str() {
         "classical" => {}
         "chroma" => (cfg.online_cost, cfg.offline_cost) = (Arc::new(ChromaCost), Arc::new(ChromaCost)),
-        "learned" | "learned-binary" => {
+        "learned" | "learned-binary" | "hybrid" => {
             let binary = args.cost == "learned-binary";
-            cfg.similarity = Similarity::learned(&args.model, segno::nn::Device::Cpu, binary)?;
-            (cfg.online_cost, cfg.offline_cost) = (cfg.similarity.cost(false), cfg.similarity.cost(true));
+            let hybrid = (args.cost == "hybrid").then_some(args.hybrid_weight);
+            cfg.similarity = Similarity::learned_with(&args.model, segno::nn::Device::Cpu, binary, hybrid)?;
+            cfg.online_cost = cfg.similarity.cost(false);
+            cfg.offline_cost = match hybrid {
+                // The hybrid's offline cost as measured in Table II, not the classical default.
+                Some(w) => Arc::new(segno::align::cost::HybridCost { classical: ClassicalCost::OFFLINE, learned_weight: w }),
+                None => cfg.similarity.cost(true),
+            };
             eprintln!("{}", cfg.similarity.describe());
         }
-        other => anyhow::bail!("--cost {other}: use classical, chroma, learned or learned-binary"),
+        other => anyhow::bail!("--cost {other}: use classical, chroma, learned, learned-binary or hybrid"),
     }
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
@@ -125,6 +141,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         std::fs::write(path, &report)?;
         eprintln!("wrote {}", path.display());
     }
+    if let (Some(path), Some(name)) = (&args.summary_csv, &args.summary_name) {
+        append_summary(path, name, &ok, &cfg)?;
+    }
+    Ok(())
+}
+
+/// `name,online shares…,offline shares…,µs per frame` (shares in %, empty when not run).
+fn append_summary(path: &std::path::Path, name: &str, results: &[CaseResult], cfg: &EvalConfig) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let shares = |online: bool, enabled: bool| -> Vec<String> {
+        let s = pooled(results, None, online);
+        s.within.iter().map(|w| if enabled { format!("{:.1}", w * 100.0) } else { String::new() }).collect()
+    };
+    let frames: usize = results.iter().map(|r| r.online_frames).sum();
+    let secs: f64 = results.iter().map(|r| r.online_compute_s).sum();
+    let per_frame = if cfg.online && frames > 0 { format!("{:.0}", secs / frames as f64 * 1e6) } else { String::new() };
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let name = name.replace(',', ";");
+    writeln!(f, "{name},{},{},{per_frame}", shares(true, cfg.online).join(","), shares(false, cfg.offline).join(","))?;
     Ok(())
 }
 

@@ -111,9 +111,9 @@ fn devices(device: Option<&str>, model: Option<&Path>) -> anyhow::Result<()> {
 /// How frames are compared, for `follow` and `align`.
 #[derive(clap::Args)]
 pub(crate) struct SimilarityArgs {
-    /// auto (the learned model when it and ONNX Runtime are found, else classical), classical
-    /// or learned.
-    #[arg(long, default_value = DEFAULT_SIMILARITY)]
+    /// auto (hybrid when the learned model and ONNX Runtime are found, else classical), hybrid
+    /// (classical + learned), learned (alone) or classical.
+    #[arg(long, default_value = segno::similarity::DEFAULT_CHOICE)]
     similarity: String,
     /// The learned model (default: $SEGNO_MODEL, else models/scnn_semitone.onnx).
     #[arg(long)]
@@ -123,28 +123,13 @@ pub(crate) struct SimilarityArgs {
     nn_device: Option<String>,
 }
 
-/// What `follow` and `align` use unless told otherwise (BENCHMARKS.md says why).
-const DEFAULT_SIMILARITY: &str = "auto";
-
 impl SimilarityArgs {
     pub(crate) fn resolve(&self) -> anyhow::Result<Similarity> {
         let device = match &self.nn_device {
             Some(d) => d.parse()?,
             None => segno::nn::Device::from_env()?,
         };
-        let similarity = match self.similarity.as_str() {
-            "classical" => Similarity::classical(),
-            "auto" => match &self.model {
-                Some(m) => Similarity::learned(m, device, false).unwrap_or_else(|e| Similarity::Classical { note: Some(e.to_string()) }),
-                None => Similarity::auto(device, &[]),
-            },
-            "learned" => {
-                let model = self.model.clone().or_else(|| segno::similarity::find_default_model(&[]));
-                let model = model.with_context(|| format!("no learned model: give --model or run `cargo xtask models` ({})", segno::similarity::DEFAULT_MODEL))?;
-                Similarity::learned(&model, device, false)?
-            }
-            other => anyhow::bail!("--similarity {other}: use auto, classical or learned"),
-        };
+        let similarity = Similarity::choose(&self.similarity, self.model.as_deref(), device, &[]).map_err(|e| anyhow::anyhow!("--similarity: {e}"))?;
         eprintln!("comparing frames with {}", similarity.describe());
         Ok(similarity)
     }

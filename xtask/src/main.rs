@@ -392,16 +392,67 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let segno = segno_binary(root)?;
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
-    for (name, args) in [("filter", &["--follower", "filter"][..]), ("oltw", &["--follower", "oltw", "--no-offline"][..]), ("chroma", &["--cost", "chroma", "--follower", "oltw"][..])] {
+    let summary = out.join("table2.csv");
+    let _ = std::fs::remove_file(&summary);
+    for (file, title, args) in BENCH_CONFIGS {
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        if let Some(model) = args.iter().position(|a| a == "--model") {
+            let path = root.join(&args[model + 1]);
+            if !path.is_file() {
+                eprintln!("{}: missing, skipping {title} (`cargo xtask models` trains it)", path.display());
+                continue;
+            }
+            args[model + 1] = path.display().to_string();
+        }
         run(Command::new(&segno)
             .args(["eval", "--cases"])
             .arg(&cases)
-            .args(args)
+            .args(&args)
             .args(extra)
             .arg("--markdown")
-            .arg(out.join(format!("{name}.md"))))?;
+            .arg(out.join(format!("{file}.md")))
+            .arg("--summary-csv")
+            .arg(&summary)
+            .args(["--summary-name", title]))?;
     }
+    let table = table2(&std::fs::read_to_string(&summary)?);
+    std::fs::write(out.join("table2.md"), &table)?;
+    eprintln!("{table}\nwrote {}", out.join("table2.md").display());
     Ok(())
+}
+
+/// The benchmark's configurations: file name, row title, `segno eval` arguments.
+const BENCH_CONFIGS: &[(&str, &str, &[&str])] = &[
+    ("chroma", "DTW / OLTW on chroma (classical)", &["--cost", "chroma", "--follower", "oltw"]),
+    ("oltw", "OLTW on chroma + onsets", &["--follower", "oltw", "--no-offline"]),
+    ("filter", "Segno classical: chroma + onsets with the position-tempo filter", &["--follower", "filter"]),
+    ("scnn_semitone", "SCNN semitone", &["--cost", "learned", "--model", "models/scnn_semitone.onnx"]),
+    ("scnn_semitone_binary", "SCNN semitone (binary matrix)", &["--cost", "learned-binary", "--model", "models/scnn_semitone.onnx", "--no-online"]),
+    ("scnn_hybrid", "classical + 0.3 × SCNN semitone", &["--cost", "hybrid", "--hybrid-weight", "0.3", "--model", "models/scnn_semitone.onnx"]),
+    ("scnn_chroma", "SCNN chroma", &["--cost", "learned", "--model", "models/scnn_chroma.onnx"]),
+    ("scnn_chroma_binary", "SCNN chroma (binary matrix)", &["--cost", "learned-binary", "--model", "models/scnn_chroma.onnx", "--no-online"]),
+];
+
+/// Seed 000's Table II layout from the summary rows: offline and online, share within each threshold.
+fn table2(csv: &str) -> String {
+    let thresholds = ["25", "50", "100", "200", "300", "500", "1000"];
+    let head = format!("| model | {} |\n|---|{}\n", thresholds.map(|t| format!("<{t} ms")).join(" | "), "---|".repeat(thresholds.len()));
+    let mut offline = String::new();
+    let mut online = String::new();
+    for line in csv.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 2 + 2 * thresholds.len() {
+            continue;
+        }
+        let (on, off, us) = (&f[1..8], &f[8..15], f[15]);
+        if !off[0].is_empty() {
+            offline += &format!("| {} | {} |\n", f[0], off.join(" | "));
+        }
+        if !on[0].is_empty() {
+            online += &format!("| {} ({} µs/frame) | {} |\n", f[0], us, on.join(" | "));
+        }
+    }
+    format!("#### Offline alignment (share of truth rows within, %)\n\n{head}{offline}\n#### Online following (share of truth rows reached within, %)\n\n{head}{online}")
 }
 
 const FUZZ_TARGETS: &[(&str, &[&str])] = &[
