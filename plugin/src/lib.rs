@@ -106,7 +106,7 @@ pub fn similarity() -> segno::similarity::Similarity {
 
 /// The folder this plugin's binary is in (and its `models/`): where the bundle puts ONNX Runtime
 /// and the models.
-fn install_dirs() -> Vec<std::path::PathBuf> {
+pub(crate) fn install_dirs() -> Vec<std::path::PathBuf> {
     let Some(dir) = own_binary().and_then(|p| p.parent().map(std::path::Path::to_owned)) else { return Vec::new() };
     vec![dir.join("models"), dir]
 }

@@ -25,6 +25,16 @@ pub struct Session {
     pub soundfont: Option<PathBuf>,
     /// Written number of the measure the performer was last in.
     pub last_measure: Option<String>,
+    /// How frames are compared (auto, hybrid, learned, classical) and on which device; `None`:
+    /// the environment's choice, else Segno's default.
+    #[serde(default)]
+    pub analysis: Option<Analysis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub similarity: String,
+    pub device: String,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -123,7 +133,22 @@ impl SessionField {
         self.send_load(&session);
     }
 
+    /// Chooses how frames are compared; an impossible choice (no model, no runtime) is refused
+    /// with the reason and changes nothing.
+    pub fn set_analysis(&self, analysis: Analysis) -> Result<(), String> {
+        let similarity = analysis_similarity(&analysis)?;
+        self.session.write().unwrap_or_else(|e| e.into_inner()).analysis = Some(analysis);
+        let _ = self.worker.send(Command::SetSimilarity(similarity));
+        Ok(())
+    }
+
     fn send_load(&self, session: &Session) {
+        if let Some(analysis) = &session.analysis {
+            // A project saved with an analysis this machine cannot run keeps the current one.
+            if let Ok(similarity) = analysis_similarity(analysis) {
+                let _ = self.worker.send(Command::SetSimilarity(similarity));
+            }
+        }
         if let Some(score) = &session.score {
             let _ = self.worker.send(Command::LoadScore {
                 bytes: score.bytes.clone(),
@@ -196,6 +221,22 @@ mod tests {
     }
 
     #[test]
+    fn the_analysis_choice_is_checked_sent_and_saved() {
+        let (f, rx) = field();
+        let bad = Analysis { similarity: "learned".into(), device: "gpu0".into() };
+        let e = f.set_analysis(bad).unwrap_err();
+        assert!(e.contains("unknown device"), "{e}");
+        assert!(rx.try_recv().is_err() && f.get().analysis.is_none(), "a refused choice changes nothing");
+        let classical = Analysis { similarity: "classical".into(), device: "cpu".into() };
+        f.set_analysis(classical.clone()).unwrap();
+        assert!(matches!(rx.try_recv(), Ok(Command::SetSimilarity(segno::similarity::Similarity::Classical { note: None }))));
+        let blob = f.map(|v| v.clone());
+        let (g, _) = field();
+        g.set(blob);
+        assert_eq!(g.get().analysis, Some(classical), "saved with the project");
+    }
+
+    #[test]
     fn foreign_or_corrupt_state_gives_an_error_and_a_clean_default() {
         let blobs = [
             serde_json::json!(42),
@@ -215,4 +256,9 @@ mod tests {
             assert!(rx.try_recv().is_err(), "nothing is loaded from a refused state");
         }
     }
+}
+
+fn analysis_similarity(analysis: &Analysis) -> Result<segno::similarity::Similarity, String> {
+    let device: segno::nn::Device = analysis.device.parse().map_err(|e: segno::nn::RuntimeError| e.to_string())?;
+    segno::similarity::Similarity::choose(&analysis.similarity, None, device, &crate::install_dirs())
 }

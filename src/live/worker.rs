@@ -38,6 +38,8 @@ pub enum Command {
     Reset,
     /// Start over at the first played measure with this written number.
     StartAtMeasure(String),
+    /// Compare frames this way from now on (a loaded score is prepared again).
+    SetSimilarity(Similarity),
 }
 
 /// The running worker; dropping it stops the thread.
@@ -121,6 +123,8 @@ struct State {
     following: bool,
     /// The written measure the next loaded score starts at.
     pending_start: Option<String>,
+    /// The last score asked for, to prepare again when the similarity changes.
+    last_load: Option<(Arc<[u8]>, String, Option<PathBuf>)>,
     /// Input samples consumed since the audio was attached, and the sample the follower's
     /// current run starts at.
     consumed: u64,
@@ -150,6 +154,7 @@ impl State {
             beats: BeatTracker::default(),
             following: true,
             pending_start: None,
+            last_load: None,
             consumed: 0,
             run_start: 0,
             run_grid: 1,
@@ -252,6 +257,13 @@ impl State {
                 true
             }),
             Command::StartAtMeasure(m) => self.start_at_measure(&m),
+            Command::SetSimilarity(similarity) => {
+                lock(&self.status).similarity = similarity.describe();
+                self.similarity = similarity;
+                if let Some((bytes, name, soundfont)) = self.last_load.clone() {
+                    self.load(bytes, name, soundfont);
+                }
+            }
         }
     }
 
@@ -310,6 +322,7 @@ impl State {
     }
 
     fn load(&mut self, bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf>) {
+        self.last_load = Some((bytes.clone(), name.clone(), soundfont.clone()));
         self.generation += 1;
         let generation = self.generation;
         {

@@ -21,6 +21,7 @@ use segno::follow::FollowState;
 use segno::live::{Command, Snapshot, Status, Worker};
 
 use crate::outputs::load_score_file;
+use crate::session::Analysis;
 use crate::SegnoParams;
 
 pub use roll::NOTE_COLOR;
@@ -163,11 +164,35 @@ impl SegnoEditor {
             ui.separator();
             ui.label("MIDI channel");
             ui.add(ParamSlider::for_param(&self.params.midi_channel, &setter).with_width(80.0));
+        });
+        ui.horizontal(|ui| {
+            self.analysis_choice(ui);
             ui.separator();
             if ui.button("SoundFont…").on_hover_text(soundfont_hint(&self.params)).clicked() {
                 self.pick_file(Pick::SoundFont);
             }
         });
+    }
+
+    /// How frames are compared and on which device; the current choice is in the session.
+    fn analysis_choice(&mut self, ui: &mut egui::Ui) {
+        let current = self.params.session.get().analysis.unwrap_or_else(|| Analysis { similarity: "auto".into(), device: "auto".into() });
+        let mut chosen = current.clone();
+        ui.label("Analysis");
+        egui::ComboBox::from_id_salt("analysis").selected_text(&chosen.similarity).show_ui(ui, |ui| {
+            for s in ["auto", "hybrid", "learned", "classical"] {
+                ui.selectable_value(&mut chosen.similarity, s.to_owned(), s);
+            }
+        });
+        ui.label("Device");
+        egui::ComboBox::from_id_salt("device").selected_text(&chosen.device).show_ui(ui, |ui| {
+            for d in ["auto", "cpu", "cuda", "tensorrt", "directml", "coreml"] {
+                ui.selectable_value(&mut chosen.device, d.to_owned(), d);
+            }
+        });
+        if chosen != current {
+            self.message = self.params.session.set_analysis(chosen).err();
+        }
     }
 
     fn readout(&self, ui: &mut egui::Ui, status: &Status, snap: Option<Snapshot>) {
@@ -190,7 +215,6 @@ impl SegnoEditor {
             }
         });
         ui.horizontal(|ui| {
-            ui.label(format!("analysis: {}", status.similarity));
             if let Some(rate) = status.input_rate {
                 ui.label(format!("input {rate} Hz"));
             }
@@ -201,6 +225,8 @@ impl SegnoEditor {
             } else {
                 ui.label(text);
             }
+            // The full text (with why a GPU is not in use) on hover: it can be long.
+            ui.add(egui::Label::new(format!("analysis: {}", status.similarity)).truncate()).on_hover_text(&status.similarity);
         });
     }
 
