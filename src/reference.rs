@@ -6,8 +6,8 @@ use rustysynth::SoundFont;
 
 use crate::audio::normalize_peak;
 use crate::audio::room::reverb;
-use crate::features::{self, Features, CHROMA_DIM, SAMPLE_RATE};
-use crate::nn::embed::{Embedder, Representation};
+use crate::features::{self, Features, SAMPLE_RATE};
+use crate::nn::embed::Embedder;
 use crate::nn::RuntimeError;
 use crate::render::{render_score, RenderError, RenderOptions};
 use crate::score::Score;
@@ -47,10 +47,7 @@ impl Reference {
     /// A reference whose frames carry `embedder`'s learned embedding after the classical features.
     pub fn from_audio_learned(score: Score, audio: &[f32], embedder: &mut Embedder) -> Result<Self, RuntimeError> {
         let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
-        let representation = match embedder.representation {
-            Representation::Semitone => semitones,
-            Representation::Chroma => (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect(),
-        };
+        let representation = embedder.representation.of_sequence(&classical, semitones);
         embedder.reset();
         let features = embedder.extend_all(&classical, &representation)?;
         Ok(Self { features: Arc::new(features), score })

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use rustysynth::SoundFont;
 
 use crate::align::cost::{ClassicalCost, HybridCost, LearnedCost, LocalCost};
-use crate::features::{self, Features, CHROMA_DIM, SAMPLE_RATE};
+use crate::features::{self, Features, SAMPLE_RATE};
 use crate::follow::{Follower, Method};
-use crate::nn::embed::{Embedder, Representation};
+use crate::nn::embed::Embedder;
 use crate::nn::{Device, RuntimeError};
 use crate::reference::Reference;
 use crate::render::RenderError;
@@ -165,10 +165,7 @@ impl Similarity {
             None => Ok(features::extract(audio, SAMPLE_RATE)),
             Some(mut e) => {
                 let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
-                let representation = match e.representation {
-                    Representation::Semitone => semitones,
-                    Representation::Chroma => (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect(),
-                };
+                let representation = e.representation.of_sequence(&classical, semitones);
                 e.extend_all(&classical, &representation)
             }
         }

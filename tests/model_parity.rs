@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use segno::features::{extract_with_semitones, CHROMA_DIM, DIM, SAMPLE_RATE};
-use segno::nn::embed::{Embedder, Representation};
+use segno::nn::embed::{chroma_of, Embedder};
 use segno::nn::{npy, Device};
 use segno::render::{render_score, RenderOptions};
 use segno::score::Score;
@@ -66,7 +66,7 @@ fn rust_and_python_features_agree() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let (classical, semitones) = extract_with_semitones(&audio, SAMPLE_RATE);
-    let chroma: Vec<f32> = (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect();
+    let chroma = chroma_of(&classical);
     let (s_shape, py_semitones) = npy::read::<f32>(&dir.join("semitone.npy")).unwrap();
     let (c_shape, py_chroma) = npy::read::<f32>(&dir.join("chroma.npy")).unwrap();
     assert_eq!((s_shape, c_shape), (vec![classical.len(), 88], vec![classical.len(), CHROMA_DIM]));
@@ -95,10 +95,7 @@ fn live_embeddings_equal_batched_ones() {
     let (classical, semitones) = extract_with_semitones(&audio, SAMPLE_RATE);
     for model in models() {
         let mut e = Embedder::load(Path::new(&model), Device::Cpu, 1).unwrap();
-        let representation: Vec<f32> = match e.representation {
-            Representation::Semitone => semitones.clone(),
-            Representation::Chroma => (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect(),
-        };
+        let representation = e.representation.of_sequence(&classical, semitones.clone());
         let batched = e.extend_all(&classical, &representation).unwrap();
         assert_eq!(batched.dim, DIM + e.dim);
         e.reset();

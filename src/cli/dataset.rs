@@ -21,6 +21,7 @@ use segno::audio::room::reverb;
 use segno::eval::cases::{load_cases, Case};
 use segno::eval::degrade::{add_noise, Rng};
 use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAMPLE_RATE};
+use segno::nn::embed::chroma_of;
 use segno::nn::npy;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT};
@@ -153,8 +154,7 @@ fn tilt(audio: &mut [f32], amount: f64) {
 /// Compressed semitone spectrogram and chroma of every frame, row-major.
 fn frames(audio: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let (classical, semitone) = extract_with_semitones(audio, SAMPLE_RATE);
-    let chroma = (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect();
-    (semitone, chroma)
+    (semitone, chroma_of(&classical))
 }
 
 /// Pitch classes sounding in the score at each reference frame, as 12-bit masks.

@@ -34,6 +34,15 @@ impl Representation {
         }
     }
 
+    /// This representation of a whole sequence (frames × bands, row-major), from its classical
+    /// frames and their semitone bands (`features::extract_with_semitones`).
+    pub fn of_sequence(self, classical: &Features, semitones: Vec<f32>) -> Vec<f32> {
+        match self {
+            Self::Semitone => semitones,
+            Self::Chroma => chroma_of(classical),
+        }
+    }
+
     /// This representation of one frame, from the classical frame and its semitone bands.
     fn select<'a>(self, classical: &'a [f32], semitones: &'a [f32; BANDS]) -> &'a [f32] {
         match self {
@@ -119,6 +128,11 @@ impl Embedder {
         }
         Ok(out)
     }
+}
+
+/// The chroma part of every classical frame, row-major.
+pub fn chroma_of(classical: &Features) -> Vec<f32> {
+    (0..classical.len()).flat_map(|k| classical.frame(k)[..CHROMA_DIM].to_vec()).collect()
 }
 
 /// Appends CONTEXT frames of `bands` values as a (bands, CONTEXT) patch: band-major, time last.
