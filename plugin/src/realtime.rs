@@ -50,17 +50,17 @@ impl Realtime {
         self.controls.following.store(settings.following, Ordering::Relaxed);
         self.controls.gain_db.store(settings.gain_db, Ordering::Relaxed);
         let Some(audio) = self.audio.as_mut() else { return };
-        let len = buffer.samples();
         match self.simulated.as_mut() {
             Some((recording, pos)) => {
-                let end = (*pos + len).min(recording.len());
+                let end = (*pos + buffer.samples()).min(recording.len());
                 audio.push_block(&[&recording[*pos..end]]);
                 *pos = end;
             }
             None => audio.push_block(buffer.as_slice_immutable()),
         }
         let protocol = settings.protocol.sanitized();
-        audio.drain_events(len, |offset, event| {
+        // Events are timed in the blocks pushed (a simulated recording runs out; the host does not).
+        audio.drain_events(|offset, event| {
             let (messages, n) = protocol.encode(event);
             for m in &messages[..n] {
                 // A host without room for more events loses this one; nothing to do about it here.

@@ -31,6 +31,8 @@ pub struct AudioEnd {
     published: Arc<Published>,
     /// Input samples seen so far, pushed or dropped: the clock events are timed in.
     clock: u64,
+    /// Length of the last block pushed.
+    block_len: usize,
 }
 
 /// The worker's end.
@@ -45,7 +47,7 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
     let (samples_in, samples_out) = HeapRb::<f32>::new((rate.max(1) * AUDIO_BUFFER_S) as usize).split();
     let (events_in, events_out) = HeapRb::<TimedEvent>::new(EVENT_CAPACITY).split();
     (
-        AudioEnd { samples: samples_in, events: events_out, published, clock: 0 },
+        AudioEnd { samples: samples_in, events: events_out, published, clock: 0, block_len: 0 },
         WorkerEnd { samples: samples_out, events: events_in, rate },
     )
 }
@@ -55,6 +57,7 @@ impl AudioEnd {
     /// samples that do not fit are dropped and counted, never waited for.
     pub fn push_block<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
         let Some(len) = channels.first().map(|c| c.as_ref().len()) else { return };
+        self.block_len = len;
         let scale = 1.0 / channels.len() as f32;
         let mono = (0..len).map(|i| channels.iter().map(|c| c.as_ref()[i]).sum::<f32>() * scale);
         let pushed = self.samples.push_iter(mono);
@@ -67,9 +70,9 @@ impl AudioEnd {
 
     /// Calls `emit(offset, event)` for every event due before the end of the block just pushed,
     /// `offset` being its sample within that block (0 for events known too late for their exact
-    /// sample). Call after [`push_block`](Self::push_block) with the block's length.
-    pub fn drain_events(&mut self, block_len: usize, mut emit: impl FnMut(usize, PositionEvent)) {
-        let block_start = self.clock - block_len as u64;
+    /// sample). Call after [`push_block`](Self::push_block).
+    pub fn drain_events(&mut self, mut emit: impl FnMut(usize, PositionEvent)) {
+        let block_start = self.clock - self.block_len as u64;
         while let Some(&e) = self.events.first() {
             if e.sample >= self.clock {
                 break;
@@ -107,11 +110,18 @@ mod tests {
         }
         // The clock is at 13: the block just pushed covered samples 3..13.
         let mut emitted = Vec::new();
-        audio.drain_events(10, |offset, e| emitted.push((offset, e)));
+        audio.drain_events(|offset, e| emitted.push((offset, e)));
         assert_eq!(emitted, vec![(0, beat(1)), (9, beat(2))]);
         audio.push_block(&[[0.0f32; 10]]);
         emitted.clear();
-        audio.drain_events(10, |offset, e| emitted.push((offset, e)));
+        audio.drain_events(|offset, e| emitted.push((offset, e)));
         assert_eq!(emitted, vec![(0, beat(3)), (7, beat(4))]);
+
+        // A source that ran dry (the app's simulated recording) pushes empty blocks.
+        worker.events.try_push(TimedEvent { sample: 22, event: beat(5) }).unwrap();
+        audio.push_block(&[[0.0f32; 0]]);
+        emitted.clear();
+        audio.drain_events(|offset, e| emitted.push((offset, e)));
+        assert_eq!(emitted, vec![(0, beat(5))]);
     }
 }

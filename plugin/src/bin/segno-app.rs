@@ -179,7 +179,7 @@ fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes
     let block = 512;
     for (i, chunk) in audio.samples.chunks(block).enumerate() {
         audio_end.push_block(&[chunk]);
-        audio_end.drain_events(chunk.len(), |_, _| {});
+        audio_end.drain_events(|_, _| {});
         if options.realtime {
             let due = Duration::from_secs_f64(((i + 1) * block) as f64 / f64::from(audio.sample_rate));
             std::thread::sleep(due.saturating_sub(start.elapsed()));
