@@ -54,7 +54,7 @@ fn main() -> Result<()> {
             install(TEST_PACKAGES)?;
             let out = args.get(1).map_or_else(|| root.join("target/screenshot/editor.png"), PathBuf::from);
             bundle()?;
-            screenshot(&root, &out)
+            screenshot(&root, &performance_wav(&root)?, &out)
         }
         Some("bench") => {
             setup()?;
@@ -233,8 +233,9 @@ fn test(root: &Path) -> Result<()> {
     run(Command::new(cargo())
         .args(["test", "--release", "--package", "segno-plugin", "--lib", "--test", "clap_host", "--test", "standalone_app", "--test", "midi_clock"])
         .env("SEGNO_BUNDLE_DIR", &bundles))?;
-    vst3_host_test(root, &bundles)?;
-    screenshot(root, &root.join("target/screenshot/editor.png"))
+    let wav = performance_wav(root)?;
+    vst3_host_test(root, &python, &bundles, &wav)?;
+    screenshot(root, &wav, &root.join("target/screenshot/editor.png"))
 }
 
 /// A virtualenv with the test hosts' packages (pedalboard, NumPy): target/hostenv.
@@ -253,12 +254,11 @@ fn venv(root: &Path, name: &str, requirements: &Path) -> Result<PathBuf> {
     Ok(python)
 }
 
-/// Loads the VST3 in pedalboard (Spotify's plugin host, from PyPI) in a virtualenv of its own.
-fn vst3_host_test(root: &Path, bundles: &Path) -> Result<()> {
-    let hosts = root.join("plugin/tests/hosts");
-    let python = host_python(root)?;
-    let wav = performance_wav(root)?;
-    run(Command::new(&python).arg(hosts.join("pedalboard_vst3.py")).arg(bundles.join("Segno.vst3")).arg(&wav))
+/// Loads the VST3 in pedalboard (Spotify's plugin host, from PyPI; `python` from [`host_python`])
+/// and plays `wav` through it.
+fn vst3_host_test(root: &Path, python: &Path, bundles: &Path, wav: &Path) -> Result<()> {
+    let script = root.join("plugin/tests/hosts/pedalboard_vst3.py");
+    run(Command::new(python).arg(script).arg(bundles.join("Segno.vst3")).arg(wav))
 }
 
 /// The example performance rendered with the second piano (as `cargo xtask example` does).
@@ -282,10 +282,9 @@ const EDITOR_SIZE: &str = "900x520+0+0";
 const NOTE_COLOR: &str = "rgb(40,96,200)";
 const CURSOR_COLOR: &str = "rgb(20,150,60)";
 
-/// Runs `segno-app` under Xvfb on the example (a simulated performance), screenshots the editor
-/// mid-piece and checks that the picture shows the piece's notes and a following cursor.
-fn screenshot(root: &Path, out: &Path) -> Result<()> {
-    let wav = performance_wav(root)?;
+/// Runs `segno-app` under Xvfb on the example (`wav` as a simulated performance), screenshots the
+/// editor mid-piece and checks that the picture shows the piece's notes and a following cursor.
+fn screenshot(root: &Path, wav: &Path, out: &Path) -> Result<()> {
     let display = ":97";
     let mut xvfb = Command::new("Xvfb").args([display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).spawn().context("cannot start Xvfb")?;
     std::thread::sleep(std::time::Duration::from_secs(2));
@@ -294,7 +293,7 @@ fn screenshot(root: &Path, out: &Path) -> Result<()> {
         .args(["--backend", "dummy", "--score"])
         .arg(root.join("assets/example/minuet.musicxml"))
         .arg("--input-file")
-        .arg(&wav)
+        .arg(wav)
         .spawn();
     let result = app.context("cannot start segno-app").and_then(|mut app| {
         // Long enough to load the score and follow well into the piece.
