@@ -20,6 +20,7 @@ use segno::audio::normalize_peak;
 use segno::audio::room::reverb;
 use segno::eval::cases::{load_cases, Case};
 use segno::eval::degrade::{add_noise, Rng};
+use segno::eval::metrics::truth_score_at;
 use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAMPLE_RATE};
 use segno::nn::embed::chroma_of;
 use segno::nn::npy;
@@ -91,7 +92,7 @@ fn write_case(case: &Case, args: &DatasetArgs, reference_font: &Arc<SoundFont>, 
     }
     let (first_perf, last_perf) = (case.truth[0].1, case.truth.last().expect("truth has rows").1);
     let perf_end = (first_perf + args.max_seconds).min(last_perf);
-    let score_end = interpolate(&case.truth, perf_end, |r| r.1, |r| r.0);
+    let score_end = truth_score_at(&case.truth, perf_end);
 
     let mut score = Score::load(&case.score)?;
     score.notes.retain(|n| n.onset_s < score_end + 1.0);
@@ -123,7 +124,7 @@ fn write_case(case: &Case, args: &DatasetArgs, reference_font: &Arc<SoundFont>, 
             if t < first_perf || t > perf_end {
                 return -1;
             }
-            let s = interpolate(&case.truth, t, |r| r.1, |r| r.0);
+            let s = truth_score_at(&case.truth, t);
             ((s / HOP_S).round() as usize).min(n_ref - 1) as i32
         })
         .collect();
@@ -167,15 +168,4 @@ fn pitch_classes(score: &Score, frames: usize) -> Vec<u16> {
         }
     }
     masks
-}
-
-/// Piecewise-linear interpolation in a table sorted by `x`.
-fn interpolate<R>(rows: &[R], at: f64, x: impl Fn(&R) -> f64, y: impl Fn(&R) -> f64) -> f64 {
-    let i = rows.partition_point(|r| x(r) < at).clamp(1, rows.len() - 1);
-    let (a, b) = (&rows[i - 1], &rows[i]);
-    let span = x(b) - x(a);
-    if span <= 0.0 {
-        return y(a);
-    }
-    y(a) + (y(b) - y(a)) * ((at - x(a)) / span).clamp(0.0, 1.0)
 }
