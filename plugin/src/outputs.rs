@@ -35,14 +35,20 @@ pub(crate) fn take_app_setup() -> AppSetup {
     APP_SETUP.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default()
 }
 
-/// Reads a score file and loads it; the error is for the musician.
-pub fn load_score_file(session: &SessionField, path: &Path) -> Result<(), String> {
+/// Reads a score file: its name (which tells the format) and bytes; the error is for the musician.
+pub fn read_score_file(path: &Path) -> Result<(String, Arc<[u8]>), String> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let bytes = std::fs::read(path).map_err(|e| format!("Could not open {}: {e}", path.display()))?;
     if bytes.len() > MAX_SCORE_BYTES {
         return Err(format!("{} is too large to be a score ({} MB).", path.display(), bytes.len() >> 20));
     }
-    session.load_score(name, Arc::from(bytes));
+    Ok((name, Arc::from(bytes)))
+}
+
+/// Reads a score file and loads it.
+pub fn load_score_file(session: &SessionField, path: &Path) -> Result<(), String> {
+    let (name, bytes) = read_score_file(path)?;
+    session.load_score(name, bytes);
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use segno::live::osc::OscSender;
 use segno::live::{link, Command, ReportSink, Worker};
 use segno::output::{write_position, POSITIONS_HEADER};
 use segno::score::Score;
-use segno_plugin::outputs::{set_app_setup, AppSetup, MidiClockPort};
+use segno_plugin::outputs::{read_score_file, set_app_setup, AppSetup, MidiClockPort};
 use segno_plugin::Segno;
 
 const USAGE: &str = "usage: segno-app [options] [audio options]
@@ -101,7 +101,7 @@ fn main() -> Result<()> {
     if let Some(port) = &options.midi_port {
         sinks.push(Box::new(MidiClockPort::open(port).map_err(anyhow::Error::msg)?));
     }
-    let score = options.score.as_deref().map(read_score).transpose()?;
+    let score = options.score.as_deref().map(read_score_file).transpose().map_err(anyhow::Error::msg)?;
     if options.headless {
         return headless(&options, sinks, score.context("--headless needs --score")?);
     }
@@ -143,12 +143,6 @@ fn with_default_input(mut args: Vec<String>, simulated: bool) -> Vec<String> {
         None => eprintln!("no audio input found: connect a microphone, or follow a recording with --input-file"),
     }
     args
-}
-
-fn read_score(path: &Path) -> Result<(String, Arc<[u8]>)> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read the score {}", path.display()))?;
-    Ok((name, bytes.into()))
 }
 
 /// Follows a file through the same worker and queues the plugin uses.
