@@ -211,6 +211,13 @@ impl State {
             let skip = run_start.saturating_sub(block_start).min(n as u64) as usize;
             let mut reports = Vec::new();
             follower.push(&block[skip..], |r| reports.push((*r, run_start + (r.perf_time_s * f64::from(rate)).round() as u64)));
+            if let Some(e) = follower.embedding_error() {
+                // The learned model failed mid-run: its part of each frame is zeros from then on.
+                let mut st = lock(&self.status);
+                if st.error.is_none() {
+                    st.error = Some(format!("The learned analysis failed ({e}); positions may be wrong: choose the classical analysis."));
+                }
+            }
             for (report, sample) in reports {
                 self.publish(&report, sample);
             }
