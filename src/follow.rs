@@ -55,7 +55,9 @@ impl FollowState {
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Waiting, Self::Following, Self::Uncertain, Self::Lost].into_iter().find(|s| s.as_str() == name)
+        [Self::Waiting, Self::Following, Self::Uncertain, Self::Lost]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 
@@ -113,7 +115,6 @@ impl Tracker {
         }
     }
 
-
     fn position(&self) -> usize {
         match self {
             Self::Filter(f) => f.position(),
@@ -125,14 +126,23 @@ impl Tracker {
         match self {
             Self::Filter(f) => {
                 let e = f.step(live);
-                TrackStep { position: e.position, confidence: e.confidence, tempo: Some(e.tempo) }
+                TrackStep {
+                    position: e.position,
+                    confidence: e.confidence,
+                    tempo: Some(e.tempo),
+                }
             }
             // OLTW has no belief to read a confidence from: compare the cost at the chosen
             // position with the band's average, the cost of an unrelated frame.
             Self::Oltw(o) => {
                 let s = o.step(live);
-                let confidence = match_quality(f64::from(s.cost), f64::from(s.band_cost)).map_or(f32::NAN, |q| q as f32);
-                TrackStep { position: s.position, confidence, tempo: None }
+                let confidence = match_quality(f64::from(s.cost), f64::from(s.band_cost))
+                    .map_or(f32::NAN, |q| q as f32);
+                TrackStep {
+                    position: s.position,
+                    confidence,
+                    tempo: None,
+                }
             }
         }
     }
@@ -171,16 +181,31 @@ struct Core {
 
 impl Follower {
     pub fn new(reference: Arc<Reference>, input_rate: u32) -> Self {
-        Self::with_method(reference, input_rate, Arc::new(ClassicalCost::default()), Method::default())
+        Self::with_method(
+            reference,
+            input_rate,
+            Arc::new(ClassicalCost::default()),
+            Method::default(),
+        )
     }
 
-    pub fn with_method(reference: Arc<Reference>, input_rate: u32, cost: Arc<dyn LocalCost + Send>, method: Method) -> Self {
+    pub fn with_method(
+        reference: Arc<Reference>,
+        input_rate: u32,
+        cost: Arc<dyn LocalCost + Send>,
+        method: Method,
+    ) -> Self {
         let features = reference.features.clone();
         let tracker = match method {
             Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),
             Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
         };
-        let onset_frames = reference.score.onset_times().iter().map(|&t| (t / HOP_S - 1e-9).ceil() as usize).collect();
+        let onset_frames = reference
+            .score
+            .onset_times()
+            .iter()
+            .map(|&t| (t / HOP_S - 1e-9).ceil() as usize)
+            .collect();
         let core = Core {
             onset_frames,
             reference,
@@ -193,7 +218,12 @@ impl Follower {
             confidence: 1.0,
             uncertain_s: 0.0,
         };
-        let mut f = Self { extractor: FeatureExtractor::new(input_rate), input_rate, core, learned: None };
+        let mut f = Self {
+            extractor: FeatureExtractor::new(input_rate),
+            input_rate,
+            core,
+            learned: None,
+        };
         f.restart_at(0.0);
         f
     }
@@ -202,7 +232,11 @@ impl Follower {
     /// model: [`Reference::from_audio_learned`]), for a [`crate::align::cost::LearnedCost`].
     pub fn with_embedder(mut self, mut embedder: Embedder) -> Self {
         embedder.reset();
-        self.learned = Some(Learned { embedder, frame: Vec::new(), error: None });
+        self.learned = Some(Learned {
+            embedder,
+            frame: Vec::new(),
+            error: None,
+        });
         self
     }
 
@@ -242,7 +276,12 @@ impl Follower {
 
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
     pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
-        let Self { extractor, core, learned, .. } = self;
+        let Self {
+            extractor,
+            core,
+            learned,
+            ..
+        } = self;
         let latency_s = extractor.latency_s();
         match learned {
             None => extractor.push(block, |f| on_report(&core.frame(f, latency_s))),
@@ -264,7 +303,11 @@ impl Core {
     /// the performer's first attack, which is that note, not the silence of a pickup bar before it.
     fn restart_at(&mut self, score_time_s: f64) {
         let onsets = self.reference.score.onset_times();
-        let first_note = onsets.iter().copied().find(|&t| t >= score_time_s - 1e-6).unwrap_or(score_time_s);
+        let first_note = onsets
+            .iter()
+            .copied()
+            .find(|&t| t >= score_time_s - 1e-6)
+            .unwrap_or(score_time_s);
         self.tracker.reset(frame_at(first_note));
         self.frames = 0;
         self.started = false;
@@ -299,8 +342,13 @@ impl Core {
     /// note yet. If the tracker is far past the onset the attack was missed (soft note, pedal):
     /// then it is believed anyway.
     fn gate(&mut self, position: usize) -> usize {
-        let next_onset = self.onset_frames.get(self.onset_frames.partition_point(|&f| f <= self.reported)).copied();
-        let heard = self.last_attack.is_some_and(|a| self.frames - a <= GATE_ATTACK_FRAMES);
+        let next_onset = self
+            .onset_frames
+            .get(self.onset_frames.partition_point(|&f| f <= self.reported))
+            .copied();
+        let heard = self
+            .last_attack
+            .is_some_and(|a| self.frames - a <= GATE_ATTACK_FRAMES);
         self.reported = match next_onset {
             Some(n) if position >= n && !heard && position < n + GATE_RELEASE_FRAMES => n - 1,
             _ => position,
@@ -315,7 +363,11 @@ impl Core {
         let position = self.gate(predicted.min(self.reference.features.len() - 1));
         let score_time_s = self.reference.score_time(position);
         self.history.push_back((perf_time_s, score_time_s));
-        while self.history.front().is_some_and(|h| perf_time_s - h.0 > TEMPO_WINDOW_S) {
+        while self
+            .history
+            .front()
+            .is_some_and(|h| perf_time_s - h.0 > TEMPO_WINDOW_S)
+        {
             self.history.pop_front();
         }
         self.update_confidence(&step);
@@ -374,8 +426,13 @@ impl Core {
         if n < 8.0 {
             return 1.0;
         }
-        let (mx, my) = self.history.iter().fold((0.0, 0.0), |a, h| (a.0 + h.0 / n, a.1 + h.1 / n));
-        let (sxy, sxx) = self.history.iter().fold((0.0, 0.0), |a, h| (a.0 + (h.0 - mx) * (h.1 - my), a.1 + (h.0 - mx) * (h.0 - mx)));
+        let (mx, my) = self
+            .history
+            .iter()
+            .fold((0.0, 0.0), |a, h| (a.0 + h.0 / n, a.1 + h.1 / n));
+        let (sxy, sxx) = self.history.iter().fold((0.0, 0.0), |a, h| {
+            (a.0 + (h.0 - mx) * (h.1 - my), a.1 + (h.0 - mx) * (h.0 - mx))
+        });
         if sxx > 0.0 {
             (sxy / sxx).max(0.0)
         } else {
@@ -385,7 +442,11 @@ impl Core {
 }
 
 fn onset_strength(frame: &[f32]) -> f32 {
-    frame[CHROMA_DIM..DIM].iter().map(|x| x * x).sum::<f32>().sqrt()
+    frame[CHROMA_DIM..DIM]
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
 }
 
 /// For each target score time, the first report time at which the followed position reached it

@@ -16,8 +16,15 @@ pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Ve
     (0..path.len())
         .map(|k| {
             let (i, j) = path[k];
-            let (a, b) = (path[k.saturating_sub(TEMPO_HALF_WINDOW)], path[(k + TEMPO_HALF_WINDOW).min(path.len() - 1)]);
-            let tempo_ratio = if b.0 > a.0 { (b.1 - a.1) as f64 / (b.0 - a.0) as f64 } else { 1.0 };
+            let (a, b) = (
+                path[k.saturating_sub(TEMPO_HALF_WINDOW)],
+                path[(k + TEMPO_HALF_WINDOW).min(path.len() - 1)],
+            );
+            let tempo_ratio = if b.0 > a.0 {
+                (b.1 - a.1) as f64 / (b.0 - a.0) as f64
+            } else {
+                1.0
+            };
             let d = cost.distance(perf.frame(i), reference.features.frame(j));
             let pos = score.position_at(reference.score_time(j));
             Report {

@@ -11,7 +11,12 @@ pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,
 /// with the played measure of each row. The written measure column is not needed for that.
 pub fn read_positions(text: &str) -> Result<Vec<Report>, String> {
     let mut reports = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let bad = |what: &str| format!("line {}: {what}: {line}", i + 1);
         let f: Vec<&str> = line.split(',').collect();
         if f.len() != 9 {
@@ -25,8 +30,13 @@ pub fn read_positions(text: &str) -> Result<Vec<Report>, String> {
             beat_in_measure: num(4)?,
             tempo_ratio: num(5)?,
             confidence: num(6)? as f32,
-            state: crate::follow::FollowState::from_name(f[7]).ok_or_else(|| bad("unknown state"))?,
-            measure_index: f[8].parse::<usize>().ok().and_then(|m| m.checked_sub(1)).ok_or_else(|| bad("bad played measure"))?,
+            state: crate::follow::FollowState::from_name(f[7])
+                .ok_or_else(|| bad("unknown state"))?,
+            measure_index: f[8]
+                .parse::<usize>()
+                .ok()
+                .and_then(|m| m.checked_sub(1))
+                .ok_or_else(|| bad("bad played measure"))?,
         });
     }
     Ok(reports)
@@ -34,7 +44,10 @@ pub fn read_positions(text: &str) -> Result<Vec<Report>, String> {
 
 /// One `positions.csv` row.
 pub fn write_position(w: &mut impl Write, score: &Score, r: &Report) -> std::io::Result<()> {
-    let measure = score.measures.get(r.measure_index).map_or("", |m| m.number.as_str());
+    let measure = score
+        .measures
+        .get(r.measure_index)
+        .map_or("", |m| m.number.as_str());
     writeln!(
         w,
         "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{},{}",
@@ -51,7 +64,11 @@ pub fn write_position(w: &mut impl Write, score: &Score, r: &Report) -> std::io:
 }
 
 /// `onsets.csv`: for each distinct score onset, the performance time assigned to it.
-pub fn write_onsets(w: &mut impl Write, onsets: &[f64], perf_times: &[Option<f64>]) -> std::io::Result<()> {
+pub fn write_onsets(
+    w: &mut impl Write,
+    onsets: &[f64],
+    perf_times: &[Option<f64>],
+) -> std::io::Result<()> {
     writeln!(w, "score_time_s,perf_time_s")?;
     for (s, p) in onsets.iter().zip(perf_times) {
         match p {

@@ -35,22 +35,37 @@ impl Reference {
         // A dry synthesiser next to a piano in a room: reverb on the reference brings its decays
         // and overlaps closer to what a microphone hears (BENCHMARKS.md measures the gain).
         normalize_peak(&mut audio, 0.7);
-        reverb(&mut audio, SAMPLE_RATE, REFERENCE_REVERB_S, REFERENCE_REVERB_WET);
+        reverb(
+            &mut audio,
+            SAMPLE_RATE,
+            REFERENCE_REVERB_S,
+            REFERENCE_REVERB_WET,
+        );
         Ok(audio)
     }
 
     /// A reference from audio already at the internal rate whose time 0 is score time 0.
     pub fn from_audio(score: Score, audio: &[f32]) -> Self {
-        Self { features: Arc::new(features::extract(audio, SAMPLE_RATE)), score }
+        Self {
+            features: Arc::new(features::extract(audio, SAMPLE_RATE)),
+            score,
+        }
     }
 
     /// A reference whose frames carry `embedder`'s learned embedding after the classical features.
-    pub fn from_audio_learned(score: Score, audio: &[f32], embedder: &mut Embedder) -> Result<Self, RuntimeError> {
+    pub fn from_audio_learned(
+        score: Score,
+        audio: &[f32],
+        embedder: &mut Embedder,
+    ) -> Result<Self, RuntimeError> {
         let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
         let representation = embedder.representation.of_sequence(&classical, semitones);
         embedder.reset();
         let features = embedder.extend_all(&classical, &representation)?;
-        Ok(Self { features: Arc::new(features), score })
+        Ok(Self {
+            features: Arc::new(features),
+            score,
+        })
     }
 
     pub fn score_time(&self, frame: usize) -> f64 {

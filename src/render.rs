@@ -41,7 +41,10 @@ pub enum RenderError {
     )]
     NotFound { searched: String },
     #[error("{path}: cannot read the SoundFont: {cause}")]
-    Io { path: PathBuf, cause: std::io::Error },
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("{path}: not a usable SoundFont ({message}); Segno reads .sf2 files (not .sf3)")]
     Invalid { path: PathBuf, message: String },
     #[error("cannot start the synthesiser: {0}")]
@@ -61,12 +64,22 @@ pub fn find_soundfont(explicit: Option<&Path>) -> Result<PathBuf, RenderError> {
         .map(Path::new)
         .find(|p| p.is_file())
         .map(Path::to_owned)
-        .ok_or_else(|| RenderError::NotFound { searched: SYSTEM_SOUNDFONTS.join(", ") })
+        .ok_or_else(|| RenderError::NotFound {
+            searched: SYSTEM_SOUNDFONTS.join(", "),
+        })
 }
 
 pub fn load_soundfont(path: &Path) -> Result<Arc<SoundFont>, RenderError> {
-    let mut f = std::fs::File::open(path).map_err(|cause| RenderError::Io { path: path.into(), cause })?;
-    SoundFont::new(&mut f).map(Arc::new).map_err(|e| RenderError::Invalid { path: path.into(), message: e.to_string() })
+    let mut f = std::fs::File::open(path).map_err(|cause| RenderError::Io {
+        path: path.into(),
+        cause,
+    })?;
+    SoundFont::new(&mut f)
+        .map(Arc::new)
+        .map_err(|e| RenderError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        })
 }
 
 /// How to play: which instrument, and an optional detuning (as a real piano is rarely at 440 Hz).
@@ -80,7 +93,11 @@ pub struct RenderOptions {
 
 impl RenderOptions {
     pub fn piano(sample_rate: u32) -> Self {
-        Self { sample_rate, program: 0, detune_cents: 0.0 }
+        Self {
+            sample_rate,
+            program: 0,
+            detune_cents: 0.0,
+        }
     }
 }
 
@@ -89,24 +106,47 @@ pub fn score_events(score: &Score) -> Vec<ChannelEvent> {
     let mut ev = Vec::with_capacity(score.notes.len() * 2);
     for n in &score.notes {
         let channel = n.staff.map_or(0, |s| (s.saturating_sub(1)) % 8);
-        ev.push(ChannelEvent { time_s: n.onset_s, channel, command: 0x90, data1: n.pitch, data2: n.velocity.max(1) });
+        ev.push(ChannelEvent {
+            time_s: n.onset_s,
+            channel,
+            command: 0x90,
+            data1: n.pitch,
+            data2: n.velocity.max(1),
+        });
         let off = n.offset_s.max(n.onset_s + MIN_NOTE_S);
-        ev.push(ChannelEvent { time_s: off, channel, command: 0x80, data1: n.pitch, data2: 0 });
+        ev.push(ChannelEvent {
+            time_s: off,
+            channel,
+            command: 0x80,
+            data1: n.pitch,
+            data2: 0,
+        });
     }
-    ev.sort_by(|a, b| a.time_s.total_cmp(&b.time_s).then((a.command == 0x90).cmp(&(b.command == 0x90))));
+    ev.sort_by(|a, b| {
+        a.time_s
+            .total_cmp(&b.time_s)
+            .then((a.command == 0x90).cmp(&(b.command == 0x90)))
+    });
     ev
 }
 
 /// Renders channel events to mono audio at `opts.sample_rate`. Program changes in the events are
 /// ignored and every channel plays `opts.program`, so drum channels and odd instruments in a MIDI
 /// file still sound like a piano.
-pub fn render_events(font: &Arc<SoundFont>, events: &[ChannelEvent], opts: RenderOptions) -> Result<Vec<f32>, RenderError> {
+pub fn render_events(
+    font: &Arc<SoundFont>,
+    events: &[ChannelEvent],
+    opts: RenderOptions,
+) -> Result<Vec<f32>, RenderError> {
     let sr = f64::from(opts.sample_rate);
     let mut settings = SynthesizerSettings::new(opts.sample_rate as i32);
     settings.maximum_polyphony = 128;
     settings.enable_reverb_and_chorus = false;
-    let mut synth = Synthesizer::new(font, &settings).map_err(|e| RenderError::Synth(e.to_string()))?;
-    let bend = (8192.0 + (opts.detune_cents / 200.0) * 8192.0).round().clamp(0.0, 16383.0) as i32;
+    let mut synth =
+        Synthesizer::new(font, &settings).map_err(|e| RenderError::Synth(e.to_string()))?;
+    let bend = (8192.0 + (opts.detune_cents / 200.0) * 8192.0)
+        .round()
+        .clamp(0.0, 16383.0) as i32;
     for ch in 0..16 {
         synth.process_midi_message(ch, 0xC0, i32::from(opts.program), 0);
         synth.process_midi_message(ch, 0xE0, bend & 0x7f, bend >> 7);
@@ -119,21 +159,43 @@ pub fn render_events(font: &Arc<SoundFont>, events: &[ChannelEvent], opts: Rende
         while out.len() < target {
             let n = (target - out.len()).min(left.len());
             synth.render(&mut left[..n], &mut right[..n]);
-            out.extend(left[..n].iter().zip(&right[..n]).map(|(l, r)| 0.5 * (l + r)));
+            out.extend(
+                left[..n]
+                    .iter()
+                    .zip(&right[..n])
+                    .map(|(l, r)| 0.5 * (l + r)),
+            );
         }
     };
     for e in events {
-        render_until(&mut out, &mut synth, ((e.time_s * sr).round() as usize).min(total));
-        let channel = if e.channel == 9 { 0 } else { i32::from(e.channel) };
+        render_until(
+            &mut out,
+            &mut synth,
+            ((e.time_s * sr).round() as usize).min(total),
+        );
+        let channel = if e.channel == 9 {
+            0
+        } else {
+            i32::from(e.channel)
+        };
         match e.command {
             0xC0 | 0xE0 => {}
-            c => synth.process_midi_message(channel, i32::from(c), i32::from(e.data1), i32::from(e.data2)),
+            c => synth.process_midi_message(
+                channel,
+                i32::from(c),
+                i32::from(e.data1),
+                i32::from(e.data2),
+            ),
         }
     }
     render_until(&mut out, &mut synth, total);
     Ok(out)
 }
 
-pub fn render_score(font: &Arc<SoundFont>, score: &Score, opts: RenderOptions) -> Result<Vec<f32>, RenderError> {
+pub fn render_score(
+    font: &Arc<SoundFont>,
+    score: &Score,
+    opts: RenderOptions,
+) -> Result<Vec<f32>, RenderError> {
     render_events(font, &score_events(score), opts)
 }

@@ -65,12 +65,34 @@ impl Similarity {
         Self::learned_with(model, device, binary, None)
     }
 
-    pub fn learned_with(model: &Path, device: Device, binary: bool, hybrid: Option<f32>) -> Result<Self, RuntimeError> {
+    pub fn learned_with(
+        model: &Path,
+        device: Device,
+        binary: bool,
+        hybrid: Option<f32>,
+    ) -> Result<Self, RuntimeError> {
         let e = Embedder::load(model, device, 1)?;
-        let name = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let what = if hybrid.is_some() { "classical features + learned similarity" } else { "learned similarity" };
-        let description = format!("{what} ({name}, {:?} input) on {}", e.representation, e.model().describe());
-        Ok(Self::Learned { model: model.to_owned(), device: e.model().device, binary, hybrid, description })
+        let name = model
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let what = if hybrid.is_some() {
+            "classical features + learned similarity"
+        } else {
+            "learned similarity"
+        };
+        let description = format!(
+            "{what} ({name}, {:?} input) on {}",
+            e.representation,
+            e.model().describe()
+        );
+        Ok(Self::Learned {
+            model: model.to_owned(),
+            device: e.model().device,
+            binary,
+            hybrid,
+            description,
+        })
     }
 
     /// The hybrid with the default model if it and ONNX Runtime are found, else the classical
@@ -79,26 +101,43 @@ impl Similarity {
         let Some(model) = find_default_model(extra_dirs) else {
             return Self::Classical { note: Some(format!("no learned model found ({DEFAULT_MODEL}); set {MODEL_ENV} or run `cargo xtask models`")) };
         };
-        Self::learned_with(&model, device, false, Some(HYBRID_WEIGHT)).unwrap_or_else(|e| Self::Classical { note: Some(e.to_string()) })
+        Self::learned_with(&model, device, false, Some(HYBRID_WEIGHT)).unwrap_or_else(|e| {
+            Self::Classical {
+                note: Some(e.to_string()),
+            }
+        })
     }
 
     /// `choice` is `auto` (the hybrid when the model and ONNX Runtime are found, else classical),
     /// `hybrid` (classical + learned), `learned` (learned alone) or `classical`; `model`
     /// overrides the default model.
-    pub fn choose(choice: &str, model: Option<&Path>, device: Device, extra_dirs: &[PathBuf]) -> Result<Self, String> {
+    pub fn choose(
+        choice: &str,
+        model: Option<&Path>,
+        device: Device,
+        extra_dirs: &[PathBuf],
+    ) -> Result<Self, String> {
         let named = || {
-            let model = model.map(Path::to_owned).or_else(|| find_default_model(extra_dirs));
+            let model = model
+                .map(Path::to_owned)
+                .or_else(|| find_default_model(extra_dirs));
             model.ok_or_else(|| format!("no learned model found ({DEFAULT_MODEL}): name one, set {MODEL_ENV}, or run `cargo xtask models`"))
         };
         match choice {
             "classical" => Ok(Self::classical()),
             "auto" => Ok(match model {
-                Some(m) => Self::learned_with(m, device, false, Some(HYBRID_WEIGHT)).unwrap_or_else(|e| Self::Classical { note: Some(e.to_string()) }),
+                Some(m) => Self::learned_with(m, device, false, Some(HYBRID_WEIGHT))
+                    .unwrap_or_else(|e| Self::Classical {
+                        note: Some(e.to_string()),
+                    }),
                 None => Self::auto(device, extra_dirs),
             }),
-            "hybrid" => Self::learned_with(&named()?, device, false, Some(HYBRID_WEIGHT)).map_err(|e| e.to_string()),
+            "hybrid" => Self::learned_with(&named()?, device, false, Some(HYBRID_WEIGHT))
+                .map_err(|e| e.to_string()),
             "learned" => Self::learned(&named()?, device, false).map_err(|e| e.to_string()),
-            other => Err(format!("unknown similarity '{other}': use auto, hybrid, learned or classical")),
+            other => Err(format!(
+                "unknown similarity '{other}': use auto, hybrid, learned or classical"
+            )),
         }
     }
 
@@ -107,14 +146,17 @@ impl Similarity {
     pub fn from_env(extra_dirs: &[PathBuf]) -> Self {
         let choice = std::env::var(CHOICE_ENV).unwrap_or_else(|_| DEFAULT_CHOICE.into());
         let device = Device::from_env().unwrap_or_default();
-        Self::choose(&choice, None, device, extra_dirs).unwrap_or_else(|e| Self::Classical { note: Some(e) })
+        Self::choose(&choice, None, device, extra_dirs)
+            .unwrap_or_else(|e| Self::Classical { note: Some(e) })
     }
 
     /// One line for logs and the editor.
     pub fn describe(&self) -> String {
         match self {
             Self::Classical { note: None } => "classical features (chroma + onsets)".into(),
-            Self::Classical { note: Some(n) } => format!("classical features (chroma + onsets): {n}"),
+            Self::Classical { note: Some(n) } => {
+                format!("classical features (chroma + onsets): {n}")
+            }
             Self::Learned { description, .. } => description.clone(),
         }
     }
@@ -133,14 +175,25 @@ impl Similarity {
             Self::Classical { .. } if offline => Arc::new(ClassicalCost::OFFLINE),
             Self::Classical { .. } => Arc::new(ClassicalCost::default()),
             // Offline the hybrid measured a little worse than the classical cost alone (Table II).
-            Self::Learned { hybrid: Some(_), .. } if offline => Arc::new(ClassicalCost::OFFLINE),
-            Self::Learned { hybrid: Some(w), .. } => Arc::new(HybridCost { classical: ClassicalCost::default(), learned_weight: *w }),
+            Self::Learned {
+                hybrid: Some(_), ..
+            } if offline => Arc::new(ClassicalCost::OFFLINE),
+            Self::Learned {
+                hybrid: Some(w), ..
+            } => Arc::new(HybridCost {
+                classical: ClassicalCost::default(),
+                learned_weight: *w,
+            }),
             Self::Learned { binary, .. } => Arc::new(LearnedCost { binary: *binary }),
         }
     }
 
     /// The reference for `score` rendered with `font`, with this similarity's frames.
-    pub fn reference(&self, score: Score, font: &Arc<SoundFont>) -> Result<Reference, SimilarityError> {
+    pub fn reference(
+        &self,
+        score: Score,
+        font: &Arc<SoundFont>,
+    ) -> Result<Reference, SimilarityError> {
         match self.embedder()? {
             None => Ok(Reference::render(score, font)?),
             Some(mut e) => {
@@ -151,7 +204,12 @@ impl Similarity {
     }
 
     /// A follower for a reference made by [`reference`](Self::reference).
-    pub fn follower(&self, reference: Arc<Reference>, input_rate: u32, method: Method) -> Result<Follower, RuntimeError> {
+    pub fn follower(
+        &self,
+        reference: Arc<Reference>,
+        input_rate: u32,
+        method: Method,
+    ) -> Result<Follower, RuntimeError> {
         let follower = Follower::with_method(reference, input_rate, self.cost(false), method);
         Ok(match self.embedder()? {
             Some(e) => follower.with_embedder(e),
@@ -179,10 +237,15 @@ pub fn find_default_model(extra_dirs: &[PathBuf]) -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let mut dirs: Vec<PathBuf> = extra_dirs.to_vec();
-    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_owned)) {
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_owned))
+    {
         dirs.push(exe_dir.join("models"));
         dirs.push(exe_dir.clone());
     }
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
-    dirs.into_iter().map(|d| d.join(DEFAULT_MODEL)).find(|p| p.is_file())
+    dirs.into_iter()
+        .map(|d| d.join(DEFAULT_MODEL))
+        .find(|p| p.is_file())
 }

@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn segno(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_segno")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_segno"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -24,24 +27,60 @@ fn render_follow_and_align_the_example() {
     let score = common::example("minuet.musicxml");
     let perf_mid = common::example("minuet-performance.mid");
     let wav = tmp("perf.wav");
-    let o = segno(&["render", "--score", perf_mid.to_str().unwrap(), "--out", wav.to_str().unwrap(), "--soundfont", segno::render::OTHER_PIANO_SOUNDFONT, "--sample-rate", "48000"]);
+    let o = segno(&[
+        "render",
+        "--score",
+        perf_mid.to_str().unwrap(),
+        "--out",
+        wav.to_str().unwrap(),
+        "--soundfont",
+        segno::render::OTHER_PIANO_SOUNDFONT,
+        "--sample-rate",
+        "48000",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
 
     let (positions, onsets) = (tmp("positions.csv"), tmp("onsets.csv"));
     let truth = common::example("minuet-performance.truth.csv");
-    let o = segno(&["follow", "--score", score.to_str().unwrap(), "--audio", wav.to_str().unwrap(), "--out", positions.to_str().unwrap(), "--onsets", onsets.to_str().unwrap(), "--truth", truth.to_str().unwrap(), "--block", "7"]);
+    let o = segno(&[
+        "follow",
+        "--score",
+        score.to_str().unwrap(),
+        "--audio",
+        wav.to_str().unwrap(),
+        "--out",
+        positions.to_str().unwrap(),
+        "--onsets",
+        onsets.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--block",
+        "7",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&positions).unwrap();
     assert!(text.starts_with("perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure\n"));
     assert!(text.lines().count() > 2000, "one row per 23 ms frame");
     let last = text.lines().last().unwrap();
-    assert_eq!(last.split(',').nth(3), Some("16"), "ends in the last written measure: {last}");
+    assert_eq!(
+        last.split(',').nth(3),
+        Some("16"),
+        "ends in the last written measure: {last}"
+    );
     let onset_rows = std::fs::read_to_string(&onsets).unwrap();
     assert_eq!(onset_rows.lines().next(), Some("score_time_s,perf_time_s"));
     assert!(String::from_utf8_lossy(&o.stdout).contains("within  100 ms"));
 
     let alignment = tmp("alignment.csv");
-    let o = segno(&["align", "--score", score.to_str().unwrap(), "--audio", wav.to_str().unwrap(), "--out", alignment.to_str().unwrap()]);
+    let o = segno(&[
+        "align",
+        "--score",
+        score.to_str().unwrap(),
+        "--audio",
+        wav.to_str().unwrap(),
+        "--out",
+        alignment.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&alignment).unwrap().lines().count() > 2000);
 }
@@ -49,8 +88,18 @@ fn render_follow_and_align_the_example() {
 #[test]
 fn bad_inputs_say_which_file_and_what_to_do() {
     let broken = tmp("broken.musicxml");
-    std::fs::write(&broken, "<score-partwise><part id=\"P1\"><measure number=\"1\"><note>").unwrap();
-    let o = segno(&["render", "--score", broken.to_str().unwrap(), "--out", tmp("x.wav").to_str().unwrap()]);
+    std::fs::write(
+        &broken,
+        "<score-partwise><part id=\"P1\"><measure number=\"1\"><note>",
+    )
+    .unwrap();
+    let o = segno(&[
+        "render",
+        "--score",
+        broken.to_str().unwrap(),
+        "--out",
+        tmp("x.wav").to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     let e = stderr(&o);
     assert!(e.contains("broken.musicxml") && e.contains("line 1"), "{e}");
@@ -61,21 +110,58 @@ fn bad_inputs_say_which_file_and_what_to_do() {
     let truncated = tmp("truncated.mid");
     let bytes = std::fs::read(common::example("minuet-performance.mid")).unwrap();
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let o = segno(&["render", "--score", truncated.to_str().unwrap(), "--out", tmp("y.wav").to_str().unwrap()]);
+    let o = segno(&[
+        "render",
+        "--score",
+        truncated.to_str().unwrap(),
+        "--out",
+        tmp("y.wav").to_str().unwrap(),
+    ]);
     let e = stderr(&o);
-    assert!(e.contains("truncated.mid") && e.contains("byte") && e.contains("truncated"), "{e}");
+    assert!(
+        e.contains("truncated.mid") && e.contains("byte") && e.contains("truncated"),
+        "{e}"
+    );
 
     let score = common::example("minuet.musicxml");
-    let o = segno(&["render", "--score", score.to_str().unwrap(), "--out", tmp("z.wav").to_str().unwrap(), "--soundfont", "/nonexistent/piano.sf2"]);
-    assert!(stderr(&o).contains("/nonexistent/piano.sf2"), "{}", stderr(&o));
+    let o = segno(&[
+        "render",
+        "--score",
+        score.to_str().unwrap(),
+        "--out",
+        tmp("z.wav").to_str().unwrap(),
+        "--soundfont",
+        "/nonexistent/piano.sf2",
+    ]);
+    assert!(
+        stderr(&o).contains("/nonexistent/piano.sf2"),
+        "{}",
+        stderr(&o)
+    );
 
     let not_audio = tmp("notes.wav");
     std::fs::write(&not_audio, "this is not audio").unwrap();
-    let o = segno(&["follow", "--score", score.to_str().unwrap(), "--audio", not_audio.to_str().unwrap(), "--out", tmp("p.csv").to_str().unwrap()]);
+    let o = segno(&[
+        "follow",
+        "--score",
+        score.to_str().unwrap(),
+        "--audio",
+        not_audio.to_str().unwrap(),
+        "--out",
+        tmp("p.csv").to_str().unwrap(),
+    ]);
     let e = stderr(&o);
     assert!(!o.status.success() && e.contains("notes.wav"), "{e}");
 
-    let o = segno(&["follow", "--score", score.to_str().unwrap(), "--audio", not_audio.to_str().unwrap(), "--start-measure", "99"]);
+    let o = segno(&[
+        "follow",
+        "--score",
+        score.to_str().unwrap(),
+        "--audio",
+        not_audio.to_str().unwrap(),
+        "--start-measure",
+        "99",
+    ]);
     assert!(!o.status.success());
 }
 
@@ -85,7 +171,15 @@ fn start_at_a_measure() {
     // from there, not from the top.
     let score = common::example("minuet.musicxml");
     let wav = tmp("second-half.wav");
-    let o = segno(&["render", "--score", score.to_str().unwrap(), "--out", wav.to_str().unwrap(), "--soundfont", segno::render::OTHER_PIANO_SOUNDFONT]);
+    let o = segno(&[
+        "render",
+        "--score",
+        score.to_str().unwrap(),
+        "--out",
+        wav.to_str().unwrap(),
+        "--soundfont",
+        segno::render::OTHER_PIANO_SOUNDFONT,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     // cut the rendering at 24 s (bar 17 of the played order = written bar 9)
     let mut reader = hound::WavReader::open(&wav).unwrap();
@@ -94,15 +188,37 @@ fn start_at_a_measure() {
     let start = (24.0 * spec.sample_rate as f64) as usize;
     let cut = tmp("cut.wav");
     let mut w = hound::WavWriter::create(&cut, spec).unwrap();
-    samples[start..].iter().for_each(|s| w.write_sample(*s).unwrap());
+    samples[start..]
+        .iter()
+        .for_each(|s| w.write_sample(*s).unwrap());
     w.finalize().unwrap();
     let out = tmp("from9.csv");
-    let o = segno(&["follow", "--score", score.to_str().unwrap(), "--audio", cut.to_str().unwrap(), "--start-measure", "9", "--out", out.to_str().unwrap()]);
+    let o = segno(&[
+        "follow",
+        "--score",
+        score.to_str().unwrap(),
+        "--audio",
+        cut.to_str().unwrap(),
+        "--start-measure",
+        "9",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
-    let row_at = |t: f64| text.lines().skip(1).find(|l| l.split(',').next().unwrap().parse::<f64>().unwrap() >= t).unwrap().to_owned();
+    let row_at = |t: f64| {
+        text.lines()
+            .skip(1)
+            .find(|l| l.split(',').next().unwrap().parse::<f64>().unwrap() >= t)
+            .unwrap()
+            .to_owned()
+    };
     let measure = |l: &str| l.split(',').nth(3).unwrap().parse::<u32>().unwrap();
     assert_eq!(measure(&row_at(0.7)), 9, "{}", row_at(0.7));
-    assert!((10..=11).contains(&measure(&row_at(3.5))), "{}", row_at(3.5));
+    assert!(
+        (10..=11).contains(&measure(&row_at(3.5))),
+        "{}",
+        row_at(3.5)
+    );
     assert!(Path::new(&out).exists());
 }

@@ -24,11 +24,21 @@ struct Setup {
 fn setup() -> Setup {
     let score = Score::load(&common::example("minuet.musicxml")).unwrap();
     let reference = Arc::new(Reference::render(score, &common::reference_font()).unwrap());
-    let events = midi::read_events(&std::fs::read(common::example("minuet-performance.mid")).unwrap()).unwrap();
-    let opts = RenderOptions { sample_rate: 44_100, program: 0, detune_cents: 12.0 };
+    let events =
+        midi::read_events(&std::fs::read(common::example("minuet-performance.mid")).unwrap())
+            .unwrap();
+    let opts = RenderOptions {
+        sample_rate: 44_100,
+        program: 0,
+        detune_cents: 12.0,
+    };
     let performance = render_events(&common::performance_font(), &events, opts).unwrap();
     let truth = read_truth(&common::example("minuet-performance.truth.csv")).unwrap();
-    Setup { reference, performance, truth }
+    Setup {
+        reference,
+        performance,
+        truth,
+    }
 }
 
 fn follow(s: &Setup, block: usize) -> Vec<Report> {
@@ -46,16 +56,31 @@ fn follows_a_known_tempo_curve_through_the_repeats() {
     let reports = follow(&s, 512);
     let targets: Vec<f64> = s.truth.iter().map(|r| r.0).collect();
     let reached = first_reach_times(&reports, &targets);
-    let errors: Vec<Option<f64>> = reached.iter().zip(&s.truth).map(|(t, r)| t.map(|t| t - r.1)).collect();
+    let errors: Vec<Option<f64>> = reached
+        .iter()
+        .zip(&s.truth)
+        .map(|(t, r)| t.map(|t| t - r.1))
+        .collect();
     let summary = summarize(&errors);
     assert_eq!(summary.unreached, 0.0);
-    assert!(summary.within[2] >= 0.9, "only {:.1} % of onsets within 100 ms", summary.within[2] * 100.0);
-    assert!(summary.within[5] >= 0.99, "only {:.1} % of onsets within 500 ms", summary.within[5] * 100.0);
+    assert!(
+        summary.within[2] >= 0.9,
+        "only {:.1} % of onsets within 100 ms",
+        summary.within[2] * 100.0
+    );
+    assert!(
+        summary.within[5] >= 0.99,
+        "only {:.1} % of onsets within 500 ms",
+        summary.within[5] * 100.0
+    );
     // The second pass of the first half reads as written measures 1–8 again.
     let at = |perf: f64| reports.iter().find(|r| r.perf_time_s >= perf).unwrap();
     let second_pass = s.truth.iter().find(|r| r.0 >= 12.0 + 1.6).unwrap().1;
     let r = at(second_pass + 0.2);
-    assert_eq!(s.reference.score.measures[r.measure_index].number, "2", "{r:?}");
+    assert_eq!(
+        s.reference.score.measures[r.measure_index].number, "2",
+        "{r:?}"
+    );
     assert_eq!(reports[0].state, FollowState::Waiting);
     // The tempo curve runs from 0.85 to 1.15 of the score tempo.
     let mid = at(s.truth[s.truth.len() / 2].1);
@@ -70,7 +95,10 @@ fn block_size_does_not_change_the_positions() {
         let other = follow(&s, block);
         assert_eq!(other.len(), reference.len(), "block {block}");
         if let Some(k) = (0..other.len()).find(|&k| other[k] != reference[k]) {
-            panic!("block {block}: report {k} differs: {:?} vs {:?}", other[k], reference[k]);
+            panic!(
+                "block {block}: report {k} differs: {:?} vs {:?}",
+                other[k], reference[k]
+            );
         }
     }
 }
@@ -88,12 +116,20 @@ fn positions_are_causal() {
         reports
     };
     let (a, b) = (run(&s.performance), run(&altered));
-    let before: Vec<_> = a.iter().zip(&b).take_while(|(r, _)| r.perf_time_s * 44_100.0 <= cut as f64).collect();
+    let before: Vec<_> = a
+        .iter()
+        .zip(&b)
+        .take_while(|(r, _)| r.perf_time_s * 44_100.0 <= cut as f64)
+        .collect();
     assert!(before.len() > 1000);
     if let Some((x, y)) = before.iter().find(|(x, y)| x != y) {
         panic!("a report depends on audio after its time: {x:?} vs {y:?}");
     }
-    assert_ne!(a.last(), b.last(), "the change made no difference at all: the test proves nothing");
+    assert_ne!(
+        a.last(),
+        b.last(),
+        "the change made no difference at all: the test proves nothing"
+    );
 }
 
 #[test]
@@ -101,10 +137,26 @@ fn offline_alignment_is_tight() {
     let s = setup();
     let perf = features::extract(&s.performance, 44_100);
     let rows = segno::offline::align(&s.reference, &perf, &ClassicalCost::OFFLINE);
-    let path: Vec<(usize, usize)> = rows.iter().map(|r| (features::frame_at(r.perf_time_s), features::frame_at(r.score_time_s))).collect();
+    let path: Vec<(usize, usize)> = rows
+        .iter()
+        .map(|r| {
+            (
+                features::frame_at(r.perf_time_s),
+                features::frame_at(r.score_time_s),
+            )
+        })
+        .collect();
     let map = PathMap::new(&path);
-    let errors: Vec<Option<f64>> = s.truth.iter().map(|&(sc, p)| Some(map.perf_frame_at(sc / HOP_S) * HOP_S - p)).collect();
+    let errors: Vec<Option<f64>> = s
+        .truth
+        .iter()
+        .map(|&(sc, p)| Some(map.perf_frame_at(sc / HOP_S) * HOP_S - p))
+        .collect();
     let summary = summarize(&errors);
-    assert!(summary.within[1] >= 0.9, "only {:.1} % within 50 ms", summary.within[1] * 100.0);
+    assert!(
+        summary.within[1] >= 0.9,
+        "only {:.1} % within 50 ms",
+        summary.within[1] * 100.0
+    );
     assert_eq!(SAMPLE_RATE, 22_050);
 }

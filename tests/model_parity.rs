@@ -19,9 +19,17 @@ const TOLERANCE: f32 = 1e-4;
 
 fn models() -> Vec<PathBuf> {
     let dir = common::root().join("models");
-    let mut m: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "onnx")).collect();
+    let mut m: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
     m.sort();
-    assert!(!m.is_empty(), "no models in {}: `cargo xtask models` trains them", dir.display());
+    assert!(
+        !m.is_empty(),
+        "no models in {}: `cargo xtask models` trains them",
+        dir.display()
+    );
     m
 }
 
@@ -30,23 +38,36 @@ fn python() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SEGNO_PYTHON") {
         return Some(p.into());
     }
-    let ok = Command::new("python3").args(["-c", "import numpy"]).output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("python3")
+        .args(["-c", "import numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("SKIPPED: no Python with NumPy (`cargo xtask test` provides one in target/hostenv)");
+        eprintln!(
+            "SKIPPED: no Python with NumPy (`cargo xtask test` provides one in target/hostenv)"
+        );
     }
     ok.then(|| "python3".into())
 }
 
 fn example_audio(seconds: f64) -> Vec<f32> {
     let score = Score::load(&common::example("minuet-performance.mid")).unwrap();
-    let mut audio = render_score(&common::performance_font(), &score, RenderOptions::piano(SAMPLE_RATE)).unwrap();
+    let mut audio = render_score(
+        &common::performance_font(),
+        &score,
+        RenderOptions::piano(SAMPLE_RATE),
+    )
+    .unwrap();
     audio.truncate((seconds * f64::from(SAMPLE_RATE)) as usize);
     audio
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -60,7 +81,11 @@ fn rust_and_python_features_agree() {
     let o = Command::new(&python)
         .args(["-c", script])
         .arg(common::root().join("models/train"))
-        .args([dir.join("audio.npy"), dir.join("semitone.npy"), dir.join("chroma.npy")])
+        .args([
+            dir.join("audio.npy"),
+            dir.join("semitone.npy"),
+            dir.join("chroma.npy"),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -69,18 +94,38 @@ fn rust_and_python_features_agree() {
     let chroma = chroma_of(&classical);
     let (s_shape, py_semitones) = npy::read::<f32>(&dir.join("semitone.npy")).unwrap();
     let (c_shape, py_chroma) = npy::read::<f32>(&dir.join("chroma.npy")).unwrap();
-    assert_eq!((s_shape, c_shape), (vec![classical.len(), 88], vec![classical.len(), CHROMA_DIM]));
-    let (ds, dc) = (max_abs_diff(&semitones, &py_semitones), max_abs_diff(&chroma, &py_chroma));
-    eprintln!("{} frames: max |Rust − NumPy| semitone {ds:.2e}, chroma {dc:.2e}", classical.len());
-    assert!(ds <= TOLERANCE && dc <= TOLERANCE, "semitone {ds}, chroma {dc}");
+    assert_eq!(
+        (s_shape, c_shape),
+        (vec![classical.len(), 88], vec![classical.len(), CHROMA_DIM])
+    );
+    let (ds, dc) = (
+        max_abs_diff(&semitones, &py_semitones),
+        max_abs_diff(&chroma, &py_chroma),
+    );
+    eprintln!(
+        "{} frames: max |Rust − NumPy| semitone {ds:.2e}, chroma {dc:.2e}",
+        classical.len()
+    );
+    assert!(
+        ds <= TOLERANCE && dc <= TOLERANCE,
+        "semitone {ds}, chroma {dc}"
+    );
 }
 
 #[test]
 fn onnx_runtime_gives_the_embeddings_pytorch_gave() {
     for model in models() {
         let stem = model.with_extension("");
-        let (in_shape, input) = npy::read::<f32>(&PathBuf::from(format!("{}.parity-input.npy", stem.display()))).unwrap();
-        let (_, expected) = npy::read::<f32>(&PathBuf::from(format!("{}.parity-output.npy", stem.display()))).unwrap();
+        let (in_shape, input) = npy::read::<f32>(&PathBuf::from(format!(
+            "{}.parity-input.npy",
+            stem.display()
+        )))
+        .unwrap();
+        let (_, expected) = npy::read::<f32>(&PathBuf::from(format!(
+            "{}.parity-output.npy",
+            stem.display()
+        )))
+        .unwrap();
         let mut m = segno::nn::Model::load(&model, Device::Cpu).unwrap();
         let (_, got) = m.run(&in_shape, &input).unwrap();
         let d = max_abs_diff(&got, &expected);

@@ -9,22 +9,32 @@ use segno::nn::{Device, Model};
 
 fn pitch_model() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/models/basic-pitch-nmp.onnx");
-    assert!(p.is_file(), "{} is missing: run `cargo xtask setup`", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo xtask setup`",
+        p.display()
+    );
     p
 }
 
 #[test]
 fn a_model_runs_on_the_cpu() {
-    let mut m = Model::load(&pitch_model(), Device::Cpu).expect("ONNX Runtime must load: run `cargo xtask setup`");
+    let mut m = Model::load(&pitch_model(), Device::Cpu)
+        .expect("ONNX Runtime must load: run `cargo xtask setup`");
     assert_eq!((m.device, m.fallback.as_deref()), (Device::Cpu, None));
     // basic-pitch takes 2 s windows of 22.05 kHz audio; a 440 Hz tone lights up A4's pitch bins.
     let n = 43_844;
-    let tone: Vec<f32> = (0..n).map(|i| (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 22_050.0).sin() * 0.5).collect();
+    let tone: Vec<f32> = (0..n)
+        .map(|i| (2.0 * std::f32::consts::PI * 440.0 * i as f32 / 22_050.0).sin() * 0.5)
+        .collect();
     let (shape, out) = m.run(&[1, n, 1], &tone).unwrap();
     assert_eq!(shape.len(), 3, "{shape:?}");
     assert_eq!(out.len(), shape.iter().product::<usize>());
     assert!(out.iter().all(|x| x.is_finite()));
-    assert!(out.iter().cloned().fold(0.0, f32::max) > 0.5, "a clear tone gives a confident activation");
+    assert!(
+        out.iter().cloned().fold(0.0, f32::max) > 0.5,
+        "a clear tone gives a confident activation"
+    );
 }
 
 #[test]
@@ -33,7 +43,10 @@ fn an_unavailable_gpu_falls_back_to_the_cpu_and_says_why() {
         let m = Model::load(&pitch_model(), device).unwrap();
         assert_eq!(m.device, Device::Cpu, "no GPU here");
         let why = m.fallback.clone().unwrap_or_default();
-        assert!(why.contains("CPU") && (why.contains("CUDA") || why.contains("TensorRT")), "{device}: {why}");
+        assert!(
+            why.contains("CPU") && (why.contains("CUDA") || why.contains("TensorRT")),
+            "{device}: {why}"
+        );
         assert!(m.describe().starts_with("CPU ("), "{}", m.describe());
     }
 }
@@ -55,11 +68,18 @@ fn without_the_library_segno_says_why_and_carries_on() {
         .unwrap();
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("not available") && out.contains("classical features"), "{out}");
+    assert!(
+        out.contains("not available") && out.contains("classical features"),
+        "{out}"
+    );
     // A broken library file is refused the same way, not a crash.
     let broken = std::env::temp_dir().join(format!("segno-broken-{}.so", std::process::id()));
     std::fs::write(&broken, b"not a shared library").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_segno")).args(["devices"]).env("SEGNO_ONNXRUNTIME", &broken).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_segno"))
+        .args(["devices"])
+        .env("SEGNO_ONNXRUNTIME", &broken)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("could not be loaded"));
 }
@@ -77,9 +97,23 @@ fn follow_uses_the_learned_model_by_default_and_falls_back_without_the_runtime()
         .output()
         .unwrap();
     assert!(o.status.success());
-    for (library, expected) in [(None, "classical features + learned similarity (scnn_semitone, Semitone input) on CPU"), (Some("/nonexistent/libonnxruntime.so"), "classical features (chroma + onsets): ONNX Runtime")] {
+    for (library, expected) in [
+        (
+            None,
+            "classical features + learned similarity (scnn_semitone, Semitone input) on CPU",
+        ),
+        (
+            Some("/nonexistent/libonnxruntime.so"),
+            "classical features (chroma + onsets): ONNX Runtime",
+        ),
+    ] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_segno"));
-        cmd.args(["follow", "--score"]).arg(score.join("minuet.musicxml")).arg("--audio").arg(&wav).arg("--out").arg(&out);
+        cmd.args(["follow", "--score"])
+            .arg(score.join("minuet.musicxml"))
+            .arg("--audio")
+            .arg(&wav)
+            .arg("--out")
+            .arg(&out);
         if let Some(l) = library {
             cmd.env("SEGNO_ONNXRUNTIME", l);
         }

@@ -45,15 +45,28 @@ pub struct SegnoParams {
 impl SegnoParams {
     fn new(session: SessionField) -> Self {
         let defaults = MidiProtocol::default();
-        let cc = |name: &str, default: u8, max: i32| IntParam::new(name, i32::from(default), IntRange::Linear { min: 0, max });
+        let cc = |name: &str, default: u8, max: i32| {
+            IntParam::new(name, i32::from(default), IntRange::Linear { min: 0, max })
+        };
         Self {
             editor_state: editor::default_state(),
             session,
             follow: BoolParam::new("Follow", true),
-            sensitivity: FloatParam::new("Sensitivity", 0.0, FloatRange::Linear { min: -12.0, max: 24.0 })
-                .with_unit(" dB")
-                .with_step_size(0.5),
-            midi_channel: IntParam::new("MIDI channel", i32::from(defaults.channel) + 1, IntRange::Linear { min: 1, max: 16 }),
+            sensitivity: FloatParam::new(
+                "Sensitivity",
+                0.0,
+                FloatRange::Linear {
+                    min: -12.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.5),
+            midi_channel: IntParam::new(
+                "MIDI channel",
+                i32::from(defaults.channel) + 1,
+                IntRange::Linear { min: 1, max: 16 },
+            ),
             measure_cc: cc("Measure CC", defaults.measure_cc, 31),
             beat_cc: cc("Beat CC", defaults.beat_cc, 127),
             state_cc: cc("Lost/found CC", defaults.state_cc, 127),
@@ -82,7 +95,11 @@ impl Default for Segno {
     fn default() -> Self {
         let setup = outputs::take_app_setup();
         let worker = Arc::new(Worker::spawn(setup.sinks, similarity()));
-        let session = SessionField::new(worker.sender(), worker.published.clone(), worker.status_handle());
+        let session = SessionField::new(
+            worker.sender(),
+            worker.published.clone(),
+            worker.status_handle(),
+        );
         if let Some((name, bytes)) = setup.score {
             session.load_score(name, bytes);
         }
@@ -107,7 +124,9 @@ pub fn similarity() -> segno::similarity::Similarity {
 /// The folder this plugin's binary is in (and its `models/`): where the bundle puts ONNX Runtime
 /// and the models.
 pub(crate) fn install_dirs() -> Vec<std::path::PathBuf> {
-    let Some(dir) = own_binary().and_then(|p| p.parent().map(std::path::Path::to_owned)) else { return Vec::new() };
+    let Some(dir) = own_binary().and_then(|p| p.parent().map(std::path::Path::to_owned)) else {
+        return Vec::new();
+    };
     vec![dir.join("models"), dir]
 }
 
@@ -121,7 +140,9 @@ fn own_binary() -> Option<std::path::PathBuf> {
         return None;
     }
     let name = unsafe { std::ffi::CStr::from_ptr(info.dli_fname) };
-    Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes())))
+    Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(
+        name.to_bytes(),
+    )))
 }
 
 #[cfg(not(unix))]
@@ -179,16 +200,29 @@ impl Plugin for Segno {
         editor::create(self.params.clone(), self.worker.clone())
     }
 
-    fn activate(&mut self, _layout: &AudioIOLayout, config: &BufferConfig, _context: &mut impl ActivateContext<Self>) -> bool {
+    fn activate(
+        &mut self,
+        _layout: &AudioIOLayout,
+        config: &BufferConfig,
+        _context: &mut impl ActivateContext<Self>,
+    ) -> bool {
         let rate = config.sample_rate.round().max(1.0) as u32;
         let (audio, worker_end) = link(rate, self.worker.published.clone());
-        let simulated = self.simulated_input.as_ref().map(|a| segno::audio::resample::resample(&a.samples, a.sample_rate, rate));
+        let simulated = self
+            .simulated_input
+            .as_ref()
+            .map(|a| segno::audio::resample::resample(&a.samples, a.sample_rate, rate));
         self.realtime.attach(audio, simulated);
         self.worker.send(segno::live::Command::Attach(worker_end));
         true
     }
 
-    fn process(&mut self, buffer: &mut Buffer, _aux: &mut AuxiliaryBuffers, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
         let settings = BlockSettings {
             following: self.params.follow.value(),
             gain_db: self.params.sensitivity.value(),
@@ -201,15 +235,21 @@ impl Plugin for Segno {
 
 impl ClapPlugin for Segno {
     const CLAP_ID: &'static str = "org.segno.score-follower";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("Follows a pianist through a score and sends the position as MIDI");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Follows a pianist through a score and sends the position as MIDI");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Analyzer, ClapFeature::Utility];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Analyzer,
+        ClapFeature::Utility,
+    ];
 }
 
 impl Vst3Plugin for Segno {
     const VST3_CLASS_ID: [u8; 16] = *b"SegnoScoreFollow";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Analyzer];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Analyzer];
 }
 
 nice_export_clap!(Segno);

@@ -32,15 +32,27 @@ pub fn set_app_setup(setup: AppSetup) {
 }
 
 pub(crate) fn take_app_setup() -> AppSetup {
-    APP_SETUP.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default()
+    APP_SETUP
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .unwrap_or_default()
 }
 
 /// Reads a score file: its name (which tells the format) and bytes; the error is for the musician.
 pub fn read_score_file(path: &Path) -> Result<(String, Arc<[u8]>), String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let bytes = std::fs::read(path).map_err(|e| format!("Could not open {}: {e}", path.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("Could not open {}: {e}", path.display()))?;
     if bytes.len() > MAX_SCORE_BYTES {
-        return Err(format!("{} is too large to be a score ({} MB).", path.display(), bytes.len() >> 20));
+        return Err(format!(
+            "{} is too large to be a score ({} MB).",
+            path.display(),
+            bytes.len() >> 20
+        ));
     }
     Ok((name, Arc::from(bytes)))
 }
@@ -71,26 +83,40 @@ impl MidiClockPort {
     /// - anything else connects to the first system output port whose name contains it.
     pub fn open(name: &str) -> Result<Self, String> {
         let port = match name.strip_prefix("jack") {
-            Some(rest) if rest.is_empty() || rest.starts_with(':') => {
-                Port::Jack(jack_port::JackMidiOut::open(rest.strip_prefix(':').filter(|d| !d.is_empty()))?)
-            }
+            Some(rest) if rest.is_empty() || rest.starts_with(':') => Port::Jack(
+                jack_port::JackMidiOut::open(rest.strip_prefix(':').filter(|d| !d.is_empty()))?,
+            ),
             _ => Port::Midir(Self::open_system(name)?),
         };
-        Ok(Self { port, clock: MidiClock::default() })
+        Ok(Self {
+            port,
+            clock: MidiClock::default(),
+        })
     }
 
     fn open_system(name: &str) -> Result<MidiOutputConnection, String> {
-        let output = MidiOutput::new("Segno").map_err(|e| format!("MIDI output is not available on this system: {e}"))?;
+        let output = MidiOutput::new("Segno")
+            .map_err(|e| format!("MIDI output is not available on this system: {e}"))?;
         let connection = if name == "virtual" {
             virtual_port(output)?
         } else {
             let ports = output.ports();
-            let names: Vec<String> = ports.iter().filter_map(|p| output.port_name(p).ok()).collect();
+            let names: Vec<String> = ports
+                .iter()
+                .filter_map(|p| output.port_name(p).ok())
+                .collect();
             let port = ports
                 .iter()
                 .find(|p| output.port_name(p).is_ok_and(|n| n.contains(name)))
-                .ok_or_else(|| format!("no MIDI output port matches '{name}'; ports: {}", list(&names)))?;
-            output.connect(port, "Segno position").map_err(|e| format!("cannot connect to MIDI port '{name}': {e}"))?
+                .ok_or_else(|| {
+                    format!(
+                        "no MIDI output port matches '{name}'; ports: {}",
+                        list(&names)
+                    )
+                })?;
+            output
+                .connect(port, "Segno position")
+                .map_err(|e| format!("cannot connect to MIDI port '{name}': {e}"))?
         };
         Ok(connection)
     }
@@ -107,7 +133,9 @@ fn list(names: &[String]) -> String {
 #[cfg(unix)]
 fn virtual_port(output: MidiOutput) -> Result<MidiOutputConnection, String> {
     use midir::os::unix::VirtualOutput;
-    output.create_virtual("Segno").map_err(|e| format!("cannot create a virtual MIDI port: {e}"))
+    output
+        .create_virtual("Segno")
+        .map_err(|e| format!("cannot create a virtual MIDI port: {e}"))
 }
 
 #[cfg(not(unix))]
@@ -147,7 +175,13 @@ mod jack_port {
 
     pub struct JackMidiOut {
         queue: HeapProd<Message>,
-        _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>>>,
+        _client: jack::AsyncClient<
+            (),
+            jack::contrib::ClosureProcessHandler<
+                (),
+                Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>,
+            >,
+        >,
         pub dropped: u64,
     }
 
@@ -155,24 +189,39 @@ mod jack_port {
         pub fn open(destination: Option<&str>) -> Result<Self, String> {
             let (client, _) = jack::Client::new("segno", jack::ClientOptions::NO_START_SERVER)
                 .map_err(|e| format!("cannot reach a JACK server ({e}); start JACK (or PipeWire's JACK) or name a system MIDI port"))?;
-            let mut port = client.register_port("position", jack::MidiOut::default()).map_err(|e| format!("cannot create the JACK MIDI port: {e}"))?;
+            let mut port = client
+                .register_port("position", jack::MidiOut::default())
+                .map_err(|e| format!("cannot create the JACK MIDI port: {e}"))?;
             let full_name = port.name().map_err(|e| e.to_string())?;
             let (queue, mut pending) = HeapRb::<Message>::new(4096).split();
-            let process: Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send> = Box::new(move |_, scope| {
+            let process: Box<
+                dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send,
+            > = Box::new(move |_, scope| {
                 let mut writer = port.writer(scope);
                 while let Some(m) = pending.try_pop() {
-                    let _ = writer.write(&jack::RawMidi { time: 0, bytes: &m.bytes[..m.len] });
+                    let _ = writer.write(&jack::RawMidi {
+                        time: 0,
+                        bytes: &m.bytes[..m.len],
+                    });
                 }
                 jack::Control::Continue
             });
-            let active = client.activate_async((), jack::contrib::ClosureProcessHandler::new(process)).map_err(|e| format!("cannot start the JACK client: {e}"))?;
+            let active = client
+                .activate_async((), jack::contrib::ClosureProcessHandler::new(process))
+                .map_err(|e| format!("cannot start the JACK client: {e}"))?;
             if let Some(dest) = destination {
                 active
                     .as_client()
                     .connect_ports_by_name(&full_name, dest)
-                    .map_err(|e| format!("cannot connect {full_name} to the JACK port '{dest}': {e}"))?;
+                    .map_err(|e| {
+                        format!("cannot connect {full_name} to the JACK port '{dest}': {e}")
+                    })?;
             }
-            Ok(Self { queue, _client: active, dropped: 0 })
+            Ok(Self {
+                queue,
+                _client: active,
+                dropped: 0,
+            })
         }
 
         pub fn send(&mut self, message: &[u8]) {

@@ -31,7 +31,11 @@ pub struct Realtime {
 
 impl Realtime {
     pub fn new(controls: Arc<Controls>) -> Self {
-        Self { audio: None, controls, simulated: None }
+        Self {
+            audio: None,
+            controls,
+            simulated: None,
+        }
     }
 
     /// New queues to the worker, and optionally a recording to analyse instead of the input
@@ -46,10 +50,21 @@ impl Realtime {
         self.audio.as_ref().map_or(0, AudioEnd::backlog)
     }
 
-    pub fn process<P: Plugin>(&mut self, buffer: &mut Buffer, context: &mut impl ProcessContext<P>, settings: BlockSettings) {
-        self.controls.following.store(settings.following, Ordering::Relaxed);
-        self.controls.gain_db.store(settings.gain_db, Ordering::Relaxed);
-        let Some(audio) = self.audio.as_mut() else { return };
+    pub fn process<P: Plugin>(
+        &mut self,
+        buffer: &mut Buffer,
+        context: &mut impl ProcessContext<P>,
+        settings: BlockSettings,
+    ) {
+        self.controls
+            .following
+            .store(settings.following, Ordering::Relaxed);
+        self.controls
+            .gain_db
+            .store(settings.gain_db, Ordering::Relaxed);
+        let Some(audio) = self.audio.as_mut() else {
+            return;
+        };
         match self.simulated.as_mut() {
             Some((recording, pos)) => {
                 let end = (*pos + buffer.samples()).min(recording.len());

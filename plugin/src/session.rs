@@ -61,8 +61,12 @@ struct Envelope {
 
 impl Session {
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(Envelope { format: FORMAT.into(), version: VERSION, session: self.clone() })
-            .expect("a session always serializes")
+        serde_json::to_value(Envelope {
+            format: FORMAT.into(),
+            version: VERSION,
+            session: self.clone(),
+        })
+        .expect("a session always serializes")
     }
 
     /// Reads a saved state; the error says what was wrong, in words for the musician.
@@ -79,8 +83,15 @@ impl Session {
                 env.version
             ));
         }
-        if env.session.score.as_ref().is_some_and(|s| s.bytes.len() > MAX_SCORE_BYTES) {
-            return Err(format!("{INTRO}: the saved score is implausibly large. Load it again."));
+        if env
+            .session
+            .score
+            .as_ref()
+            .is_some_and(|s| s.bytes.len() > MAX_SCORE_BYTES)
+        {
+            return Err(format!(
+                "{INTRO}: the saved score is implausibly large. Load it again."
+            ));
         }
         Ok(env.session)
     }
@@ -95,7 +106,10 @@ mod base64_bytes {
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<[u8]>, D::Error> {
         let text = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD.decode(text).map(Into::into).map_err(serde::de::Error::custom)
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(Into::into)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -111,12 +125,25 @@ pub struct SessionField {
 }
 
 impl SessionField {
-    pub fn new(worker: Sender<Command>, published: Arc<Published>, status: Arc<Mutex<Status>>) -> Self {
-        Self { session: RwLock::new(Session::default()), worker, published, status, restore_error: Mutex::new(None) }
+    pub fn new(
+        worker: Sender<Command>,
+        published: Arc<Published>,
+        status: Arc<Mutex<Status>>,
+    ) -> Self {
+        Self {
+            session: RwLock::new(Session::default()),
+            worker,
+            published,
+            status,
+            restore_error: Mutex::new(None),
+        }
     }
 
     pub fn get(&self) -> Session {
-        self.session.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.session
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Loads a score chosen by the user and remembers it for the project.
@@ -137,7 +164,10 @@ impl SessionField {
     /// with the reason and changes nothing.
     pub fn set_analysis(&self, analysis: Analysis) -> Result<(), String> {
         let similarity = analysis_similarity(&analysis)?;
-        self.session.write().unwrap_or_else(|e| e.into_inner()).analysis = Some(analysis);
+        self.session
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .analysis = Some(analysis);
         let _ = self.worker.send(Command::SetSimilarity(similarity));
         Ok(())
     }
@@ -163,7 +193,12 @@ impl SessionField {
     fn current_measure(&self) -> Option<String> {
         let snap = self.published.snapshot()?;
         let status = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        status.score.as_ref()?.measures.get(snap.measure_index).map(|m| m.number.clone())
+        status
+            .score
+            .as_ref()?
+            .measures
+            .get(snap.measure_index)
+            .map(|m| m.number.clone())
     }
 }
 
@@ -203,7 +238,10 @@ mod tests {
     #[test]
     fn a_saved_session_restores_the_score_bytes_and_position() {
         let (saving, _) = field();
-        saving.load_score("piece.musicxml".into(), Arc::from(&b"<score-partwise/>"[..]));
+        saving.load_score(
+            "piece.musicxml".into(),
+            Arc::from(&b"<score-partwise/>"[..]),
+        );
         saving.set_soundfont(Some("/fonts/piano.sf2".into()));
         let blob = saving.map(|v| serde_json::to_string(v).unwrap());
 
@@ -212,8 +250,16 @@ mod tests {
         assert_eq!(restoring.get(), saving.get());
         assert!(restoring.restore_error.lock().unwrap().is_none());
         match rx.try_recv() {
-            Ok(Command::LoadScore { bytes, name, soundfont, .. }) => {
-                assert_eq!((&*bytes, name.as_str()), (&b"<score-partwise/>"[..], "piece.musicxml"));
+            Ok(Command::LoadScore {
+                bytes,
+                name,
+                soundfont,
+                ..
+            }) => {
+                assert_eq!(
+                    (&*bytes, name.as_str()),
+                    (&b"<score-partwise/>"[..], "piece.musicxml")
+                );
                 assert_eq!(soundfont, Some("/fonts/piano.sf2".into()));
             }
             _ => panic!("restoring a session must load its score"),
@@ -223,13 +269,27 @@ mod tests {
     #[test]
     fn the_analysis_choice_is_checked_sent_and_saved() {
         let (f, rx) = field();
-        let bad = Analysis { similarity: "learned".into(), device: "gpu0".into() };
+        let bad = Analysis {
+            similarity: "learned".into(),
+            device: "gpu0".into(),
+        };
         let e = f.set_analysis(bad).unwrap_err();
         assert!(e.contains("unknown device"), "{e}");
-        assert!(rx.try_recv().is_err() && f.get().analysis.is_none(), "a refused choice changes nothing");
-        let classical = Analysis { similarity: "classical".into(), device: "cpu".into() };
+        assert!(
+            rx.try_recv().is_err() && f.get().analysis.is_none(),
+            "a refused choice changes nothing"
+        );
+        let classical = Analysis {
+            similarity: "classical".into(),
+            device: "cpu".into(),
+        };
         f.set_analysis(classical.clone()).unwrap();
-        assert!(matches!(rx.try_recv(), Ok(Command::SetSimilarity(segno::similarity::Similarity::Classical { note: None }))));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Command::SetSimilarity(
+                segno::similarity::Similarity::Classical { note: None }
+            ))
+        ));
         let blob = f.map(|v| v.clone());
         let (g, _) = field();
         g.set(blob);
@@ -253,12 +313,23 @@ mod tests {
             assert_eq!(f.get(), Session::default(), "{blob}");
             let error = f.restore_error.lock().unwrap().clone().unwrap_or_default();
             assert!(error.contains("could not be read"), "{blob}: {error}");
-            assert!(rx.try_recv().is_err(), "nothing is loaded from a refused state");
+            assert!(
+                rx.try_recv().is_err(),
+                "nothing is loaded from a refused state"
+            );
         }
     }
 }
 
 fn analysis_similarity(analysis: &Analysis) -> Result<segno::similarity::Similarity, String> {
-    let device: segno::nn::Device = analysis.device.parse().map_err(|e: segno::nn::RuntimeError| e.to_string())?;
-    segno::similarity::Similarity::choose(&analysis.similarity, None, device, &crate::install_dirs())
+    let device: segno::nn::Device = analysis
+        .device
+        .parse()
+        .map_err(|e: segno::nn::RuntimeError| e.to_string())?;
+    segno::similarity::Similarity::choose(
+        &analysis.similarity,
+        None,
+        device,
+        &crate::install_dirs(),
+    )
 }

@@ -15,8 +15,8 @@ use clack_extensions::state::PluginState;
 use clack_host::events::event_types::MidiEvent;
 use clack_host::prelude::*;
 use segno::features::HOP_S;
-use segno::output::read_positions;
 use segno::live::protocol::{BeatTracker, ControlChange, MidiProtocol, PositionEvent};
+use segno::output::read_positions;
 use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
 use segno::score::Score;
 
@@ -29,7 +29,10 @@ const LEAD_S: f64 = 6.0;
 const PLAYED_S: f64 = 24.0;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn bundle_dir() -> Option<PathBuf> {
@@ -67,7 +70,12 @@ fn performance() -> Vec<f32> {
 }
 
 fn write_wav(path: &Path, audio: &[f32]) {
-    let spec = hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     audio.iter().for_each(|&s| w.write_sample(s).unwrap());
     w.finalize().unwrap();
@@ -120,20 +128,42 @@ fn project_state() -> Vec<u8> {
 fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, String) {
     let entry = unsafe { PluginEntry::load(bundle) }.expect("cannot load Segno.clap");
     let factory = entry.get_plugin_factory().expect("no plugin factory");
-    let descriptor = factory.plugin_descriptors().next().expect("no plugin in the bundle");
+    let descriptor = factory
+        .plugin_descriptors()
+        .next()
+        .expect("no plugin in the bundle");
     assert_eq!(descriptor.name().unwrap().to_bytes(), b"Segno");
     let id = descriptor.id().unwrap();
-    let host_info = HostInfo::new("segno-test-host", "Segno", "https://example.invalid", "0.1").unwrap();
-    let mut instance = PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, id, &host_info).unwrap();
+    let host_info =
+        HostInfo::new("segno-test-host", "Segno", "https://example.invalid", "0.1").unwrap();
+    let mut instance =
+        PluginInstance::<TestHost>::new(|_| Shared, |_| (), &entry, id, &host_info).unwrap();
 
-    let state: PluginState = instance.plugin_handle().get_extension().expect("no state extension");
+    let state: PluginState = instance
+        .plugin_handle()
+        .get_extension()
+        .expect("no state extension");
     // A damaged project must be refused, not crash the host.
     for garbage in [&b"\x05\0\0\0\0\0\0\0{{{{{"[..], b"not a state at all", b""] {
-        assert!(state.load(&mut instance.plugin_handle(), &mut Cursor::new(garbage.to_vec())).is_err());
+        assert!(state
+            .load(
+                &mut instance.plugin_handle(),
+                &mut Cursor::new(garbage.to_vec())
+            )
+            .is_err());
     }
-    state.load(&mut instance.plugin_handle(), &mut Cursor::new(project_state())).expect("the plugin refused the project state");
+    state
+        .load(
+            &mut instance.plugin_handle(),
+            &mut Cursor::new(project_state()),
+        )
+        .expect("the plugin refused the project state");
 
-    let config = PluginAudioConfiguration { sample_rate: f64::from(RATE), min_frames_count: 1, max_frames_count: BLOCK as u32 };
+    let config = PluginAudioConfiguration {
+        sample_rate: f64::from(RATE),
+        min_frames_count: 1,
+        max_frames_count: BLOCK as u32,
+    };
     let processor = instance.activate(|_, _| (), config).unwrap();
     let protocol = MidiProtocol::default();
     let (events, processor) = std::thread::scope(|s| {
@@ -141,7 +171,10 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
             let mut processor = processor.start_processing().unwrap();
             let mut decoder = protocol.decoder();
             let mut events = Vec::new();
-            let (mut input_ports, mut output_ports) = (AudioPorts::with_capacity(2, 1), AudioPorts::with_capacity(2, 1));
+            let (mut input_ports, mut output_ports) = (
+                AudioPorts::with_capacity(2, 1),
+                AudioPorts::with_capacity(2, 1),
+            );
             let mut out_events = EventBuffer::with_capacity(64);
             let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
             let (mut out_l, mut out_r) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
@@ -153,22 +186,44 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
                 out_events.clear();
                 let input = input_ports.with_input_buffers([AudioPortBuffer {
                     latency: 0,
-                    channels: AudioPortBufferType::f32_input_only([InputChannel::variable(&mut left[..n]), InputChannel::variable(&mut right[..n])]),
+                    channels: AudioPortBufferType::f32_input_only([
+                        InputChannel::variable(&mut left[..n]),
+                        InputChannel::variable(&mut right[..n]),
+                    ]),
                 }]);
                 let mut output = output_ports.with_output_buffers([AudioPortBuffer {
                     latency: 0,
-                    channels: AudioPortBufferType::f32_output_only([&mut out_l[..n], &mut out_r[..n]].into_iter()),
+                    channels: AudioPortBufferType::f32_output_only(
+                        [&mut out_l[..n], &mut out_r[..n]].into_iter(),
+                    ),
                 }]);
                 let block_start = (b * BLOCK) as u64;
                 processor
-                    .process(&input, &mut output, &InputEvents::empty(), &mut OutputEvents::from_buffer(&mut out_events), Some(block_start), None)
+                    .process(
+                        &input,
+                        &mut output,
+                        &InputEvents::empty(),
+                        &mut OutputEvents::from_buffer(&mut out_events),
+                        Some(block_start),
+                        None,
+                    )
                     .unwrap();
-                assert_eq!((&out_l[..n], &out_r[..n]), (block, block), "audio must pass through unchanged");
+                assert_eq!(
+                    (&out_l[..n], &out_r[..n]),
+                    (block, block),
+                    "audio must pass through unchanged"
+                );
                 for e in out_events.iter() {
-                    let Some(midi) = e.as_event::<MidiEvent>() else { continue };
+                    let Some(midi) = e.as_event::<MidiEvent>() else {
+                        continue;
+                    };
                     let [status, controller, value] = midi.data();
                     assert_eq!(status & 0xF0, 0xB0, "only control changes are sent");
-                    let cc = ControlChange { channel: status & 0x0F, controller, value };
+                    let cc = ControlChange {
+                        channel: status & 0x0F,
+                        controller,
+                        value,
+                    };
                     if let Some(event) = decoder.feed(cc) {
                         let sample = block_start + u64::from(midi.header().time());
                         events.push((sample as f64 / f64::from(RATE), event));
@@ -187,8 +242,13 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
     });
     instance.deactivate(processor);
     let mut saved = Vec::new();
-    state.save(&mut instance.plugin_handle(), &mut saved).expect("the plugin cannot save its state");
-    (events, String::from_utf8(saved[8..].to_vec()).expect("nice-plug saves JSON after the length"))
+    state
+        .save(&mut instance.plugin_handle(), &mut saved)
+        .expect("the plugin cannot save its state");
+    (
+        events,
+        String::from_utf8(saved[8..].to_vec()).expect("nice-plug saves JSON after the length"),
+    )
 }
 
 #[test]
@@ -205,19 +265,50 @@ fn midi_output_matches_the_cli_follower() {
     let (got, saved) = run_plugin(&bundles.join("Segno.clap"), &audio);
 
     // The last few events may not have been sent before the stream ended.
-    let expected: Vec<_> = expected.into_iter().filter(|e| e.0 < LEAD_S + PLAYED_S - 0.1).collect();
-    let beats = expected.iter().filter(|e| matches!(e.1, PositionEvent::Beat { .. })).count();
-    assert!(beats >= 30, "the CLI follower must have followed the piece: {beats} beats");
+    let expected: Vec<_> = expected
+        .into_iter()
+        .filter(|e| e.0 < LEAD_S + PLAYED_S - 0.1)
+        .collect();
+    let beats = expected
+        .iter()
+        .filter(|e| matches!(e.1, PositionEvent::Beat { .. }))
+        .count();
+    assert!(
+        beats >= 30,
+        "the CLI follower must have followed the piece: {beats} beats"
+    );
     let got_events: Vec<PositionEvent> = got.iter().map(|e| e.1).take(expected.len()).collect();
     let expected_events: Vec<PositionEvent> = expected.iter().map(|e| e.1).collect();
-    assert_eq!(got_events, expected_events, "the plugin sent other positions than the CLI reports");
-    let worst = got.iter().zip(&expected).map(|(g, e)| (g.0 - e.0).abs()).fold(0.0, f64::max);
-    eprintln!("{} position events, worst timing difference {:.1} ms (one hop: {:.1} ms)", expected.len(), worst * 1e3, HOP_S * 1e3);
-    assert!(worst <= HOP_S, "timing differs by {:.1} ms, more than one hop", worst * 1e3);
+    assert_eq!(
+        got_events, expected_events,
+        "the plugin sent other positions than the CLI reports"
+    );
+    let worst = got
+        .iter()
+        .zip(&expected)
+        .map(|(g, e)| (g.0 - e.0).abs())
+        .fold(0.0, f64::max);
+    eprintln!(
+        "{} position events, worst timing difference {:.1} ms (one hop: {:.1} ms)",
+        expected.len(),
+        worst * 1e3,
+        HOP_S * 1e3
+    );
+    assert!(
+        worst <= HOP_S,
+        "timing differs by {:.1} ms, more than one hop",
+        worst * 1e3
+    );
 
     // The saved project carries the score and where the pianist got to.
     let state: serde_json::Value = serde_json::from_str(&saved).unwrap();
-    let session: serde_json::Value = serde_json::from_str(state["fields"]["session"].as_str().unwrap()).unwrap();
+    let session: serde_json::Value =
+        serde_json::from_str(state["fields"]["session"].as_str().unwrap()).unwrap();
     assert_eq!(session["score"]["name"], "minuet.musicxml");
-    assert!(session["last_measure"].as_str().is_some_and(|m| !m.is_empty()), "{session}");
+    assert!(
+        session["last_measure"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{session}"
+    );
 }

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use segno::follow::Report;
-use segno::output::read_positions;
 use segno::live::clock::{MidiClock, CLOCK, CONTINUE, SONG_POSITION};
+use segno::output::read_positions;
 use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
 use segno::score::Score;
 
@@ -53,7 +53,9 @@ fn read_reports(csv: &Path) -> Vec<Report> {
 #[test]
 fn song_position_and_clock_arrive_over_jack() {
     let server = format!("segno-test-{}", std::process::id());
-    let Some(_jack) = start_jack(&server) else { return };
+    let Some(_jack) = start_jack(&server) else {
+        return;
+    };
     std::env::set_var("JACK_DEFAULT_SERVER", &server);
     // The server needs a moment before it accepts clients.
     let client = (0..50)
@@ -66,14 +68,16 @@ fn song_position_and_clock_arrive_over_jack() {
     let port = client.register_port("in", jack::MidiIn::default()).unwrap();
     let received = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
     let sink = received.clone();
-    let process = jack::contrib::ClosureProcessHandler::new(move |_: &jack::Client, scope: &jack::ProcessScope| {
-        // A test client: a lock here is harmless.
-        let mut out = sink.lock().unwrap();
-        for m in port.iter(scope) {
-            out.push(m.bytes.to_vec());
-        }
-        jack::Control::Continue
-    });
+    let process = jack::contrib::ClosureProcessHandler::new(
+        move |_: &jack::Client, scope: &jack::ProcessScope| {
+            // A test client: a lock here is harmless.
+            let mut out = sink.lock().unwrap();
+            for m in port.iter(scope) {
+                out.push(m.bytes.to_vec());
+            }
+            jack::Control::Continue
+        },
+    );
     let _active = client.activate_async((), process).unwrap();
 
     let dir = std::env::temp_dir().join(format!("segno-clock-{}", std::process::id()));
@@ -83,14 +87,28 @@ fn song_position_and_clock_arrive_over_jack() {
     let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
     let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
     let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
-    let spec = hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(&wav, spec).unwrap();
-    audio.iter().take((SECONDS * f64::from(RATE)) as usize).for_each(|&s| w.write_sample(s).unwrap());
+    audio
+        .iter()
+        .take((SECONDS * f64::from(RATE)) as usize)
+        .for_each(|&s| w.write_sample(s).unwrap());
     w.finalize().unwrap();
 
     let o = Command::new(env!("CARGO_BIN_EXE_segno-app"))
         .env("JACK_DEFAULT_SERVER", &server)
-        .args(["--headless", "--realtime", "--midi-port", "jack:receiver:in", "--score"])
+        .args([
+            "--headless",
+            "--realtime",
+            "--midi-port",
+            "jack:receiver:in",
+            "--score",
+        ])
         .arg(root().join("assets/example/minuet.musicxml"))
         .arg("--input-file")
         .arg(&wav)
@@ -107,8 +125,15 @@ fn song_position_and_clock_arrive_over_jack() {
         clock.on_report(&r, |m| expected.push(m.to_vec()));
     }
     let got = received.lock().unwrap().clone();
-    assert_eq!(&got[..2], &[vec![SONG_POSITION, 0, 0], vec![CONTINUE]][..], "starts at the first note (the minuet has no pickup)");
+    assert_eq!(
+        &got[..2],
+        &[vec![SONG_POSITION, 0, 0], vec![CONTINUE]][..],
+        "starts at the first note (the minuet has no pickup)"
+    );
     let clocks = got.iter().filter(|m| m[..] == [CLOCK]).count();
     assert!(clocks >= 24 * 12, "10 s of a minuet: {clocks} clocks");
-    assert_eq!(got, expected, "the MIDI received is not what the follower's reports call for");
+    assert_eq!(
+        got, expected,
+        "the MIDI received is not what the follower's reports call for"
+    );
 }

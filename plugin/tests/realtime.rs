@@ -31,7 +31,10 @@ struct Host {
 
 impl Host {
     fn new(rate: u32) -> Self {
-        Self { transport: Transport::new(rate as f32), events: Vec::with_capacity(EVENT_CAPACITY) }
+        Self {
+            transport: Transport::new(rate as f32),
+            events: Vec::with_capacity(EVENT_CAPACITY),
+        }
     }
 }
 
@@ -47,11 +50,26 @@ impl ProcessContext<Segno> for Host {
     fn next_event(&mut self) -> Option<PluginNoteEvent<Segno>> {
         None
     }
-    fn try_send_event(&mut self, event: PluginNoteEvent<Segno>) -> Result<(), (PluginNoteEvent<Segno>, SendEventError)> {
+    fn try_send_event(
+        &mut self,
+        event: PluginNoteEvent<Segno>,
+    ) -> Result<(), (PluginNoteEvent<Segno>, SendEventError)> {
         match event {
-            NoteEvent::MidiCC { timing, channel, cc, value } if self.events.len() < EVENT_CAPACITY => {
+            NoteEvent::MidiCC {
+                timing,
+                channel,
+                cc,
+                value,
+            } if self.events.len() < EVENT_CAPACITY => {
                 let value = (value * 127.0).round() as u8;
-                self.events.push((timing, ControlChange { channel, controller: cc, value }));
+                self.events.push((
+                    timing,
+                    ControlChange {
+                        channel,
+                        controller: cc,
+                        value,
+                    },
+                ));
                 Ok(())
             }
             other => Err((other, SendEventError::HostBufferFull)),
@@ -86,7 +104,12 @@ fn performance(rate: u32, seconds: f64) -> [Vec<f32>; 2] {
 }
 
 fn activate(plugin: &mut Segno, rate: u32, max_block: usize) {
-    let config = BufferConfig { sample_rate: rate as f32, min_buffer_size: None, max_buffer_size: max_block as u32, process_mode: ProcessMode::Realtime };
+    let config = BufferConfig {
+        sample_rate: rate as f32,
+        min_buffer_size: None,
+        max_buffer_size: max_block as u32,
+        process_mode: ProcessMode::Realtime,
+    };
     let layout = Segno::AUDIO_IO_LAYOUTS[0];
     assert!(plugin.activate(&layout, &config, &mut Host::new(rate)));
 }
@@ -104,7 +127,10 @@ fn process_block(plugin: &mut Segno, host: &mut Host, input: [&[f32]; 2]) -> [Ve
             slices.push(&mut r[..]);
         });
     }
-    let mut aux = AuxiliaryBuffers { inputs: &mut [], outputs: &mut [] };
+    let mut aux = AuxiliaryBuffers {
+        inputs: &mut [],
+        outputs: &mut [],
+    };
     nice_assert_no_alloc::assert_no_alloc(|| plugin.process(&mut buffer, &mut aux, host));
     channels
 }
@@ -135,7 +161,9 @@ fn process_passes_audio_through_bit_exact_without_allocating() {
     let mut plugin = Segno::default();
     // The score loads (parsed and rendered on another thread) while audio keeps passing.
     let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
-    plugin.session().load_score("minuet.musicxml".into(), Arc::from(score));
+    plugin
+        .session()
+        .load_score("minuet.musicxml".into(), Arc::from(score));
     for rate in RATES {
         let audio = performance(rate, 1.5);
         for block in BLOCKS {
@@ -143,13 +171,24 @@ fn process_passes_audio_through_bit_exact_without_allocating() {
             let mut host = Host::new(rate);
             for (l, r) in audio[0].chunks(block).zip(audio[1].chunks(block)) {
                 let out = process_block(&mut plugin, &mut host, [l, r]);
-                assert!(out[0] == l && out[1] == r, "output differs from input at {rate} Hz, block {block}");
+                assert!(
+                    out[0] == l && out[1] == r,
+                    "output differs from input at {rate} Hz, block {block}"
+                );
             }
         }
     }
-    assert_eq!(plugin.worker().published.dropped.load(Ordering::Relaxed), 0, "the worker kept up");
+    assert_eq!(
+        plugin.worker().published.dropped.load(Ordering::Relaxed),
+        0,
+        "the worker kept up"
+    );
     let status = plugin.worker().status();
-    assert!(status.score.is_some() || status.loading, "the score was loading or loaded meanwhile: {:?}", status.error);
+    assert!(
+        status.score.is_some() || status.loading,
+        "the score was loading or loaded meanwhile: {:?}",
+        status.error
+    );
 }
 
 #[test]
@@ -158,10 +197,16 @@ fn position_events_are_sent_in_order_inside_their_block() {
     let block = 512;
     let mut plugin = Segno::default();
     let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
-    plugin.session().load_score("minuet.musicxml".into(), Arc::from(score));
+    plugin
+        .session()
+        .load_score("minuet.musicxml".into(), Arc::from(score));
     let deadline = Instant::now() + Duration::from_secs(60);
     while plugin.worker().status().score.is_none() {
-        assert!(Instant::now() < deadline, "the score did not load: {:?}", plugin.worker().status().error);
+        assert!(
+            Instant::now() < deadline,
+            "the score did not load: {:?}",
+            plugin.worker().status().error
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     activate(&mut plugin, rate, block);
@@ -169,12 +214,20 @@ fn position_events_are_sent_in_order_inside_their_block() {
     let mut host = Host::new(rate);
     let mut decoder = MidiProtocol::default().decoder();
     let mut beats = Vec::new();
-    for (i, (l, r)) in audio[0].chunks(block).zip(audio[1].chunks(block)).enumerate() {
+    for (i, (l, r)) in audio[0]
+        .chunks(block)
+        .zip(audio[1].chunks(block))
+        .enumerate()
+    {
         host.events.clear();
         process_block(&mut plugin, &mut host, [l, r]);
         let mut last = 0;
         for &(timing, cc) in &host.events {
-            assert!((timing as usize) < l.len() && timing >= last, "event at {timing} in a block of {}", l.len());
+            assert!(
+                (timing as usize) < l.len() && timing >= last,
+                "event at {timing} in a block of {}",
+                l.len()
+            );
             last = timing;
             if let Some(PositionEvent::Beat { measure, beat }) = decoder.feed(cc) {
                 beats.push(((i * block) as u32 + timing, measure, beat));
@@ -185,7 +238,19 @@ fn position_events_are_sent_in_order_inside_their_block() {
             std::thread::sleep(Duration::from_micros(200));
         }
     }
-    assert!(beats.len() >= 25, "20 s of a minuet at about 130 beats/min: {} beats", beats.len());
-    assert!(beats.windows(2).all(|w| w[0].0 < w[1].0), "beats strictly in time order");
-    assert!(beats.windows(2).all(|w| (w[1].1, w[1].2) > (w[0].1, w[0].2)), "an unbroken performance only moves forward: {beats:?}");
+    assert!(
+        beats.len() >= 25,
+        "20 s of a minuet at about 130 beats/min: {} beats",
+        beats.len()
+    );
+    assert!(
+        beats.windows(2).all(|w| w[0].0 < w[1].0),
+        "beats strictly in time order"
+    );
+    assert!(
+        beats
+            .windows(2)
+            .all(|w| (w[1].1, w[1].2) > (w[0].1, w[0].2)),
+        "an unbroken performance only moves forward: {beats:?}"
+    );
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use rosc::{OscPacket, OscType};
 use segno::follow::{FollowState, Report};
-use segno::output::read_positions;
 use segno::live::protocol::{BeatTracker, PositionEvent};
+use segno::output::read_positions;
 use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
 use segno::score::Score;
 
@@ -24,9 +24,17 @@ fn write_performance(path: &Path) {
     let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
     let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
     let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
-    let spec = hound::WavSpec { channels: 1, sample_rate: RATE, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
-    audio.iter().take((SECONDS * f64::from(RATE)) as usize).for_each(|&s| w.write_sample(s).unwrap());
+    audio
+        .iter()
+        .take((SECONDS * f64::from(RATE)) as usize)
+        .for_each(|&s| w.write_sample(s).unwrap());
     w.finalize().unwrap();
 }
 
@@ -43,7 +51,9 @@ fn osc_messages_match_the_followers_reports() {
     write_performance(&wav);
 
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let target = socket.local_addr().unwrap().to_string();
     // In real time, as a live performance would arrive: the receiver never falls behind.
     let mut app = Command::new(env!("CARGO_BIN_EXE_segno-app"))
@@ -74,20 +84,44 @@ fn osc_messages_match_the_followers_reports() {
     assert!(app.wait().unwrap().success());
 
     let reports = read_reports(&csv);
-    let following: Vec<&Report> = reports.iter().filter(|r| r.state != FollowState::Waiting).collect();
-    assert!(following.len() > 300, "12 s of playing: {} reports", following.len());
+    let following: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.state != FollowState::Waiting)
+        .collect();
+    assert!(
+        following.len() > 300,
+        "12 s of playing: {} reports",
+        following.len()
+    );
 
-    let positions: Vec<&[OscType]> = messages.iter().filter(|m| m.addr == "/segno/position").map(|m| &m.args[..]).collect();
-    assert_eq!(positions.len(), following.len(), "one /segno/position per report while following");
+    let positions: Vec<&[OscType]> = messages
+        .iter()
+        .filter(|m| m.addr == "/segno/position")
+        .map(|m| &m.args[..])
+        .collect();
+    assert_eq!(
+        positions.len(),
+        following.len(),
+        "one /segno/position per report while following"
+    );
     for (args, r) in positions.iter().zip(&following) {
-        let [OscType::Int(measure), OscType::Float(beat), OscType::Float(score_time), OscType::Float(tempo), OscType::Float(confidence)] = args else {
+        let [OscType::Int(measure), OscType::Float(beat), OscType::Float(score_time), OscType::Float(tempo), OscType::Float(confidence)] =
+            args
+        else {
             panic!("/segno/position has the wrong arguments: {args:?}");
         };
         assert_eq!(*measure as usize, r.measure_index + 1);
-        assert!((f64::from(*beat) - r.beat_in_measure).abs() < 2e-3, "{beat} vs {}", r.beat_in_measure);
+        assert!(
+            (f64::from(*beat) - r.beat_in_measure).abs() < 2e-3,
+            "{beat} vs {}",
+            r.beat_in_measure
+        );
         assert!((f64::from(*score_time) - r.score_time_s).abs() < 1e-4);
         assert!((f64::from(*confidence) - f64::from(r.confidence)).abs() < 2e-3);
-        assert!(*tempo > 20.0 && *tempo < 400.0, "tempo {tempo} quarter notes per minute");
+        assert!(
+            *tempo > 20.0 && *tempo < 400.0,
+            "tempo {tempo} quarter notes per minute"
+        );
     }
 
     let mut tracker = BeatTracker::default();
@@ -95,11 +129,18 @@ fn osc_messages_match_the_followers_reports() {
     for r in &reports {
         tracker.on_report(r, |e| {
             if let PositionEvent::Beat { measure, beat } = e {
-                expected_beats.push(vec![OscType::Int(measure.into()), OscType::Int(beat.into())]);
+                expected_beats.push(vec![
+                    OscType::Int(measure.into()),
+                    OscType::Int(beat.into()),
+                ]);
             }
         });
     }
-    let beats: Vec<Vec<OscType>> = messages.iter().filter(|m| m.addr == "/segno/beat").map(|m| m.args.clone()).collect();
+    let beats: Vec<Vec<OscType>> = messages
+        .iter()
+        .filter(|m| m.addr == "/segno/beat")
+        .map(|m| m.args.clone())
+        .collect();
     assert_eq!(beats, expected_beats);
     assert!(beats.len() >= 15, "{} beats", beats.len());
 

@@ -32,21 +32,34 @@ pub struct ClassicalCost {
 
 impl Default for ClassicalCost {
     fn default() -> Self {
-        Self { onset_weight: 2.0, missing_onset_weight: 0.1 }
+        Self {
+            onset_weight: 2.0,
+            missing_onset_weight: 0.1,
+        }
     }
 }
 
 impl ClassicalCost {
     /// For offline alignment, which sees the whole performance and has no drift to fear, the
     /// plain Euclidean onset distance aligns attacks a little more tightly (BENCHMARKS.md).
-    pub const OFFLINE: Self = Self { onset_weight: 2.0, missing_onset_weight: 1.0 };
+    pub const OFFLINE: Self = Self {
+        onset_weight: 2.0,
+        missing_onset_weight: 1.0,
+    };
     /// Online time warping has no tempo model to hold it back: with the asymmetric onset distance
     /// it races through the reference's attacks. This is its best setting on the benchmark.
-    pub const OLTW: Self = Self { onset_weight: 0.5, missing_onset_weight: 1.0 };
+    pub const OLTW: Self = Self {
+        onset_weight: 0.5,
+        missing_onset_weight: 1.0,
+    };
 }
 
 fn euclidean(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f32>()
+        .sqrt()
 }
 
 impl LocalCost for ClassicalCost {
@@ -114,7 +127,8 @@ pub struct HybridCost {
 
 impl LocalCost for HybridCost {
     fn distance(&self, perf: &[f32], reference: &[f32]) -> f32 {
-        self.classical.distance(perf, reference) + self.learned_weight * LearnedCost::default().distance(perf, reference)
+        self.classical.distance(perf, reference)
+            + self.learned_weight * LearnedCost::default().distance(perf, reference)
     }
 }
 

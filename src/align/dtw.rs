@@ -18,14 +18,24 @@ const UP: u8 = 1; // from (i-1, j)
 const LEFT: u8 = 2; // from (i, j-1)
 
 /// Optimal path from (0, 0) to (n−1, m−1) within `band`, and its total cost.
-pub fn dtw_banded(band: &[(usize, usize)], m: usize, cost: impl Fn(usize, usize) -> f32) -> (Path, f64) {
+pub fn dtw_banded(
+    band: &[(usize, usize)],
+    m: usize,
+    cost: impl Fn(usize, usize) -> f32,
+) -> (Path, f64) {
     let n = band.len();
-    assert!(n > 0 && m > 0 && band[0].0 == 0 && band[n - 1].1 == m, "band must cover both corners");
-    let offsets: Vec<usize> = band.iter().scan(0, |acc, &(lo, hi)| {
-        let o = *acc;
-        *acc += hi - lo;
-        Some(o)
-    }).collect();
+    assert!(
+        n > 0 && m > 0 && band[0].0 == 0 && band[n - 1].1 == m,
+        "band must cover both corners"
+    );
+    let offsets: Vec<usize> = band
+        .iter()
+        .scan(0, |acc, &(lo, hi)| {
+            let o = *acc;
+            *acc += hi - lo;
+            Some(o)
+        })
+        .collect();
     let total_cells = offsets[n - 1] + band[n - 1].1 - band[n - 1].0;
     let mut steps = vec![DIAG; total_cells];
     let mut prev: Vec<f64> = Vec::new();
@@ -35,7 +45,13 @@ pub fn dtw_banded(band: &[(usize, usize)], m: usize, cost: impl Fn(usize, usize)
         cur.clear();
         for j in lo..hi {
             let d = f64::from(cost(i, j));
-            let at_prev = |k: usize| if i > 0 && k >= prev_lo && k - prev_lo < prev.len() { prev[k - prev_lo] } else { f64::INFINITY };
+            let at_prev = |k: usize| {
+                if i > 0 && k >= prev_lo && k - prev_lo < prev.len() {
+                    prev[k - prev_lo]
+                } else {
+                    f64::INFINITY
+                }
+            };
             let (mut best, mut step) = (f64::INFINITY, DIAG);
             if i == 0 && j == 0 {
                 best = 0.0;
@@ -60,12 +76,20 @@ pub fn dtw_banded(band: &[(usize, usize)], m: usize, cost: impl Fn(usize, usize)
         prev_lo = lo;
     }
     let total = prev[m - 1 - prev_lo];
-    let path = backtrack((n - 1, m - 1), |i, j| i == 0 && j == 0, |i, j| steps[offsets[i] + j - band[i].0]);
+    let path = backtrack(
+        (n - 1, m - 1),
+        |i, j| i == 0 && j == 0,
+        |i, j| steps[offsets[i] + j - band[i].0],
+    );
     (path, total)
 }
 
 /// Follows the stored steps back from `end` until `at_start`, and returns the path start first.
-fn backtrack(end: (usize, usize), at_start: impl Fn(usize, usize) -> bool, step: impl Fn(usize, usize) -> u8) -> Path {
+fn backtrack(
+    end: (usize, usize),
+    at_start: impl Fn(usize, usize) -> bool,
+    step: impl Fn(usize, usize) -> u8,
+) -> Path {
     let (mut i, mut j) = end;
     let mut path = vec![(i, j)];
     while !at_start(i, j) {
@@ -110,8 +134,16 @@ pub fn subsequence_dtw(n: usize, m: usize, cost: impl Fn(usize, usize) -> f32) -
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    let (end, total) = prev.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1)).expect("m > 0");
-    (backtrack((n - 1, end), |i, _| i == 0, |i, j| steps[i * m + j]), total)
+    let (end, total) = prev
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("m > 0");
+    (
+        backtrack((n - 1, end), |i, _| i == 0, |i, j| steps[i * m + j]),
+        total,
+    )
 }
 
 #[cfg(test)]
@@ -124,9 +156,23 @@ mod tests {
     fn recovers_known_warp() {
         let reference: Vec<f32> = (0..40).map(|i| i as f32).collect();
         // perf frame k plays reference frame warp[k]: slow start, fast middle (skip one), slow end
-        let warp: Vec<usize> = (0..40).flat_map(|r| if r < 10 { vec![r, r] } else if r < 30 { vec![r] } else { vec![r, r, r] }).collect();
+        let warp: Vec<usize> = (0..40)
+            .flat_map(|r| {
+                if r < 10 {
+                    vec![r, r]
+                } else if r < 30 {
+                    vec![r]
+                } else {
+                    vec![r, r, r]
+                }
+            })
+            .collect();
         let perf: Vec<f32> = warp.iter().map(|&r| reference[r]).collect();
-        let (path, total) = dtw_banded(&full_band(perf.len(), reference.len()), reference.len(), |i, j| (perf[i] - reference[j]).abs());
+        let (path, total) = dtw_banded(
+            &full_band(perf.len(), reference.len()),
+            reference.len(),
+            |i, j| (perf[i] - reference[j]).abs(),
+        );
         assert_eq!(total, 0.0);
         for (i, j) in path {
             assert_eq!(j, warp[i]);
@@ -139,10 +185,12 @@ mod tests {
         let b: Vec<f32> = (0..50).map(|i| ((i as f32) * 0.37 * 1.2).sin()).collect();
         let d = |i: usize, j: usize| (a[i] - b[j]).abs();
         let (full, c1) = dtw_banded(&full_band(60, 50), 50, d);
-        let band: Band = (0..60).map(|i| {
-            let js: Vec<usize> = full.iter().filter(|p| p.0 == i).map(|p| p.1).collect();
-            (js[0].saturating_sub(3), (js[js.len() - 1] + 4).min(50))
-        }).collect();
+        let band: Band = (0..60)
+            .map(|i| {
+                let js: Vec<usize> = full.iter().filter(|p| p.0 == i).map(|p| p.1).collect();
+                (js[0].saturating_sub(3), (js[js.len() - 1] + 4).min(50))
+            })
+            .collect();
         let (banded, c2) = dtw_banded(&band, 50, d);
         assert_eq!(full, banded);
         assert_eq!(c1, c2);

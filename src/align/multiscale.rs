@@ -19,7 +19,11 @@ pub struct MultiscaleConfig {
 
 impl Default for MultiscaleConfig {
     fn default() -> Self {
-        Self { max_full_cells: 4_000_000, factor: 4, radius: 16 }
+        Self {
+            max_full_cells: 4_000_000,
+            factor: 4,
+            radius: 16,
+        }
     }
 }
 
@@ -29,27 +33,49 @@ impl Default for MultiscaleConfig {
 /// pattern every step costs the same, so DTW prefers diagonal steps; when the performance is much
 /// slower or faster than the score's tempo (3.6× slower in the benchmark), the true path is far from
 /// diagonal and that preference pulls the path off it. After the stretch the expected slope is 1.
-pub fn align(perf: &Features, reference: &Features, cost: &dyn LocalCost, cfg: MultiscaleConfig) -> Path {
+pub fn align(
+    perf: &Features,
+    reference: &Features,
+    cost: &dyn LocalCost,
+    cfg: MultiscaleConfig,
+) -> Path {
     let (n, m) = (perf.len(), reference.len());
     assert!(n > 0 && m > 0, "both sequences need frames");
     let source = |j: usize| j * m / n;
     let mut stretched = Features::new(reference.dim);
     (0..n).for_each(|j| stretched.push(reference.frame(source(j))));
-    let mut path: Path = align_scaled(perf, &stretched, cost, cfg).into_iter().map(|(i, j)| (i, source(j))).collect();
+    let mut path: Path = align_scaled(perf, &stretched, cost, cfg)
+        .into_iter()
+        .map(|(i, j)| (i, source(j)))
+        .collect();
     path.dedup();
     path
 }
 
-fn align_scaled(perf: &Features, reference: &Features, cost: &dyn LocalCost, cfg: MultiscaleConfig) -> Path {
+fn align_scaled(
+    perf: &Features,
+    reference: &Features,
+    cost: &dyn LocalCost,
+    cfg: MultiscaleConfig,
+) -> Path {
     let (n, m) = (perf.len(), reference.len());
     assert!(n > 0 && m > 0, "both sequences need frames");
-    let band = if n.saturating_mul(m) <= cfg.max_full_cells || n < 2 * cfg.factor || m < 2 * cfg.factor {
-        full_band(n, m)
-    } else {
-        let coarse = align_scaled(&perf.downsample(cfg.factor), &reference.downsample(cfg.factor), cost, cfg);
-        project(&coarse, cfg.factor, n, m, cfg.radius)
-    };
-    dtw_banded(&band, m, |i, j| cost.distance(perf.frame(i), reference.frame(j))).0
+    let band =
+        if n.saturating_mul(m) <= cfg.max_full_cells || n < 2 * cfg.factor || m < 2 * cfg.factor {
+            full_band(n, m)
+        } else {
+            let coarse = align_scaled(
+                &perf.downsample(cfg.factor),
+                &reference.downsample(cfg.factor),
+                cost,
+                cfg,
+            );
+            project(&coarse, cfg.factor, n, m, cfg.radius)
+        };
+    dtw_banded(&band, m, |i, j| {
+        cost.distance(perf.frame(i), reference.frame(j))
+    })
+    .0
 }
 
 /// The fine-scale band around a coarse path, widened by `radius` in both directions.
@@ -59,7 +85,10 @@ fn project(coarse: &Path, factor: usize, n: usize, m: usize, radius: usize) -> B
         let (j0, j1) = ((cj * factor).min(m), ((cj + 1) * factor).min(m));
         for i in (ci * factor).saturating_sub(radius)..((ci + 1) * factor + radius).min(n) {
             let b = &mut band[i];
-            *b = (b.0.min(j0.saturating_sub(radius)), b.1.max((j1 + radius).min(m)));
+            *b = (
+                b.0.min(j0.saturating_sub(radius)),
+                b.1.max((j1 + radius).min(m)),
+            );
         }
     }
     // Monotone edges and overlapping rows keep every cell of the band reachable.
@@ -96,12 +125,32 @@ mod tests {
             .take_while(|r| *r < 2999.0)
             .collect();
         let perf = features(warp.iter().map(|&r| at(&traj, r)));
-        let full = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: usize::MAX, ..Default::default() });
-        let ms = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: 50_000, ..Default::default() });
+        let full = align(
+            &perf,
+            &reference,
+            &EuclideanCost,
+            MultiscaleConfig {
+                max_full_cells: usize::MAX,
+                ..Default::default()
+            },
+        );
+        let ms = align(
+            &perf,
+            &reference,
+            &EuclideanCost,
+            MultiscaleConfig {
+                max_full_cells: 50_000,
+                ..Default::default()
+            },
+        );
         assert_eq!(full, ms);
         // and it follows the known warp within a frame
         for &(i, j) in ms.iter().step_by(50) {
-            assert!((j as f32 - warp[i]).abs() <= 1.5, "perf {i}: ref {j} vs {}", warp[i]);
+            assert!(
+                (j as f32 - warp[i]).abs() <= 1.5,
+                "perf {i}: ref {j} vs {}",
+                warp[i]
+            );
         }
     }
 
@@ -111,9 +160,21 @@ mod tests {
         let reference = features(traj.iter().map(|v| v.to_vec()));
         let warp: Vec<f32> = (0..2100).map(|k| k as f32 / 3.5).collect();
         let perf = features(warp.iter().map(|&r| at(&traj, r)));
-        let path = align(&perf, &reference, &EuclideanCost, MultiscaleConfig { max_full_cells: 100_000, ..Default::default() });
+        let path = align(
+            &perf,
+            &reference,
+            &EuclideanCost,
+            MultiscaleConfig {
+                max_full_cells: 100_000,
+                ..Default::default()
+            },
+        );
         for &(i, j) in path.iter().step_by(37) {
-            assert!((j as f32 - warp[i]).abs() <= 1.5, "perf {i}: ref {j} vs {}", warp[i]);
+            assert!(
+                (j as f32 - warp[i]).abs() <= 1.5,
+                "perf {i}: ref {j} vs {}",
+                warp[i]
+            );
         }
     }
 }

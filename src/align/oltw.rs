@@ -32,7 +32,11 @@ pub struct OltwConfig {
 
 impl Default for OltwConfig {
     fn default() -> Self {
-        Self { window_back: 100, window_forward: 300, max_step: 4 }
+        Self {
+            window_back: 100,
+            window_forward: 300,
+            max_step: 4,
+        }
     }
 }
 
@@ -62,7 +66,17 @@ pub struct Oltw {
 impl Oltw {
     pub fn new(reference: Arc<Features>, cost: Arc<dyn LocalCost + Send>, cfg: OltwConfig) -> Self {
         let cap = cfg.window_back + cfg.window_forward + 1;
-        Self { reference, cost, cfg, start: 0, t: 0, position: 0, prev: Vec::with_capacity(cap), prev_lo: 0, cur: Vec::with_capacity(cap) }
+        Self {
+            reference,
+            cost,
+            cfg,
+            start: 0,
+            t: 0,
+            position: 0,
+            prev: Vec::with_capacity(cap),
+            prev_lo: 0,
+            cur: Vec::with_capacity(cap),
+        }
     }
 
     /// Forgets the performance so far; the next live frame is matched from `start_frame` on.
@@ -80,7 +94,10 @@ impl Oltw {
 
     pub fn step(&mut self, live: &[f32]) -> Step {
         let n = self.reference.len();
-        let lo = self.position.saturating_sub(self.cfg.window_back).max(self.start);
+        let lo = self
+            .position
+            .saturating_sub(self.cfg.window_back)
+            .max(self.start);
         let hi = (self.position + self.cfg.window_forward + 1).min(n);
         self.cur.clear();
         let mut band_sum = 0.0f64;
@@ -98,20 +115,39 @@ impl Oltw {
         }
         // The run-count limit: move toward the best path's end, but only so fast.
         let step = self.cfg.max_step;
-        self.position = best.1.clamp(self.position.saturating_sub(step), self.position + step).clamp(lo, hi - 1);
+        self.position = best
+            .1
+            .clamp(self.position.saturating_sub(step), self.position + step)
+            .clamp(lo, hi - 1);
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.prev_lo = lo;
         self.t += 1;
-        let cost = self.cost.distance(live, self.reference.frame(self.position));
-        Step { position: self.position, cost, band_cost: (band_sum / (hi - lo).max(1) as f64) as f32 }
+        let cost = self
+            .cost
+            .distance(live, self.reference.frame(self.position));
+        Step {
+            position: self.position,
+            cost,
+            band_cost: (band_sum / (hi - lo).max(1) as f64) as f32,
+        }
     }
 
     /// Dixon's recurrence with weights 1 (horizontal, vertical) and 2 (diagonal).
     fn accumulate(&self, j: usize, lo: usize, d: f64) -> f64 {
         if self.t == 0 {
-            return if j == self.start { d } else { self.cur.last().map_or(f64::INFINITY, |c| c + d) };
+            return if j == self.start {
+                d
+            } else {
+                self.cur.last().map_or(f64::INFINITY, |c| c + d)
+            };
         }
-        let prev = |k: usize| if k >= self.prev_lo && k - self.prev_lo < self.prev.len() { self.prev[k - self.prev_lo] } else { f64::INFINITY };
+        let prev = |k: usize| {
+            if k >= self.prev_lo && k - self.prev_lo < self.prev.len() {
+                self.prev[k - self.prev_lo]
+            } else {
+                f64::INFINITY
+            }
+        };
         let mut best = prev(j) + d;
         if j > 0 {
             best = best.min(prev(j - 1) + 2.0 * d);
@@ -155,7 +191,11 @@ mod tests {
     #[test]
     fn starts_from_a_given_frame() {
         let reference = Arc::new(features(trajectory(500).iter().map(|v| v.to_vec())));
-        let mut oltw = Oltw::new(reference.clone(), Arc::new(EuclideanCost), OltwConfig::default());
+        let mut oltw = Oltw::new(
+            reference.clone(),
+            Arc::new(EuclideanCost),
+            OltwConfig::default(),
+        );
         oltw.reset(300);
         let mut last = 0;
         for k in 300..400 {

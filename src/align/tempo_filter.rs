@@ -91,13 +91,31 @@ pub struct PositionTempoFilter {
 }
 
 impl PositionTempoFilter {
-    pub fn new(reference: Arc<Features>, cost: Arc<dyn LocalCost + Send>, cfg: FilterConfig) -> Self {
+    pub fn new(
+        reference: Arc<Features>,
+        cost: Arc<dyn LocalCost + Send>,
+        cfg: FilterConfig,
+    ) -> Self {
         let octaves = (cfg.tempo_max / cfg.tempo_min).log2();
         let steps = (octaves * cfg.tempo_steps_per_octave as f64).round() as usize;
-        let tempi: Vec<f64> = (0..=steps).map(|k| cfg.tempo_min * 2f64.powf(k as f64 / cfg.tempo_steps_per_octave as f64)).collect();
+        let tempi: Vec<f64> = (0..=steps)
+            .map(|k| cfg.tempo_min * 2f64.powf(k as f64 / cfg.tempo_steps_per_octave as f64))
+            .collect();
         let width = cfg.window_back + cfg.window_forward + 1;
         let n = width * tempi.len();
-        let mut f = Self { reference, cost, cfg, tempi, lo: 0, width, prob: vec![0.0; n], next: vec![0.0; n], marginal: vec![0.0; width], costs: Vec::with_capacity(width), position: 0 };
+        let mut f = Self {
+            reference,
+            cost,
+            cfg,
+            tempi,
+            lo: 0,
+            width,
+            prob: vec![0.0; n],
+            next: vec![0.0; n],
+            marginal: vec![0.0; width],
+            costs: Vec::with_capacity(width),
+            position: 0,
+        };
         f.reset(0);
         f
     }
@@ -111,9 +129,16 @@ impl PositionTempoFilter {
         let k = self.tempi.len();
         let row = (start - self.lo) * k;
         let sigma = self.cfg.tempo_prior_octaves;
-        let prior: Vec<f64> = self.tempi.iter().map(|r| (-0.5 * (r.log2() / sigma).powi(2)).exp()).collect();
+        let prior: Vec<f64> = self
+            .tempi
+            .iter()
+            .map(|r| (-0.5 * (r.log2() / sigma).powi(2)).exp())
+            .collect();
         let total: f64 = prior.iter().sum();
-        self.prob[row..row + k].iter_mut().zip(prior).for_each(|(p, q)| *p = q / total);
+        self.prob[row..row + k]
+            .iter_mut()
+            .zip(prior)
+            .for_each(|(p, q)| *p = q / total);
     }
 
     pub fn position(&self) -> usize {
@@ -162,7 +187,9 @@ impl PositionTempoFilter {
 
     /// Adds mass at reference frame `pos` (clamped to the last frame of the piece and the band).
     fn add_next(&mut self, pos: usize, k: usize, mass: f64) {
-        let pos = pos.min(self.reference.len() - 1).min(self.lo + self.width - 1);
+        let pos = pos
+            .min(self.reference.len() - 1)
+            .min(self.lo + self.width - 1);
         self.next[(pos - self.lo) * self.tempi.len() + k] += mass;
     }
 
@@ -171,7 +198,9 @@ impl PositionTempoFilter {
         let hi = (self.lo + self.width).min(self.reference.len());
         let mut costs = std::mem::take(&mut self.costs);
         costs.clear();
-        costs.extend((self.lo..hi).map(|j| f64::from(self.cost.distance(live, self.reference.frame(j)))));
+        costs.extend(
+            (self.lo..hi).map(|j| f64::from(self.cost.distance(live, self.reference.frame(j)))),
+        );
         let best = costs.iter().copied().fold(f64::INFINITY, f64::min);
         let mut total = 0.0;
         for (j, d) in costs.iter().enumerate() {
@@ -207,17 +236,26 @@ impl PositionTempoFilter {
         });
         let j = median.unwrap_or(0);
         let r = self.cfg.confidence_radius;
-        let near: f64 = self.marginal[j.saturating_sub(r)..(j + r + 1).min(self.width)].iter().sum();
+        let near: f64 = self.marginal[j.saturating_sub(r)..(j + r + 1).min(self.width)]
+            .iter()
+            .sum();
         self.position = self.lo + j;
         self.recenter();
         let quality = self.match_quality(j);
-        Estimate { position: self.position, tempo: tempo / total.max(1e-300), confidence: (near / total.max(1e-300) * quality) as f32 }
+        Estimate {
+            position: self.position,
+            tempo: tempo / total.max(1e-300),
+            confidence: (near / total.max(1e-300) * quality) as f32,
+        }
     }
 
     /// [`match_quality`] of the live frame at band index `j`; silence against silence counts as a match.
     fn match_quality(&self, j: usize) -> f64 {
         let mean = self.costs.iter().sum::<f64>() / self.costs.len().max(1) as f64;
-        self.costs.get(j).and_then(|&d| match_quality(d, mean)).unwrap_or(1.0)
+        self.costs
+            .get(j)
+            .and_then(|&d| match_quality(d, mean))
+            .unwrap_or(1.0)
     }
 
     /// Moves the band so that the reported position keeps `window_back` frames behind it.
@@ -250,7 +288,10 @@ mod tests {
     fn follows_tempo_changes_and_a_pause() {
         let traj = trajectory(3000);
         // These features are farther apart than chroma frames: a matching temperature.
-        let cfg = FilterConfig { temperature: 0.3, ..FilterConfig::default() };
+        let cfg = FilterConfig {
+            temperature: 0.3,
+            ..FilterConfig::default()
+        };
         let reference = features(traj.iter().map(|v| v.to_vec()));
         let mut f = PositionTempoFilter::new(Arc::new(reference), Arc::new(EuclideanCost), cfg);
         let mut r = 0.0f32;
@@ -275,7 +316,10 @@ mod tests {
             }
         }
         // The tempo model adapts smoothly: a sudden change after the pause costs a few frames.
-        assert!(worst_steady <= 3.0, "worst error at steady tempo {worst_steady} frames");
+        assert!(
+            worst_steady <= 3.0,
+            "worst error at steady tempo {worst_steady} frames"
+        );
         assert!(worst <= 8.0, "worst error {worst} frames");
     }
 }

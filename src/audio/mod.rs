@@ -11,11 +11,20 @@ pub use resample::StreamResampler;
 
 /// Writes mono float samples as a 16-bit WAV file.
 pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), AudioError> {
-    let spec = hound::WavSpec { channels: 1, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
-    let wrap = |e: hound::Error| AudioError::Write { path: path.into(), message: e.to_string() };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let wrap = |e: hound::Error| AudioError::Write {
+        path: path.into(),
+        message: e.to_string(),
+    };
     let mut w = hound::WavWriter::create(path, spec).map_err(wrap)?;
     for &s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).map_err(wrap)?;
+        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+            .map_err(wrap)?;
     }
     w.finalize().map_err(wrap)
 }

@@ -23,16 +23,30 @@ pub struct StreamResampler {
 impl StreamResampler {
     /// Passes audio through untouched when the rates are equal.
     pub fn new(input_rate: u32, output_rate: u32) -> Self {
-        let inner = (input_rate != output_rate)
-            .then(|| FftFixedIn::new(input_rate as usize, output_rate as usize, CHUNK, 1, 1).expect("sample rates validated by the caller"));
+        let inner = (input_rate != output_rate).then(|| {
+            FftFixedIn::new(input_rate as usize, output_rate as usize, CHUNK, 1, 1)
+                .expect("sample rates validated by the caller")
+        });
         let to_skip = inner.as_ref().map_or(0, |r| r.output_delay());
-        let out = inner.as_ref().map_or_else(Vec::new, |r| r.output_buffer_allocate(true));
-        Self { inner, input_rate, output_rate, pending: Vec::with_capacity(CHUNK), out, to_skip }
+        let out = inner
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.output_buffer_allocate(true));
+        Self {
+            inner,
+            input_rate,
+            output_rate,
+            pending: Vec::with_capacity(CHUNK),
+            out,
+            to_skip,
+        }
     }
 
     /// Worst-case delay between an input sample arriving and its resampled output leaving, in seconds.
     pub fn latency_s(&self) -> f64 {
-        self.inner.as_ref().map_or(0.0, |r| r.input_frames_max() as f64 / self.input_rate as f64 + r.output_delay() as f64 / self.output_rate as f64)
+        self.inner.as_ref().map_or(0.0, |r| {
+            r.input_frames_max() as f64 / self.input_rate as f64
+                + r.output_delay() as f64 / self.output_rate as f64
+        })
     }
 
     /// Feeds input samples; resampled output is appended to `sink`.
@@ -48,7 +62,9 @@ impl StreamResampler {
             self.pending.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
             if self.pending.len() == r.input_frames_next() {
-                let (_, produced) = r.process_into_buffer(&[&self.pending], &mut self.out, None).expect("buffer sizes come from the resampler");
+                let (_, produced) = r
+                    .process_into_buffer(&[&self.pending], &mut self.out, None)
+                    .expect("buffer sizes come from the resampler");
                 self.pending.clear();
                 let skip = self.to_skip.min(produced);
                 self.to_skip -= skip;
@@ -68,7 +84,8 @@ impl StreamResampler {
 
 /// Resamples a whole signal (see [`StreamResampler`]), trimmed to the exact output length.
 pub fn resample(input: &[f32], input_rate: u32, output_rate: u32) -> Vec<f32> {
-    let mut out = Vec::with_capacity(input.len() * output_rate as usize / input_rate.max(1) as usize + CHUNK);
+    let mut out =
+        Vec::with_capacity(input.len() * output_rate as usize / input_rate.max(1) as usize + CHUNK);
     let mut r = StreamResampler::new(input_rate, output_rate);
     r.push(input, &mut out);
     r.finish(&mut out);
@@ -81,7 +98,9 @@ mod tests {
     use super::*;
 
     fn sine(freq: f64, rate: u32, secs: f64) -> Vec<f32> {
-        (0..(secs * f64::from(rate)) as usize).map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(rate)).sin() as f32).collect()
+        (0..(secs * f64::from(rate)) as usize)
+            .map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(rate)).sin() as f32)
+            .collect()
     }
 
     #[test]
@@ -105,7 +124,11 @@ mod tests {
         let expect = sine(440.0, 22_050, 1.0);
         assert_eq!(y.len(), expect.len());
         // Compare away from the edges: same phase means no delay was left in.
-        let err = y[2000..20000].iter().zip(&expect[2000..20000]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let err = y[2000..20000]
+            .iter()
+            .zip(&expect[2000..20000])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(err < 0.02, "max error {err}");
     }
 }

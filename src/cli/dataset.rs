@@ -25,7 +25,9 @@ use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAM
 use segno::nn::embed::chroma_of;
 use segno::nn::npy;
 use segno::reference::Reference;
-use segno::render::{find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT};
+use segno::render::{
+    find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT,
+};
 use segno::score::{midi, Score};
 
 #[derive(clap::Args)]
@@ -53,14 +55,22 @@ fn performance_pianos() -> anyhow::Result<Vec<Arc<SoundFont>>> {
 const PROGRAMS: [u8; 2] = [0, 1];
 
 pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
-    let name = args.cases.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = args
+        .cases
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if name != "train" {
         bail!("{}: training data comes from the benchmark's train split only (a folder named `train`); dev and held-out pieces must never be trained on", args.cases.display());
     }
-    let cases: Vec<Case> = load_cases(&args.cases)?.into_iter().step_by(args.every.max(1)).collect();
+    let cases: Vec<Case> = load_cases(&args.cases)?
+        .into_iter()
+        .step_by(args.every.max(1))
+        .collect();
     let reference_font = load_soundfont(&find_soundfont(None)?)?;
     let pianos = performance_pianos()?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = indicatif::ProgressBar::new(cases.len() as u64).with_message("rendering");
     let next = AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
@@ -70,7 +80,10 @@ pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(case) = cases.get(i) else { break };
                 if let Err(e) = write_case(case, &args, &reference_font, &pianos) {
-                    failures.lock().expect("no panics while locked").push(format!("{}: {e:#}", case.id));
+                    failures
+                        .lock()
+                        .expect("no panics while locked")
+                        .push(format!("{}: {e:#}", case.id));
                 }
                 bar.inc(1);
             });
@@ -81,16 +94,29 @@ pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
     for f in &failures {
         eprintln!("skipped {f}");
     }
-    eprintln!("wrote {} of {} cases to {}", cases.len() - failures.len(), cases.len(), args.out.display());
+    eprintln!(
+        "wrote {} of {} cases to {}",
+        cases.len() - failures.len(),
+        cases.len(),
+        args.out.display()
+    );
     Ok(())
 }
 
-fn write_case(case: &Case, args: &DatasetArgs, reference_font: &Arc<SoundFont>, pianos: &[Arc<SoundFont>]) -> anyhow::Result<()> {
+fn write_case(
+    case: &Case,
+    args: &DatasetArgs,
+    reference_font: &Arc<SoundFont>,
+    pianos: &[Arc<SoundFont>],
+) -> anyhow::Result<()> {
     let dir = args.out.join(&case.id);
     if dir.join("match.npy").is_file() {
         return Ok(());
     }
-    let (first_perf, last_perf) = (case.truth[0].1, case.truth.last().expect("truth has rows").1);
+    let (first_perf, last_perf) = (
+        case.truth[0].1,
+        case.truth.last().expect("truth has rows").1,
+    );
     let perf_end = (first_perf + args.max_seconds).min(last_perf);
     let score_end = truth_score_at(&case.truth, perf_end);
 
@@ -100,24 +126,52 @@ fn write_case(case: &Case, args: &DatasetArgs, reference_font: &Arc<SoundFont>, 
 
     let mut rng = Rng::from_name(&case.id);
     let bytes = std::fs::read(&case.performance)?;
-    let mut events = midi::read_events(&bytes).map_err(|e| anyhow::anyhow!("{}: {}", e.place, e.message))?;
+    let mut events =
+        midi::read_events(&bytes).map_err(|e| anyhow::anyhow!("{}: {}", e.place, e.message))?;
     events.retain(|e| e.time_s < perf_end + 1.0 || e.command == 0x80);
     let font = &pianos[(rng.next_u64() % pianos.len() as u64) as usize];
     let program = PROGRAMS[(rng.next_u64() % PROGRAMS.len() as u64) as usize];
     let detune = (rng.uniform() * 2.0 - 1.0) * 30.0;
-    let mut perf = render_events(font, &events, RenderOptions { sample_rate: SAMPLE_RATE, program, detune_cents: detune })?;
+    let mut perf = render_events(
+        font,
+        &events,
+        RenderOptions {
+            sample_rate: SAMPLE_RATE,
+            program,
+            detune_cents: detune,
+        },
+    )?;
     perf.truncate(((perf_end + 2.0) * f64::from(SAMPLE_RATE)) as usize);
     degrade(&mut perf, &mut rng);
 
     std::fs::create_dir_all(&dir)?;
     let (ref_semitone, ref_chroma) = frames(&reference);
     let (perf_semitone, perf_chroma) = frames(&perf);
-    let (n_ref, n_perf) = (ref_chroma.len() / CHROMA_DIM, perf_chroma.len() / CHROMA_DIM);
+    let (n_ref, n_perf) = (
+        ref_chroma.len() / CHROMA_DIM,
+        perf_chroma.len() / CHROMA_DIM,
+    );
     npy::write(&dir.join("ref_semitone.npy"), &[n_ref, 88], &ref_semitone)?;
-    npy::write(&dir.join("ref_chroma.npy"), &[n_ref, CHROMA_DIM], &ref_chroma)?;
-    npy::write(&dir.join("perf_semitone.npy"), &[n_perf, 88], &perf_semitone)?;
-    npy::write(&dir.join("perf_chroma.npy"), &[n_perf, CHROMA_DIM], &perf_chroma)?;
-    npy::write(&dir.join("ref_pitch_classes.npy"), &[n_ref], &pitch_classes(&score, n_ref))?;
+    npy::write(
+        &dir.join("ref_chroma.npy"),
+        &[n_ref, CHROMA_DIM],
+        &ref_chroma,
+    )?;
+    npy::write(
+        &dir.join("perf_semitone.npy"),
+        &[n_perf, 88],
+        &perf_semitone,
+    )?;
+    npy::write(
+        &dir.join("perf_chroma.npy"),
+        &[n_perf, CHROMA_DIM],
+        &perf_chroma,
+    )?;
+    npy::write(
+        &dir.join("ref_pitch_classes.npy"),
+        &[n_ref],
+        &pitch_classes(&score, n_ref),
+    )?;
     let matches: Vec<i32> = (0..n_perf)
         .map(|k| {
             let t = frame_time(k);
@@ -137,7 +191,12 @@ fn write_case(case: &Case, args: &DatasetArgs, reference_font: &Arc<SoundFont>, 
 fn degrade(audio: &mut [f32], rng: &mut Rng) {
     normalize_peak(audio, 0.7);
     tilt(audio, rng.uniform() * 2.0 - 1.0);
-    reverb(audio, SAMPLE_RATE, 0.3 + 1.2 * rng.uniform(), 0.15 + 0.2 * rng.uniform() as f32);
+    reverb(
+        audio,
+        SAMPLE_RATE,
+        0.3 + 1.2 * rng.uniform(),
+        0.15 + 0.2 * rng.uniform() as f32,
+    );
     add_noise(audio, 20.0 + 20.0 * rng.uniform(), rng);
 }
 
@@ -162,7 +221,10 @@ fn frames(audio: &[f32]) -> (Vec<f32>, Vec<f32>) {
 fn pitch_classes(score: &Score, frames: usize) -> Vec<u16> {
     let mut masks = vec![0u16; frames];
     for n in &score.notes {
-        let (a, b) = ((n.onset_s / HOP_S).floor() as usize, (n.offset_s / HOP_S).ceil() as usize);
+        let (a, b) = (
+            (n.onset_s / HOP_S).floor() as usize,
+            (n.offset_s / HOP_S).ceil() as usize,
+        );
         for m in masks.iter_mut().take(b.min(frames)).skip(a) {
             *m |= 1 << (n.pitch % 12);
         }

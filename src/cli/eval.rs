@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use segno::align::cost::{ChromaCost, ClassicalCost};
-use segno::similarity::Similarity;
 use segno::eval::cases::load_cases;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
-use segno::follow::Method;
 use segno::eval::run::{peak_memory_mib, run_all, CaseResult, EvalConfig};
+use segno::follow::Method;
 use segno::render::{find_soundfont, load_soundfont, OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
+use segno::similarity::Similarity;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -66,7 +66,6 @@ pub struct EvalArgs {
     summary_name: Option<String>,
 }
 
-
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if !args.cases.is_dir() {
         println!("benchmark data not found at {}: skipping (it is not part of the repository; see BENCHMARKS.md)", args.cases.display());
@@ -80,7 +79,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     cases.truncate(args.limit.unwrap_or(usize::MAX));
     anyhow::ensure!(!cases.is_empty(), "no case matches --only");
     let ref_path = find_soundfont(args.soundfont.as_deref())?;
-    let perf_path = args.performance_soundfont.clone().unwrap_or_else(|| OTHER_PIANO_SOUNDFONT.into());
+    let perf_path = args
+        .performance_soundfont
+        .clone()
+        .unwrap_or_else(|| OTHER_PIANO_SOUNDFONT.into());
     anyhow::ensure!(
         perf_path.is_file(),
         "performance SoundFont {} is missing: install timgm6mb-soundfont (`cargo xtask setup`) or pass --performance-soundfont (one of {})",
@@ -101,27 +103,48 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     };
     match args.cost.as_str() {
         "classical" => {}
-        "chroma" => (cfg.online_cost, cfg.offline_cost) = (Arc::new(ChromaCost), Arc::new(ChromaCost)),
+        "chroma" => {
+            (cfg.online_cost, cfg.offline_cost) = (Arc::new(ChromaCost), Arc::new(ChromaCost))
+        }
         "learned" | "learned-binary" | "hybrid" => {
             let binary = args.cost == "learned-binary";
             let hybrid = (args.cost == "hybrid").then_some(args.hybrid_weight);
-            cfg.similarity = Similarity::learned_with(&args.model, segno::nn::Device::Cpu, binary, hybrid)?;
+            cfg.similarity =
+                Similarity::learned_with(&args.model, segno::nn::Device::Cpu, binary, hybrid)?;
             cfg.online_cost = cfg.similarity.cost(false);
             cfg.offline_cost = match hybrid {
                 // The hybrid's offline cost as measured in Table II, not the classical default.
-                Some(w) => Arc::new(segno::align::cost::HybridCost { classical: ClassicalCost::OFFLINE, learned_weight: w }),
+                Some(w) => Arc::new(segno::align::cost::HybridCost {
+                    classical: ClassicalCost::OFFLINE,
+                    learned_weight: w,
+                }),
                 None => cfg.similarity.cost(true),
             };
             eprintln!("{}", cfg.similarity.describe());
         }
-        other => anyhow::bail!("--cost {other}: use classical, chroma, learned, learned-binary or hybrid"),
+        other => anyhow::bail!(
+            "--cost {other}: use classical, chroma, learned, learned-binary or hybrid"
+        ),
     }
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
     cfg.dump = args.dump.clone();
-    eprintln!("{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s", cases.len(), ref_path.display(), perf_path.display(), cfg.performance_program, cfg.max_detune_cents, cfg.snr_db, cfg.reverb_decay_s);
-    let bar = indicatif::ProgressBar::new(cases.len() as u64)
-        .with_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} eta {eta}  {msg}").expect("valid template"));
+    eprintln!(
+        "{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s",
+        cases.len(),
+        ref_path.display(),
+        perf_path.display(),
+        cfg.performance_program,
+        cfg.max_detune_cents,
+        cfg.snr_db,
+        cfg.reverb_decay_s
+    );
+    let bar = indicatif::ProgressBar::new(cases.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} {elapsed_precise} eta {eta}  {msg}",
+        )
+        .expect("valid template"),
+    );
     let started = std::time::Instant::now();
     let results = run_all(&cases, &cfg, args.threads, &|done, _, id| {
         bar.set_position(done as u64);
@@ -148,31 +171,75 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 /// `name,online shares…,offline shares…,µs per frame` (shares in %, empty when not run).
-fn append_summary(path: &std::path::Path, name: &str, results: &[CaseResult], cfg: &EvalConfig) -> anyhow::Result<()> {
+fn append_summary(
+    path: &std::path::Path,
+    name: &str,
+    results: &[CaseResult],
+    cfg: &EvalConfig,
+) -> anyhow::Result<()> {
     use std::io::Write as _;
     let shares = |online: bool, enabled: bool| -> Vec<String> {
         let s = pooled(results, None, online);
-        s.within.iter().map(|w| if enabled { format!("{:.1}", w * 100.0) } else { String::new() }).collect()
+        s.within
+            .iter()
+            .map(|w| {
+                if enabled {
+                    format!("{:.1}", w * 100.0)
+                } else {
+                    String::new()
+                }
+            })
+            .collect()
     };
     let frames: usize = results.iter().map(|r| r.online_frames).sum();
     let secs: f64 = results.iter().map(|r| r.online_compute_s).sum();
-    let per_frame = if cfg.online && frames > 0 { format!("{:.0}", secs / frames as f64 * 1e6) } else { String::new() };
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let per_frame = if cfg.online && frames > 0 {
+        format!("{:.0}", secs / frames as f64 * 1e6)
+    } else {
+        String::new()
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     let name = name.replace(',', ";");
-    writeln!(f, "{name},{},{},{per_frame}", shares(true, cfg.online).join(","), shares(false, cfg.offline).join(","))?;
+    writeln!(
+        f,
+        "{name},{},{},{per_frame}",
+        shares(true, cfg.online).join(","),
+        shares(false, cfg.offline).join(",")
+    )?;
     Ok(())
 }
 
 fn row(name: &str, s: &Summary) -> String {
-    let shares: Vec<String> = s.within.iter().map(|w| format!("{:.1}", w * 100.0)).collect();
-    format!("| {name} | {} | {} | {:.0} | {:.0} | {:+.0} | {:.1} |\n", s.rows, shares.join(" | "), s.mean_abs_ms, s.median_abs_ms, s.median_signed_ms, s.unreached * 100.0)
+    let shares: Vec<String> = s
+        .within
+        .iter()
+        .map(|w| format!("{:.1}", w * 100.0))
+        .collect();
+    format!(
+        "| {name} | {} | {} | {:.0} | {:.0} | {:+.0} | {:.1} |\n",
+        s.rows,
+        shares.join(" | "),
+        s.mean_abs_ms,
+        s.median_abs_ms,
+        s.median_signed_ms,
+        s.unreached * 100.0
+    )
 }
 
 fn pooled(results: &[CaseResult], source: Option<&str>, online: bool) -> Summary {
     let errors: Vec<Option<f64>> = results
         .iter()
         .filter(|r| source.is_none_or(|s| r.source == s))
-        .flat_map(|r| if online { r.online_errors.clone() } else { r.offline_errors.clone() })
+        .flat_map(|r| {
+            if online {
+                r.online_errors.clone()
+            } else {
+                r.offline_errors.clone()
+            }
+        })
         .collect();
     summarize(&errors)
 }
@@ -184,15 +251,21 @@ fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64, threads: usize)
         THRESHOLDS_MS.iter().map(|t| format!("≤{t} ms %")).collect::<Vec<_>>().join(" | "),
         "---|".repeat(THRESHOLDS_MS.len())
     );
-    for (online, enabled, title) in [(true, cfg.online, "Online follower"), (false, cfg.offline, "Offline aligner")] {
+    for (online, enabled, title) in [
+        (true, cfg.online, "Online follower"),
+        (false, cfg.offline, "Offline aligner"),
+    ] {
         if !enabled {
             continue;
         }
-        let _ = writeln!(out, "\n### {title}\n\n{header}", );
+        let _ = writeln!(out, "\n### {title}\n\n{header}",);
         out.pop();
         out += &row("all", &pooled(results, None, online));
         out += &row("ASAP (beats)", &pooled(results, Some("asap"), online));
-        out += &row("Vienna 4x22 (notes)", &pooled(results, Some("vienna4x22"), online));
+        out += &row(
+            "Vienna 4x22 (notes)",
+            &pooled(results, Some("vienna4x22"), online),
+        );
     }
     let audio_s: f64 = results.iter().map(|r| r.performance_s).sum();
     let _ = writeln!(out, "\n### Compute and robustness\n");
@@ -205,17 +278,37 @@ fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64, threads: usize)
     }
     if cfg.offline {
         let secs: f64 = results.iter().map(|r| r.offline_compute_s).sum();
-        let longest = results.iter().max_by(|a, b| a.performance_s.total_cmp(&b.performance_s));
-        let _ = writeln!(out, "- offline (features + multiscale DTW): {:.0}× real time overall", audio_s / secs);
+        let longest = results
+            .iter()
+            .max_by(|a, b| a.performance_s.total_cmp(&b.performance_s));
+        let _ = writeln!(
+            out,
+            "- offline (features + multiscale DTW): {:.0}× real time overall",
+            audio_s / secs
+        );
         if let Some(l) = longest {
-            let _ = writeln!(out, "- longest case: {} ({:.0} s of audio) aligned in {:.2} s", l.id, l.performance_s, l.offline_compute_s);
+            let _ = writeln!(
+                out,
+                "- longest case: {} ({:.0} s of audio) aligned in {:.2} s",
+                l.id, l.performance_s, l.offline_compute_s
+            );
         }
     }
     let _ = writeln!(out, "- {} cases, {:.2} h of performance, wall time {:.0} s on {} threads, peak memory {:.0} MiB", results.len(), audio_s / 3600.0, wall_s, threads, peak_memory_mib().unwrap_or(f64::NAN));
     let _ = writeln!(out, "\n### Per case\n\n| case | audio s | detune ¢ | online ≤100 ms % | online ≤500 ms % | offline ≤50 ms % | longest lost s |\n|---|---|---|---|---|---|---|");
     for r in results {
         let (on, off) = (r.online(), r.offline());
-        let _ = writeln!(out, "| {} | {:.0} | {:+.0} | {:.1} | {:.1} | {:.1} | {:.1} |", r.id, r.performance_s, r.detune_cents, on.within[2] * 100.0, on.within[5] * 100.0, off.within[1] * 100.0, r.longest_lost_s);
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:+.0} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            r.id,
+            r.performance_s,
+            r.detune_cents,
+            on.within[2] * 100.0,
+            on.within[5] * 100.0,
+            off.within[1] * 100.0,
+            r.longest_lost_s
+        );
     }
     out
 }

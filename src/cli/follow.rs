@@ -59,9 +59,14 @@ pub(crate) struct PositionLog {
 
 impl PositionLog {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let mut writer = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        let mut writer = BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        );
         writeln!(writer, "{POSITIONS_HEADER}")?;
-        Ok(Self { writer, reports: Vec::new() })
+        Ok(Self {
+            writer,
+            reports: Vec::new(),
+        })
     }
 
     pub fn add(&mut self, score: &Score, r: &Report) -> anyhow::Result<()> {
@@ -75,8 +80,17 @@ impl PositionLog {
 }
 
 pub(crate) fn live_line(score: &Score, r: &Report) -> String {
-    let m = score.measures.get(r.measure_index).map_or("-", |m| m.number.as_str());
-    format!("measure {m:>4}  beat {:4.1}  tempo {:4.2}×  confidence {:3.0}%  {}", r.beat_in_measure, r.tempo_ratio, r.confidence * 100.0, r.state.as_str())
+    let m = score
+        .measures
+        .get(r.measure_index)
+        .map_or("-", |m| m.number.as_str());
+    format!(
+        "measure {m:>4}  beat {:4.1}  tempo {:4.2}×  confidence {:3.0}%  {}",
+        r.beat_in_measure,
+        r.tempo_ratio,
+        r.confidence * 100.0,
+        r.state.as_str()
+    )
 }
 
 pub fn run(args: FollowArgs) -> anyhow::Result<()> {
@@ -89,29 +103,51 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
     let log = match (&args.audio, args.input.as_deref()) {
         (Some(audio), _) => follow_file(&reference, audio, &args, &similarity)?,
         (None, Some("mic")) => follow_mic(&reference, &args, &similarity)?,
-        (None, Some(other)) => anyhow::bail!("--input {other}: the only live input is 'mic' (or give --audio FILE)"),
+        (None, Some(other)) => {
+            anyhow::bail!("--input {other}: the only live input is 'mic' (or give --audio FILE)")
+        }
         (None, None) => anyhow::bail!("nothing to follow: give --audio FILE or --input mic"),
     };
     finish(&reference.score, log, &args)
 }
 
-fn start_follower(reference: &std::sync::Arc<segno::reference::Reference>, rate: u32, args: &FollowArgs, similarity: &Similarity) -> anyhow::Result<Follower> {
+fn start_follower(
+    reference: &std::sync::Arc<segno::reference::Reference>,
+    rate: u32,
+    args: &FollowArgs,
+    similarity: &Similarity,
+) -> anyhow::Result<Follower> {
     let mut follower = similarity.follower(reference.clone(), rate, Method::default())?;
     if let Some(m) = &args.start_measure {
         if !follower.start_at_measure(m) {
-            let numbers: Vec<&str> = reference.score.measures.iter().map(|m| m.number.as_str()).collect();
-            anyhow::bail!("--start-measure {m}: the score has no measure numbered '{m}' (it has {} … {})", numbers.first().unwrap_or(&"?"), numbers.last().unwrap_or(&"?"));
+            let numbers: Vec<&str> = reference
+                .score
+                .measures
+                .iter()
+                .map(|m| m.number.as_str())
+                .collect();
+            anyhow::bail!(
+                "--start-measure {m}: the score has no measure numbered '{m}' (it has {} … {})",
+                numbers.first().unwrap_or(&"?"),
+                numbers.last().unwrap_or(&"?")
+            );
         }
     }
     Ok(follower)
 }
 
-fn follow_file(reference: &std::sync::Arc<segno::reference::Reference>, audio: &Path, args: &FollowArgs, similarity: &Similarity) -> anyhow::Result<PositionLog> {
+fn follow_file(
+    reference: &std::sync::Arc<segno::reference::Reference>,
+    audio: &Path,
+    args: &FollowArgs,
+    similarity: &Similarity,
+) -> anyhow::Result<PositionLog> {
     let decoded = decode_file(audio)?;
     let mut follower = start_follower(reference, decoded.sample_rate, args, similarity)?;
     let mut log = PositionLog::create(&args.out)?;
     let bar = indicatif::ProgressBar::new(decoded.samples.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}%  {msg}").expect("valid template"),
+        indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}%  {msg}")
+            .expect("valid template"),
     );
     let score = &reference.score;
     let mut result = Ok(());
@@ -132,14 +168,22 @@ fn follow_file(reference: &std::sync::Arc<segno::reference::Reference>, audio: &
 }
 
 #[cfg(feature = "mic")]
-fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &FollowArgs, similarity: &Similarity) -> anyhow::Result<PositionLog> {
+fn follow_mic(
+    reference: &std::sync::Arc<segno::reference::Reference>,
+    args: &FollowArgs,
+    similarity: &Similarity,
+) -> anyhow::Result<PositionLog> {
     let mut input = super::mic::MicInput::open(args.device.as_deref())?;
     let mut follower = start_follower(reference, input.sample_rate(), args, similarity)?;
     let mut log = PositionLog::create(&args.out)?;
     let score = &reference.score;
     let end = args.seconds.unwrap_or(f64::INFINITY);
     let score_end = score.duration_s();
-    eprintln!("listening on '{}' at {} Hz; play from the start (Ctrl-C stops)", input.name(), input.sample_rate());
+    eprintln!(
+        "listening on '{}' at {} Hz; play from the start (Ctrl-C stops)",
+        input.name(),
+        input.sample_rate()
+    );
     let mut block = vec![0f32; args.block as usize];
     let mut shown = std::time::Instant::now();
     loop {
@@ -166,7 +210,11 @@ fn follow_mic(reference: &std::sync::Arc<segno::reference::Reference>, args: &Fo
 }
 
 #[cfg(not(feature = "mic"))]
-fn follow_mic(_: &std::sync::Arc<segno::reference::Reference>, _: &FollowArgs, _: &Similarity) -> anyhow::Result<PositionLog> {
+fn follow_mic(
+    _: &std::sync::Arc<segno::reference::Reference>,
+    _: &FollowArgs,
+    _: &Similarity,
+) -> anyhow::Result<PositionLog> {
     anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature (needs libasound2-dev)")
 }
 
@@ -187,11 +235,17 @@ fn list_devices() -> anyhow::Result<()> {
 
 fn finish(score: &Score, mut log: PositionLog, args: &FollowArgs) -> anyhow::Result<()> {
     log.writer.flush()?;
-    eprintln!("wrote {} positions to {}", log.reports.len(), args.out.display());
+    eprintln!(
+        "wrote {} positions to {}",
+        log.reports.len(),
+        args.out.display()
+    );
     if let Some(path) = &args.onsets {
         let onsets = score.onset_times();
         let reached = first_reach_times(&log.reports, &onsets);
-        let mut w = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        let mut w = BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        );
         write_onsets(&mut w, &onsets, &reached)?;
         w.flush()?;
         eprintln!("wrote {} onsets to {}", onsets.len(), path.display());
@@ -200,13 +254,26 @@ fn finish(score: &Score, mut log: PositionLog, args: &FollowArgs) -> anyhow::Res
         let truth = read_truth(path)?;
         let targets: Vec<f64> = truth.iter().map(|r| r.0).collect();
         let reached = first_reach_times(&log.reports, &targets);
-        let errors: Vec<Option<f64>> = reached.iter().zip(&truth).map(|(t, r)| t.map(|t| t - r.1)).collect();
+        let errors: Vec<Option<f64>> = reached
+            .iter()
+            .zip(&truth)
+            .map(|(t, r)| t.map(|t| t - r.1))
+            .collect();
         let s = summarize(&errors);
-        println!("accuracy against {} ({} rows, online):", path.display(), s.rows);
+        println!(
+            "accuracy against {} ({} rows, online):",
+            path.display(),
+            s.rows
+        );
         for (t, w) in THRESHOLDS_MS.iter().zip(s.within) {
             println!("  within {t:>4} ms: {:5.1} %", w * 100.0);
         }
-        println!("  mean |error| {:.0} ms, median {:.0} ms, never reached {:.1} %", s.mean_abs_ms, s.median_abs_ms, s.unreached * 100.0);
+        println!(
+            "  mean |error| {:.0} ms, median {:.0} ms, never reached {:.1} %",
+            s.mean_abs_ms,
+            s.median_abs_ms,
+            s.unreached * 100.0
+        );
     }
     Ok(())
 }

@@ -10,7 +10,11 @@ use ringbuf::HeapRb;
 
 pub fn input_devices() -> anyhow::Result<Vec<String>> {
     let host = cpal::default_host();
-    Ok(host.input_devices().context("cannot list input devices")?.filter_map(|d| device_name(&d)).collect())
+    Ok(host
+        .input_devices()
+        .context("cannot list input devices")?
+        .filter_map(|d| device_name(&d))
+        .collect())
 }
 
 fn device_name(device: &cpal::Device) -> Option<String> {
@@ -31,8 +35,12 @@ impl MicInput {
             Some(n) => host
                 .input_devices()?
                 .find(|d| device_name(d).is_some_and(|d| d == n))
-                .with_context(|| format!("no input device named '{n}'; see `segno follow --list-devices`"))?,
-            None => host.default_input_device().context("no default input device; connect a microphone or name one with --device")?,
+                .with_context(|| {
+                    format!("no input device named '{n}'; see `segno follow --list-devices`")
+                })?,
+            None => host.default_input_device().context(
+                "no default input device; connect a microphone or name one with --device",
+            )?,
         };
         let name = device_name(&device).unwrap_or_default();
         let config = device.default_input_config().with_context(|| {
@@ -51,14 +59,23 @@ impl MicInput {
             )?,
             cpal::SampleFormat::I16 => device.build_input_stream(
                 config.clone().into(),
-                move |data: &[i16], _| push_mono(&mut producer, data, channels, |s| f32::from(s) / 32768.0),
+                move |data: &[i16], _| {
+                    push_mono(&mut producer, data, channels, |s| f32::from(s) / 32768.0)
+                },
                 on_error,
                 None,
             )?,
-            other => anyhow::bail!("the input device delivers {other:?} samples; Segno reads f32 or i16 input"),
+            other => anyhow::bail!(
+                "the input device delivers {other:?} samples; Segno reads f32 or i16 input"
+            ),
         };
         stream.play()?;
-        Ok(Self { _stream: stream, consumer, rate, name })
+        Ok(Self {
+            _stream: stream,
+            consumer,
+            rate,
+            name,
+        })
     }
 
     pub fn sample_rate(&self) -> u32 {
@@ -83,7 +100,12 @@ impl MicInput {
 
 /// Downmixes interleaved frames into the ring buffer. A full buffer drops samples rather than
 /// blocking the audio thread.
-fn push_mono<T: Copy>(producer: &mut ringbuf::HeapProd<f32>, data: &[T], channels: usize, to_f32: impl Fn(T) -> f32) {
+fn push_mono<T: Copy>(
+    producer: &mut ringbuf::HeapProd<f32>,
+    data: &[T],
+    channels: usize,
+    to_f32: impl Fn(T) -> f32,
+) {
     for frame in data.chunks_exact(channels) {
         let _ = producer.try_push(frame.iter().map(|&s| to_f32(s)).sum::<f32>() / channels as f32);
     }

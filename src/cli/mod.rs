@@ -13,13 +13,17 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use segno::audio::{decode_file, resample::resample, write_wav};
 use segno::features::SAMPLE_RATE;
-use segno::similarity::Similarity;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
 use segno::score::Score;
+use segno::similarity::Similarity;
 
 #[derive(Parser)]
-#[command(name = "segno", version, about = "Real-time score following for pianists")]
+#[command(
+    name = "segno",
+    version,
+    about = "Real-time score following for pianists"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -71,17 +75,41 @@ enum Command {
 
 pub fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Render { score, out, soundfont, sample_rate } => {
-            anyhow::ensure!((8_000..=192_000).contains(&sample_rate), "--sample-rate {sample_rate} is outside 8000–192000 Hz");
+        Command::Render {
+            score,
+            out,
+            soundfont,
+            sample_rate,
+        } => {
+            anyhow::ensure!(
+                (8_000..=192_000).contains(&sample_rate),
+                "--sample-rate {sample_rate} is outside 8000–192000 Hz"
+            );
             let score = Score::load(&score)?;
             let font = load_soundfont(&find_soundfont(soundfont.as_deref())?)?;
             let audio = render_score(&font, &score, RenderOptions::piano(sample_rate))?;
             write_wav(&out, &audio, sample_rate)?;
-            eprintln!("wrote {} ({:.1} s at {sample_rate} Hz)", out.display(), audio.len() as f64 / f64::from(sample_rate));
+            eprintln!(
+                "wrote {} ({:.1} s at {sample_rate} Hz)",
+                out.display(),
+                audio.len() as f64 / f64::from(sample_rate)
+            );
             Ok(())
         }
         Command::Follow(args) => follow::run(args),
-        Command::Align { score, audio, out, soundfont, similarity } => align(&score, &audio, &out, soundfont.as_deref(), &similarity.resolve()?),
+        Command::Align {
+            score,
+            audio,
+            out,
+            soundfont,
+            similarity,
+        } => align(
+            &score,
+            &audio,
+            &out,
+            soundfont.as_deref(),
+            &similarity.resolve()?,
+        ),
         Command::Eval(args) => eval::run(args),
         Command::Dataset(args) => dataset::run(args),
         Command::Devices { device, model } => devices(device.as_deref(), model.as_deref()),
@@ -129,17 +157,23 @@ impl SimilarityArgs {
             Some(d) => d.parse()?,
             None => segno::nn::Device::from_env()?,
         };
-        let similarity = Similarity::choose(&self.similarity, self.model.as_deref(), device, &[]).map_err(|e| anyhow::anyhow!("--similarity: {e}"))?;
+        let similarity = Similarity::choose(&self.similarity, self.model.as_deref(), device, &[])
+            .map_err(|e| anyhow::anyhow!("--similarity: {e}"))?;
         eprintln!("comparing frames with {}", similarity.describe());
         Ok(similarity)
     }
 }
 
 /// Loads the score and renders its reference, with a spinner: this takes a few seconds for a long piece.
-pub(crate) fn load_reference(score: &Path, soundfont: Option<&Path>, similarity: &Similarity) -> anyhow::Result<Arc<Reference>> {
+pub(crate) fn load_reference(
+    score: &Path,
+    soundfont: Option<&Path>,
+    similarity: &Similarity,
+) -> anyhow::Result<Arc<Reference>> {
     let score = Score::load(score)?;
     let font_path = find_soundfont(soundfont)?;
-    let spinner = indicatif::ProgressBar::new_spinner().with_message(format!("rendering the score with {}", font_path.display()));
+    let spinner = indicatif::ProgressBar::new_spinner()
+        .with_message(format!("rendering the score with {}", font_path.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let font = load_soundfont(&font_path)?;
     let reference = similarity.reference(score, &font)?;
@@ -147,19 +181,33 @@ pub(crate) fn load_reference(score: &Path, soundfont: Option<&Path>, similarity:
     Ok(Arc::new(reference))
 }
 
-fn align(score: &Path, audio: &Path, out: &Path, soundfont: Option<&Path>, similarity: &Similarity) -> anyhow::Result<()> {
+fn align(
+    score: &Path,
+    audio: &Path,
+    out: &Path,
+    soundfont: Option<&Path>,
+    similarity: &Similarity,
+) -> anyhow::Result<()> {
     let reference = load_reference(score, soundfont, similarity)?;
     let decoded = decode_file(audio)?;
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
     let perf = similarity.frames(&samples)?;
     let rows = segno::offline::align(&reference, &perf, similarity.cost(true).as_ref());
-    let mut w = std::io::BufWriter::new(std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?);
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
+    );
     use std::io::Write;
     writeln!(w, "{}", segno::output::POSITIONS_HEADER)?;
     for r in &rows {
         segno::output::write_position(&mut w, &reference.score, r)?;
     }
     w.flush()?;
-    eprintln!("aligned {:.1} s of audio to {} score seconds; wrote {} rows to {}", decoded.duration_s(), reference.score.duration_s().round(), rows.len(), out.display());
+    eprintln!(
+        "aligned {:.1} s of audio to {} score seconds; wrote {} rows to {}",
+        decoded.duration_s(),
+        reference.score.duration_s().round(),
+        rows.len(),
+        out.display()
+    );
     Ok(())
 }

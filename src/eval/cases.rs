@@ -25,24 +25,48 @@ impl Case {
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
     #[error("{path}: cannot read: {cause}")]
-    Io { path: PathBuf, cause: std::io::Error },
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("{path}: line {line}: {message}")]
-    Truth { path: PathBuf, line: usize, message: String },
+    Truth {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("{path}: no benchmark cases here (expected folders <case_id>/ with <case_id>.score.mid, .perf.mid and .truth.csv)")]
     NoCases { path: PathBuf },
 }
 
 /// Every case folder under `dir` that has a score, a performance and a truth table.
 pub fn load_cases(dir: &Path) -> Result<Vec<Case>, CaseError> {
-    let io = |cause| CaseError::Io { path: dir.into(), cause };
-    let mut ids: Vec<String> = std::fs::read_dir(dir).map_err(io)?.filter_map(|e| e.ok()).filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().into_string().ok()).collect();
+    let io = |cause| CaseError::Io {
+        path: dir.into(),
+        cause,
+    };
+    let mut ids: Vec<String> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
     ids.sort();
     let mut cases = Vec::new();
     for id in ids {
         let folder = dir.join(&id);
-        let (score, performance, truth) = (folder.join(format!("{id}.score.mid")), folder.join(format!("{id}.perf.mid")), folder.join(format!("{id}.truth.csv")));
+        let (score, performance, truth) = (
+            folder.join(format!("{id}.score.mid")),
+            folder.join(format!("{id}.perf.mid")),
+            folder.join(format!("{id}.truth.csv")),
+        );
         if score.is_file() && performance.is_file() && truth.is_file() {
-            cases.push(Case { truth: read_truth(&truth)?, id, score, performance });
+            cases.push(Case {
+                truth: read_truth(&truth)?,
+                id,
+                score,
+                performance,
+            });
         }
     }
     if cases.is_empty() {
@@ -53,14 +77,30 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Case>, CaseError> {
 
 /// Reads `score_time_s,perf_time_s[,…]` rows after a header line.
 pub fn read_truth(path: &Path) -> Result<Vec<(f64, f64)>, CaseError> {
-    let text = std::fs::read_to_string(path).map_err(|cause| CaseError::Io { path: path.into(), cause })?;
+    let text = std::fs::read_to_string(path).map_err(|cause| CaseError::Io {
+        path: path.into(),
+        cause,
+    })?;
     let mut rows = Vec::new();
-    for (k, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
-        let bad = |message: String| CaseError::Truth { path: path.into(), line: k + 1, message };
+    for (k, line) in text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let bad = |message: String| CaseError::Truth {
+            path: path.into(),
+            line: k + 1,
+            message,
+        };
         let mut cols = line.split(',');
         let mut num = |name: &str| -> Result<f64, CaseError> {
-            let v = cols.next().ok_or_else(|| bad(format!("missing column {name}")))?;
-            v.trim().parse().map_err(|_| bad(format!("{name} '{v}' is not a number")))
+            let v = cols
+                .next()
+                .ok_or_else(|| bad(format!("missing column {name}")))?;
+            v.trim()
+                .parse()
+                .map_err(|_| bad(format!("{name} '{v}' is not a number")))
         };
         rows.push((num("score_time_s")?, num("perf_time_s")?));
     }

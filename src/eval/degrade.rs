@@ -11,7 +11,9 @@ impl Rng {
 
     pub fn from_name(name: &str) -> Self {
         // FNV-1a
-        Self(name.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3)))
+        Self(name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        }))
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -37,13 +39,18 @@ impl Rng {
 
 /// Adds white noise at `snr_db` below the signal's RMS (over its non-silent part).
 pub fn add_noise(x: &mut [f32], snr_db: f64, rng: &mut Rng) {
-    let loud: Vec<f64> = x.iter().map(|&s| f64::from(s) * f64::from(s)).filter(|&p| p > 1e-8).collect();
+    let loud: Vec<f64> = x
+        .iter()
+        .map(|&s| f64::from(s) * f64::from(s))
+        .filter(|&p| p > 1e-8)
+        .collect();
     if loud.is_empty() {
         return;
     }
     let rms = (loud.iter().sum::<f64>() / loud.len() as f64).sqrt();
     let sigma = rms * 10f64.powf(-snr_db / 20.0);
-    x.iter_mut().for_each(|s| *s += (sigma * rng.normal()) as f32);
+    x.iter_mut()
+        .for_each(|s| *s += (sigma * rng.normal()) as f32);
 }
 
 #[cfg(test)]

@@ -35,7 +35,11 @@ pub fn summarize(errors: &[Option<f64>]) -> Summary {
     Summary {
         rows,
         within,
-        mean_abs_ms: if abs_ms.is_empty() { f64::NAN } else { abs_ms.iter().sum::<f64>() / abs_ms.len() as f64 },
+        mean_abs_ms: if abs_ms.is_empty() {
+            f64::NAN
+        } else {
+            abs_ms.iter().sum::<f64>() / abs_ms.len() as f64
+        },
         median_abs_ms: median(&abs_ms),
         median_signed_ms: median(&signed_ms),
         unreached: (rows - abs_ms.len()) as f64 / rows.max(1) as f64,
@@ -53,11 +57,18 @@ pub fn truth_score_at(truth: &[(f64, f64)], perf_time: f64) -> f64 {
     interpolate(truth, perf_time, |r| r.1, |r| r.0)
 }
 
-fn interpolate(rows: &[(f64, f64)], x: f64, key: impl Fn(&(f64, f64)) -> f64, val: impl Fn(&(f64, f64)) -> f64) -> f64 {
+fn interpolate(
+    rows: &[(f64, f64)],
+    x: f64,
+    key: impl Fn(&(f64, f64)) -> f64,
+    val: impl Fn(&(f64, f64)) -> f64,
+) -> f64 {
     if rows.len() < 2 {
         return rows.first().map_or(x, &val);
     }
-    let k = rows.partition_point(|r| key(r) <= x).clamp(1, rows.len() - 1);
+    let k = rows
+        .partition_point(|r| key(r) <= x)
+        .clamp(1, rows.len() - 1);
     let (a, b) = (&rows[k - 1], &rows[k]);
     val(a) + (val(b) - val(a)) * (x - key(a)) / (key(b) - key(a))
 }
@@ -65,7 +76,10 @@ fn interpolate(rows: &[(f64, f64)], x: f64, key: impl Fn(&(f64, f64)) -> f64, va
 /// Longest stretch (seconds of performance) in which the follower's position was more than
 /// `tolerance_s` of performance time away from the truth.
 pub fn longest_lost_s(truth: &[(f64, f64)], reports: &[(f64, f64)], tolerance_s: f64) -> f64 {
-    let (first, last) = (truth.first().map_or(0.0, |r| r.1), truth.last().map_or(0.0, |r| r.1));
+    let (first, last) = (
+        truth.first().map_or(0.0, |r| r.1),
+        truth.last().map_or(0.0, |r| r.1),
+    );
     let mut longest = 0.0f64;
     let mut since: Option<f64> = None;
     for &(perf_t, score_t) in reports.iter().filter(|r| r.0 >= first && r.0 <= last) {
@@ -105,10 +119,12 @@ mod tests {
     #[test]
     fn lost_stretch() {
         let truth = vec![(0.0, 0.0), (10.0, 10.0)];
-        let reports: Vec<(f64, f64)> = (0..100).map(|k| {
-            let t = k as f64 * 0.1;
-            (t, if (2.0..8.5).contains(&t) { 0.0 } else { t })
-        }).collect();
+        let reports: Vec<(f64, f64)> = (0..100)
+            .map(|k| {
+                let t = k as f64 * 0.1;
+                (t, if (2.0..8.5).contains(&t) { 0.0 } else { t })
+            })
+            .collect();
         let l = longest_lost_s(&truth, &reports, 1.0);
         assert!((l - 6.5).abs() < 0.11, "{l}");
     }

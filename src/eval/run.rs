@@ -17,9 +17,9 @@ use crate::audio::room::reverb;
 use crate::features::{self, HOP_S, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Follower, Method};
 use crate::reference::Reference;
-use crate::similarity::Similarity;
 use crate::render::{render_events, RenderOptions};
 use crate::score::{midi, Score};
+use crate::similarity::Similarity;
 
 /// How the performance audio is made and followed.
 #[derive(Clone)]
@@ -96,11 +96,18 @@ impl CaseResult {
 
 /// Renders the performance as a degraded recording at the internal rate.
 pub fn render_performance(case: &Case, cfg: &EvalConfig) -> anyhow::Result<(Vec<f32>, f64)> {
-    let bytes = std::fs::read(&case.performance).map_err(|e| anyhow::anyhow!("{}: {e}", case.performance.display()))?;
-    let events = midi::read_events(&bytes).map_err(|e| anyhow::anyhow!("{}: {}: {}", case.performance.display(), e.place, e.message))?;
+    let bytes = std::fs::read(&case.performance)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", case.performance.display()))?;
+    let events = midi::read_events(&bytes).map_err(|e| {
+        anyhow::anyhow!("{}: {}: {}", case.performance.display(), e.place, e.message)
+    })?;
     let mut rng = Rng::from_name(&case.id);
     let detune = (rng.uniform() * 2.0 - 1.0) * cfg.max_detune_cents;
-    let opts = RenderOptions { sample_rate: SAMPLE_RATE, program: cfg.performance_program, detune_cents: detune };
+    let opts = RenderOptions {
+        sample_rate: SAMPLE_RATE,
+        program: cfg.performance_program,
+        detune_cents: detune,
+    };
     let mut audio = render_events(&cfg.performance_font, &events, opts)?;
     normalize_peak(&mut audio, 0.7);
     reverb(&mut audio, SAMPLE_RATE, cfg.reverb_decay_s, cfg.reverb_wet);
@@ -130,7 +137,12 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         offline_compute_s: 0.0,
     };
     if cfg.online {
-        let mut follower = Follower::with_method(reference.clone(), SAMPLE_RATE, cfg.online_cost.clone(), cfg.method);
+        let mut follower = Follower::with_method(
+            reference.clone(),
+            SAMPLE_RATE,
+            cfg.online_cost.clone(),
+            cfg.method,
+        );
         if let Some(e) = cfg.similarity.embedder()? {
             follower = follower.with_embedder(e);
         }
@@ -142,8 +154,15 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         result.online_compute_s = start.elapsed().as_secs_f64();
         result.online_frames = reports.len();
         let reached = first_reach_times(&reports, &score_times);
-        result.online_errors = reached.iter().zip(&case.truth).map(|(t, row)| t.map(|t| t - row.1)).collect();
-        let path: Vec<(f64, f64)> = reports.iter().map(|r| (r.perf_time_s, r.score_time_s)).collect();
+        result.online_errors = reached
+            .iter()
+            .zip(&case.truth)
+            .map(|(t, row)| t.map(|t| t - row.1))
+            .collect();
+        let path: Vec<(f64, f64)> = reports
+            .iter()
+            .map(|r| (r.perf_time_s, r.score_time_s))
+            .collect();
         if let Some(dir) = &cfg.dump {
             write_positions(dir, case, &reference, &reports)?;
         }
@@ -152,7 +171,12 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     if cfg.offline {
         let start = Instant::now();
         let perf = cfg.similarity.frames(&audio)?;
-        let path = multiscale::align(&perf, &reference.features, cfg.offline_cost.as_ref(), MultiscaleConfig::default());
+        let path = multiscale::align(
+            &perf,
+            &reference.features,
+            cfg.offline_cost.as_ref(),
+            MultiscaleConfig::default(),
+        );
         result.offline_compute_s = start.elapsed().as_secs_f64();
         let map = PathMap::new(&path);
         result.offline_errors = case
@@ -166,7 +190,12 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
 
 /// Runs every case on `threads` worker threads; `progress(done, total, id)` after each case.
 /// A case that fails is reported by its id and error, and the others still run.
-pub fn run_all(cases: &[Case], cfg: &EvalConfig, threads: usize, progress: &(dyn Fn(usize, usize, &str) + Sync)) -> Vec<Result<CaseResult, (String, String)>> {
+pub fn run_all(
+    cases: &[Case],
+    cfg: &EvalConfig,
+    threads: usize,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Vec<Result<CaseResult, (String, String)>> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results = Mutex::new(vec![None; cases.len()]);
@@ -177,11 +206,20 @@ pub fn run_all(cases: &[Case], cfg: &EvalConfig, threads: usize, progress: &(dyn
                 let Some(case) = cases.get(k) else { break };
                 let r = run_case(case, cfg).map_err(|e| (case.id.clone(), format!("{e:#}")));
                 results.lock().expect("no panics while holding the lock")[k] = Some(r);
-                progress(done.fetch_add(1, Ordering::SeqCst) + 1, cases.len(), &case.id);
+                progress(
+                    done.fetch_add(1, Ordering::SeqCst) + 1,
+                    cases.len(),
+                    &case.id,
+                );
             });
         }
     });
-    results.into_inner().expect("threads joined").into_iter().map(|r| r.expect("every case ran")).collect()
+    results
+        .into_inner()
+        .expect("threads joined")
+        .into_iter()
+        .map(|r| r.expect("every case ran"))
+        .collect()
 }
 
 /// Peak resident memory of this process (Linux), in MiB.
@@ -192,9 +230,16 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn write_positions(dir: &std::path::Path, case: &Case, reference: &Reference, reports: &[crate::follow::Report]) -> anyhow::Result<()> {
+fn write_positions(
+    dir: &std::path::Path,
+    case: &Case,
+    reference: &Reference,
+    reports: &[crate::follow::Report],
+) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut w = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.positions.csv", case.id)))?);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(
+        dir.join(format!("{}.positions.csv", case.id)),
+    )?);
     writeln!(w, "{}", crate::output::POSITIONS_HEADER)?;
     for r in reports {
         crate::output::write_position(&mut w, &reference.score, r)?;

@@ -36,7 +36,11 @@ mod tests {
     #[test]
     fn pure_tone_lands_in_its_pitch_class() {
         for (freq, class) in [(440.0, 9), (261.63, 0), (392.0, 7), (311.13, 3)] {
-            let x: Vec<f32> = (0..22050).map(|i| 0.5 * (2.0 * std::f64::consts::PI * freq * i as f64 / 22050.0).sin() as f32).collect();
+            let x: Vec<f32> = (0..22050)
+                .map(|i| {
+                    0.5 * (2.0 * std::f64::consts::PI * freq * i as f64 / 22050.0).sin() as f32
+                })
+                .collect();
             let f = extract(&x, SAMPLE_RATE);
             let c = &f.frame(20)[..CHROMA_DIM];
             let best = (0..12).max_by(|&a, &b| c[a].total_cmp(&c[b])).unwrap();
@@ -47,10 +51,21 @@ mod tests {
 
     #[test]
     fn loudness_does_not_change_chroma_much() {
-        let tone = |a: f64| -> Vec<f32> { (0..22050).map(|i| (a * (2.0 * std::f64::consts::PI * 330.0 * i as f64 / 22050.0).sin()) as f32).collect() };
+        let tone = |a: f64| -> Vec<f32> {
+            (0..22050)
+                .map(|i| {
+                    (a * (2.0 * std::f64::consts::PI * 330.0 * i as f64 / 22050.0).sin()) as f32
+                })
+                .collect()
+        };
         let loud = extract(&tone(0.8), SAMPLE_RATE);
         let soft = extract(&tone(0.1), SAMPLE_RATE);
-        let d: f32 = loud.frame(20)[..12].iter().zip(&soft.frame(20)[..12]).map(|(a, b)| (a - b).powi(2)).sum::<f32>().sqrt();
+        let d: f32 = loud.frame(20)[..12]
+            .iter()
+            .zip(&soft.frame(20)[..12])
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>()
+            .sqrt();
         assert!(d < 0.05, "{d}");
     }
 }

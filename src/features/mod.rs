@@ -45,7 +45,10 @@ pub struct Features {
 
 impl Features {
     pub fn new(dim: usize) -> Self {
-        Self { dim, data: Vec::new() }
+        Self {
+            dim,
+            data: Vec::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -127,20 +130,36 @@ impl FeatureExtractor {
 
     /// As [`push`](Self::push), also passing each frame's compressed semitone spectrogram (the
     /// input of the learned similarity).
-    pub fn push_with_semitones(&mut self, block: &[f32], mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) {
+    pub fn push_with_semitones(
+        &mut self,
+        block: &[f32],
+        mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS]),
+    ) {
         self.resampled.clear();
         self.resampler.push(block, &mut self.resampled);
         self.consume(&mut on_frame);
     }
 
-    pub fn finish_with_semitones(&mut self, mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) {
+    pub fn finish_with_semitones(
+        &mut self,
+        mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS]),
+    ) {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
         self.consume(&mut on_frame);
     }
 
     fn consume(&mut self, on_frame: &mut impl FnMut(&[f32], &[f32; semitone::BANDS])) {
-        let Self { resampled, framer, spectrum, bands, onset, semitones, frame, .. } = self;
+        let Self {
+            resampled,
+            framer,
+            spectrum,
+            bands,
+            onset,
+            semitones,
+            frame,
+            ..
+        } = self;
         framer.push(resampled, |window| {
             let power = spectrum.compute(window);
             bands.apply(power, semitones);
@@ -187,7 +206,9 @@ mod tests {
         let mut state = 12345u64;
         (0..n)
             .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let noise = ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.01;
                 let seg = i / 4410;
                 let f = 220.0 * 2f64.powf((seg % 12) as f64 / 12.0);

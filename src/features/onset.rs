@@ -23,7 +23,9 @@ impl Default for OnsetFeature {
 
 impl OnsetFeature {
     pub fn new() -> Self {
-        Self { previous: [0.0; BANDS] }
+        Self {
+            previous: [0.0; BANDS],
+        }
     }
 
     pub fn compute(&mut self, compressed: &[f32; BANDS], out: &mut [f32]) {

@@ -23,7 +23,8 @@ impl SemitoneFilterbank {
                 let f = b as f64 * f64::from(sample_rate) / fft_size as f64;
                 let band = 69.0 + 12.0 * (f / 440.0).log2() - f64::from(LOWEST_PITCH);
                 let lower = band.floor();
-                (lower >= 0.0 && lower < BANDS as f64).then(|| (b, lower as usize, (1.0 - (band - lower)) as f32))
+                (lower >= 0.0 && lower < BANDS as f64)
+                    .then(|| (b, lower as usize, (1.0 - (band - lower)) as f32))
             })
             .collect();
         Self { weights }
@@ -42,7 +43,9 @@ impl SemitoneFilterbank {
 }
 
 pub fn compress(bands: &mut [f32; BANDS]) {
-    bands.iter_mut().for_each(|b| *b = (1.0 + GAMMA * *b).log10());
+    bands
+        .iter_mut()
+        .for_each(|b| *b = (1.0 + GAMMA * *b).log10());
 }
 
 #[cfg(test)]
@@ -57,7 +60,9 @@ mod tests {
         power[bin] = 1.0;
         let mut out = [0f32; BANDS];
         fb.apply(&power, &mut out);
-        let best = (0..BANDS).max_by(|&a, &b| out[a].total_cmp(&out[b])).unwrap();
+        let best = (0..BANDS)
+            .max_by(|&a, &b| out[a].total_cmp(&out[b]))
+            .unwrap();
         assert_eq!(best, 69 - LOWEST_PITCH as usize);
     }
 }

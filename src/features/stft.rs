@@ -17,7 +17,13 @@ pub struct Framer {
 
 impl Framer {
     pub fn new(window: usize, hop: usize) -> Self {
-        Self { window, hop, buf: vec![0.0; window], buf_start: -(window as i64), next_frame: 0 }
+        Self {
+            window,
+            hop,
+            buf: vec![0.0; window],
+            buf_start: -(window as i64),
+            next_frame: 0,
+        }
     }
 
     pub fn push(&mut self, samples: &[f32], mut on_window: impl FnMut(&[f32])) {
@@ -52,7 +58,11 @@ pub struct PowerSpectrum {
 impl PowerSpectrum {
     pub fn new(size: usize) -> Self {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(size);
-        let window: Vec<f32> = (0..size).map(|i| 0.54 - 0.46 * (2.0 * std::f32::consts::PI * i as f32 / (size - 1) as f32).cos()).collect();
+        let window: Vec<f32> = (0..size)
+            .map(|i| {
+                0.54 - 0.46 * (2.0 * std::f32::consts::PI * i as f32 / (size - 1) as f32).cos()
+            })
+            .collect();
         let gain: f32 = window.iter().sum::<f32>() / 2.0;
         Self {
             input: fft.make_input_vec(),
@@ -69,7 +79,9 @@ impl PowerSpectrum {
         for ((i, x), w) in self.input.iter_mut().zip(frame).zip(&self.window) {
             *i = x * w;
         }
-        self.fft.process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch).expect("buffers sized by the planner");
+        self.fft
+            .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
+            .expect("buffers sized by the planner");
         for (p, c) in self.power.iter_mut().zip(&self.output) {
             *p = c.norm_sqr() * self.scale;
         }
@@ -87,14 +99,24 @@ mod tests {
         let mut got = Vec::new();
         let x: Vec<f32> = (1..=6).map(|v| v as f32).collect();
         f.push(&x, |w| got.push(w.to_vec()));
-        assert_eq!(got, vec![vec![0., 0., 0., 0.], vec![0., 0., 1., 2.], vec![1., 2., 3., 4.], vec![3., 4., 5., 6.]]);
+        assert_eq!(
+            got,
+            vec![
+                vec![0., 0., 0., 0.],
+                vec![0., 0., 1., 2.],
+                vec![1., 2., 3., 4.],
+                vec![3., 4., 5., 6.]
+            ]
+        );
     }
 
     #[test]
     fn full_scale_sine_peaks_near_one() {
         let mut ps = PowerSpectrum::new(1024);
         let bin = 40.0;
-        let x: Vec<f32> = (0..1024).map(|i| (2.0 * std::f32::consts::PI * bin * i as f32 / 1024.0).sin()).collect();
+        let x: Vec<f32> = (0..1024)
+            .map(|i| (2.0 * std::f32::consts::PI * bin * i as f32 / 1024.0).sin())
+            .collect();
         let p = ps.compute(&x);
         assert!((p[40] - 1.0).abs() < 0.05, "{}", p[40]);
     }

@@ -34,7 +34,10 @@ impl MidiClock {
 
     /// The MIDI messages to send after this report, each as raw bytes.
     pub fn on_report(&mut self, report: &Report, mut send: impl FnMut(&[u8])) {
-        let running = matches!(report.state, FollowState::Following | FollowState::Uncertain);
+        let running = matches!(
+            report.state,
+            FollowState::Following | FollowState::Uncertain
+        );
         if !running {
             if self.ticks.take().is_some() && report.state == FollowState::Lost {
                 send(&[STOP]);
@@ -91,7 +94,9 @@ mod tests {
 
     #[test]
     fn clocks_follow_the_position_exactly() {
-        let beats: Vec<Report> = (0..=40).map(|i| at(2.0 + i as f64 * 0.05, FollowState::Following)).collect();
+        let beats: Vec<Report> = (0..=40)
+            .map(|i| at(2.0 + i as f64 * 0.05, FollowState::Following))
+            .collect();
         let out = run(&beats);
         // Start at beat 2 = sixteenth 8.
         assert_eq!(out[..2], [vec![SONG_POSITION, 8, 0], vec![CONTINUE]]);
@@ -119,6 +124,9 @@ mod tests {
     #[test]
     fn song_position_uses_both_data_bytes() {
         let out = run(&[at(1000.0, FollowState::Following)]);
-        assert_eq!(out[0], vec![SONG_POSITION, (4000 & 0x7f) as u8, (4000 >> 7) as u8]);
+        assert_eq!(
+            out[0],
+            vec![SONG_POSITION, (4000 & 0x7f) as u8, (4000 >> 7) as u8]
+        );
     }
 }

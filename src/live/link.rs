@@ -44,11 +44,22 @@ pub struct WorkerEnd {
 
 /// New queues for audio at `rate` Hz.
 pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
-    let (samples_in, samples_out) = HeapRb::<f32>::new((rate.max(1) * AUDIO_BUFFER_S) as usize).split();
+    let (samples_in, samples_out) =
+        HeapRb::<f32>::new((rate.max(1) * AUDIO_BUFFER_S) as usize).split();
     let (events_in, events_out) = HeapRb::<TimedEvent>::new(EVENT_CAPACITY).split();
     (
-        AudioEnd { samples: samples_in, events: events_out, published, clock: 0, block_len: 0 },
-        WorkerEnd { samples: samples_out, events: events_in, rate },
+        AudioEnd {
+            samples: samples_in,
+            events: events_out,
+            published,
+            clock: 0,
+            block_len: 0,
+        },
+        WorkerEnd {
+            samples: samples_out,
+            events: events_in,
+            rate,
+        },
     )
 }
 
@@ -56,15 +67,21 @@ impl AudioEnd {
     /// Hands one block to the worker, downmixed to mono. If the worker is too far behind the
     /// samples that do not fit are dropped and counted, never waited for.
     pub fn push_block<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
-        let Some(len) = channels.first().map(|c| c.as_ref().len()) else { return };
+        let Some(len) = channels.first().map(|c| c.as_ref().len()) else {
+            return;
+        };
         self.block_len = len;
         let scale = 1.0 / channels.len() as f32;
         let mono = (0..len).map(|i| channels.iter().map(|c| c.as_ref()[i]).sum::<f32>() * scale);
         let pushed = self.samples.push_iter(mono);
         self.clock += len as u64;
-        self.published.received.fetch_add(pushed as u64, Ordering::Relaxed);
+        self.published
+            .received
+            .fetch_add(pushed as u64, Ordering::Relaxed);
         if pushed < len {
-            self.published.dropped.fetch_add((len - pushed) as u64, Ordering::Relaxed);
+            self.published
+                .dropped
+                .fetch_add((len - pushed) as u64, Ordering::Relaxed);
         }
     }
 
@@ -102,11 +119,23 @@ mod tests {
         assert_eq!(worker.samples.pop_slice(&mut got), 3);
         assert_eq!(got, [2.0, 2.0, 2.0]);
         audio.push_block(&[[0.5f32; 10]]);
-        assert_eq!((published.received.load(Ordering::Relaxed), published.dropped.load(Ordering::Relaxed)), (11, 2));
+        assert_eq!(
+            (
+                published.received.load(Ordering::Relaxed),
+                published.dropped.load(Ordering::Relaxed)
+            ),
+            (11, 2)
+        );
 
         let beat = |measure| PositionEvent::Beat { measure, beat: 1 };
         for (sample, m) in [(1, 1), (12, 2), (13, 3), (20, 4)] {
-            worker.events.try_push(TimedEvent { sample, event: beat(m) }).unwrap();
+            worker
+                .events
+                .try_push(TimedEvent {
+                    sample,
+                    event: beat(m),
+                })
+                .unwrap();
         }
         // The clock is at 13: the block just pushed covered samples 3..13.
         let mut emitted = Vec::new();
@@ -118,7 +147,13 @@ mod tests {
         assert_eq!(emitted, vec![(0, beat(3)), (7, beat(4))]);
 
         // A source that ran dry (the app's simulated recording) pushes empty blocks.
-        worker.events.try_push(TimedEvent { sample: 22, event: beat(5) }).unwrap();
+        worker
+            .events
+            .try_push(TimedEvent {
+                sample: 22,
+                event: beat(5),
+            })
+            .unwrap();
         audio.push_block(&[[0.0f32; 0]]);
         emitted.clear();
         audio.drain_events(|offset, e| emitted.push((offset, e)));

@@ -42,9 +42,21 @@ impl OscSender {
             .ok()
             .and_then(|mut a| a.next())
             .ok_or_else(|| OscError::Address(target.to_owned()))?;
-        let bind: SocketAddr = if target.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("literal address");
+        let bind: SocketAddr = if target.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .expect("literal address");
         let socket = UdpSocket::bind(bind)?;
-        Ok(Self { socket, target, beats: BeatTracker::default(), state: None, errors: 0 })
+        Ok(Self {
+            socket,
+            target,
+            beats: BeatTracker::default(),
+            state: None,
+            errors: 0,
+        })
     }
 
     /// UDP sends that failed (the receiver not listening is not one: UDP does not know).
@@ -53,8 +65,13 @@ impl OscSender {
     }
 
     fn send(&mut self, addr: &str, args: Vec<OscType>) {
-        let packet = OscPacket::Message(OscMessage { addr: addr.to_owned(), args });
-        let sent = rosc::encoder::encode(&packet).ok().and_then(|bytes| self.socket.send_to(&bytes, self.target).ok());
+        let packet = OscPacket::Message(OscMessage {
+            addr: addr.to_owned(),
+            args,
+        });
+        let sent = rosc::encoder::encode(&packet)
+            .ok()
+            .and_then(|bytes| self.socket.send_to(&bytes, self.target).ok());
         if sent.is_none() {
             self.errors += 1;
         }
@@ -65,13 +82,19 @@ impl ReportSink for OscSender {
     fn report(&mut self, report: &Report, score: &Score, _sample_time: u64) {
         if self.state != Some(report.state) {
             self.state = Some(report.state);
-            self.send("/segno/state", vec![OscType::String(report.state.as_str().into())]);
+            self.send(
+                "/segno/state",
+                vec![OscType::String(report.state.as_str().into())],
+            );
         }
         let mut beats = Vec::new();
         self.beats.on_report(report, |e| beats.push(e));
         for event in beats {
             if let PositionEvent::Beat { measure, beat } = event {
-                self.send("/segno/beat", vec![OscType::Int(measure.into()), OscType::Int(beat.into())]);
+                self.send(
+                    "/segno/beat",
+                    vec![OscType::Int(measure.into()), OscType::Int(beat.into())],
+                );
             }
         }
         if report.state != FollowState::Waiting {

@@ -17,7 +17,10 @@ use crate::follow::{FollowState, Report};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PositionEvent {
     /// A beat has begun: `measure` is the 1-based played measure, `beat` the 1-based beat in it.
-    Beat { measure: u16, beat: u8 },
+    Beat {
+        measure: u16,
+        beat: u8,
+    },
     Lost,
     Found,
 }
@@ -43,7 +46,12 @@ impl Default for MidiProtocol {
     /// Channel 16 and general-purpose controllers 16/48 (measure), 17 (beat), 18 (state): none of
     /// them changes the sound of a General MIDI instrument that happens to receive them.
     fn default() -> Self {
-        Self { channel: 15, measure_cc: 16, beat_cc: 17, state_cc: 18 }
+        Self {
+            channel: 15,
+            measure_cc: 16,
+            beat_cc: 17,
+            state_cc: 18,
+        }
     }
 }
 
@@ -62,14 +70,25 @@ impl MidiProtocol {
 
     /// The control changes for one event, in sending order (at most three).
     pub fn encode(&self, event: PositionEvent) -> ([ControlChange; 3], usize) {
-        let cc = |controller: u8, value: u8| ControlChange { channel: self.channel, controller, value };
+        let cc = |controller: u8, value: u8| ControlChange {
+            channel: self.channel,
+            controller,
+            value,
+        };
         let none = cc(0, 0);
         match event {
             PositionEvent::Beat { measure, beat } => {
                 let m = measure.min(MAX_MEASURE);
                 let msb = (m >> 7) as u8;
                 let lsb = (m & 0x7f) as u8;
-                ([cc(self.measure_cc, msb), cc(self.measure_cc + 32, lsb), cc(self.beat_cc, beat.min(127))], 3)
+                (
+                    [
+                        cc(self.measure_cc, msb),
+                        cc(self.measure_cc + 32, lsb),
+                        cc(self.beat_cc, beat.min(127)),
+                    ],
+                    3,
+                )
             }
             PositionEvent::Lost => ([cc(self.state_cc, 0), none, none], 1),
             PositionEvent::Found => ([cc(self.state_cc, 127), none, none], 1),
@@ -78,7 +97,11 @@ impl MidiProtocol {
 
     /// A decoder for this protocol's messages (what an accompaniment system would run).
     pub fn decoder(&self) -> Decoder {
-        Decoder { protocol: *self, msb: 0, lsb: 0 }
+        Decoder {
+            protocol: *self,
+            msb: 0,
+            lsb: 0,
+        }
     }
 }
 
@@ -102,9 +125,18 @@ impl Decoder {
             c if c == p.measure_cc + 32 => self.lsb = cc.value,
             c if c == p.beat_cc => {
                 let measure = (u16::from(self.msb) << 7) | u16::from(self.lsb);
-                return Some(PositionEvent::Beat { measure, beat: cc.value });
+                return Some(PositionEvent::Beat {
+                    measure,
+                    beat: cc.value,
+                });
             }
-            c if c == p.state_cc => return Some(if cc.value >= 64 { PositionEvent::Found } else { PositionEvent::Lost }),
+            c if c == p.state_cc => {
+                return Some(if cc.value >= 64 {
+                    PositionEvent::Found
+                } else {
+                    PositionEvent::Lost
+                })
+            }
             _ => {}
         }
         None
@@ -149,7 +181,10 @@ impl BeatTracker {
         let beat = beat_of(report);
         if self.last_beat != Some(beat) {
             self.last_beat = Some(beat);
-            emit(PositionEvent::Beat { measure: beat.0, beat: beat.1 });
+            emit(PositionEvent::Beat {
+                measure: beat.0,
+                beat: beat.1,
+            });
         }
     }
 }
@@ -181,11 +216,25 @@ mod tests {
 
     #[test]
     fn every_event_round_trips_through_midi() {
-        let p = MidiProtocol { channel: 3, measure_cc: 20, beat_cc: 21, state_cc: 22 };
+        let p = MidiProtocol {
+            channel: 3,
+            measure_cc: 20,
+            beat_cc: 21,
+            state_cc: 22,
+        };
         let events = [
-            PositionEvent::Beat { measure: 1, beat: 1 },
-            PositionEvent::Beat { measure: 300, beat: 4 },
-            PositionEvent::Beat { measure: MAX_MEASURE, beat: 12 },
+            PositionEvent::Beat {
+                measure: 1,
+                beat: 1,
+            },
+            PositionEvent::Beat {
+                measure: 300,
+                beat: 4,
+            },
+            PositionEvent::Beat {
+                measure: MAX_MEASURE,
+                beat: 12,
+            },
             PositionEvent::Lost,
             PositionEvent::Found,
         ];
@@ -194,7 +243,9 @@ mod tests {
             let (ccs, n) = p.encode(e);
             let decoded: Vec<_> = ccs[..n].iter().filter_map(|&cc| dec.feed(cc)).collect();
             assert_eq!(decoded, vec![e]);
-            assert!(ccs[..n].iter().all(|cc| cc.channel == 3 && cc.value <= 127 && cc.controller <= 127));
+            assert!(ccs[..n]
+                .iter()
+                .all(|cc| cc.channel == 3 && cc.value <= 127 && cc.controller <= 127));
         }
     }
 
@@ -202,14 +253,42 @@ mod tests {
     fn decoder_ignores_other_channels_and_controllers() {
         let p = MidiProtocol::default();
         let mut dec = p.decoder();
-        assert_eq!(dec.feed(ControlChange { channel: 0, controller: p.beat_cc, value: 1 }), None);
-        assert_eq!(dec.feed(ControlChange { channel: p.channel, controller: 7, value: 100 }), None);
+        assert_eq!(
+            dec.feed(ControlChange {
+                channel: 0,
+                controller: p.beat_cc,
+                value: 1
+            }),
+            None
+        );
+        assert_eq!(
+            dec.feed(ControlChange {
+                channel: p.channel,
+                controller: 7,
+                value: 100
+            }),
+            None
+        );
     }
 
     #[test]
     fn sanitized_keeps_the_lsb_controller_valid() {
-        let p = MidiProtocol { channel: 40, measure_cc: 120, beat_cc: 200, state_cc: 128 }.sanitized();
-        assert_eq!(p, MidiProtocol { channel: 15, measure_cc: 31, beat_cc: 127, state_cc: 127 });
+        let p = MidiProtocol {
+            channel: 40,
+            measure_cc: 120,
+            beat_cc: 200,
+            state_cc: 128,
+        }
+        .sanitized();
+        assert_eq!(
+            p,
+            MidiProtocol {
+                channel: 15,
+                measure_cc: 31,
+                beat_cc: 127,
+                state_cc: 127
+            }
+        );
     }
 
     #[test]
@@ -235,12 +314,24 @@ mod tests {
         assert_eq!(
             out,
             vec![
-                Beat { measure: 1, beat: 1 },
-                Beat { measure: 1, beat: 2 },
-                Beat { measure: 2, beat: 1 },
+                Beat {
+                    measure: 1,
+                    beat: 1
+                },
+                Beat {
+                    measure: 1,
+                    beat: 2
+                },
+                Beat {
+                    measure: 2,
+                    beat: 1
+                },
                 Lost,
                 Found,
-                Beat { measure: 5, beat: 3 },
+                Beat {
+                    measure: 5,
+                    beat: 3
+                },
             ]
         );
     }

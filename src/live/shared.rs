@@ -45,7 +45,12 @@ pub struct Snapshot {
     pub version: u64,
 }
 
-const STATES: [FollowState; 4] = [FollowState::Waiting, FollowState::Following, FollowState::Uncertain, FollowState::Lost];
+const STATES: [FollowState; 4] = [
+    FollowState::Waiting,
+    FollowState::Following,
+    FollowState::Uncertain,
+    FollowState::Lost,
+];
 
 fn state_code(s: FollowState) -> u8 {
     STATES.iter().position(|&x| x == s).unwrap_or(0) as u8
@@ -57,8 +62,12 @@ impl Published {
         self.sample_time.store(sample_time, Ordering::Relaxed);
         self.score_time_s.store(r.score_time_s, Ordering::Relaxed);
         self.score_beat.store(r.score_beat, Ordering::Relaxed);
-        self.beat_in_measure.store(r.beat_in_measure, Ordering::Relaxed);
-        self.measure_index.store(r.measure_index.min(u32::MAX as usize) as u32, Ordering::Relaxed);
+        self.beat_in_measure
+            .store(r.beat_in_measure, Ordering::Relaxed);
+        self.measure_index.store(
+            r.measure_index.min(u32::MAX as usize) as u32,
+            Ordering::Relaxed,
+        );
         self.tempo_ratio.store(r.tempo_ratio, Ordering::Relaxed);
         self.confidence.store(r.confidence, Ordering::Relaxed);
         self.state.store(state_code(r.state), Ordering::Relaxed);
@@ -111,7 +120,10 @@ pub struct Controls {
 
 impl Default for Controls {
     fn default() -> Self {
-        Self { following: AtomicBool::new(true), gain_db: AtomicF32::new(0.0) }
+        Self {
+            following: AtomicBool::new(true),
+            gain_db: AtomicF32::new(0.0),
+        }
     }
 }
 
@@ -151,7 +163,10 @@ mod tests {
         };
         p.publish(&r, 44_100);
         let s = p.snapshot().unwrap();
-        assert_eq!((s.sample_time, s.score_time_s, s.measure_index, s.state), (44_100, 2.5, 3, FollowState::Uncertain));
+        assert_eq!(
+            (s.sample_time, s.score_time_s, s.measure_index, s.state),
+            (44_100, 2.5, 3, FollowState::Uncertain)
+        );
         p.clear();
         assert_eq!(p.snapshot(), None);
     }
@@ -181,7 +196,10 @@ mod tests {
         while !writer.is_finished() {
             if let Some(s) = p.snapshot() {
                 let x = s.sample_time as f64;
-                assert_eq!((s.score_time_s, s.score_beat, s.tempo_ratio, s.measure_index), (x, x, x, s.sample_time as usize));
+                assert_eq!(
+                    (s.score_time_s, s.score_beat, s.tempo_ratio, s.measure_index),
+                    (x, x, x, s.sample_time as usize)
+                );
             }
         }
         writer.join().unwrap();

@@ -13,15 +13,15 @@ use ringbuf::traits::{Consumer, Producer};
 
 use crate::features::{HOP, SAMPLE_RATE};
 use crate::follow::{Follower, Method, Report};
-use crate::similarity::Similarity;
 use crate::live::link::{TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
 use crate::live::shared::{Controls, Published, Status};
 use crate::live::ReportSink;
 use crate::reference::Reference;
 use crate::render::{find_soundfont, load_soundfont, RenderError};
-use rustysynth::SoundFont;
 use crate::score::{Score, ScoreFormat};
+use crate::similarity::Similarity;
+use rustysynth::SoundFont;
 
 /// How often the worker looks for new audio when there are no commands.
 const POLL: Duration = Duration::from_millis(2);
@@ -33,7 +33,12 @@ pub enum Command {
     Attach(WorkerEnd),
     /// Parse and render a score; `name` is its file name (the format comes from its extension).
     /// Following starts at `start_measure` (a written measure number) if given.
-    LoadScore { bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf>, start_measure: Option<String> },
+    LoadScore {
+        bytes: Arc<[u8]>,
+        name: String,
+        soundfont: Option<PathBuf>,
+        start_measure: Option<String>,
+    },
     /// Start over at the beginning of the piece.
     Reset,
     /// Start over at the first played measure with this written number.
@@ -57,14 +62,30 @@ impl Worker {
     pub fn spawn(sinks: Vec<Box<dyn ReportSink>>, similarity: Similarity) -> Self {
         let published = Arc::new(Published::default());
         let controls = Arc::new(Controls::default());
-        let status = Arc::new(Mutex::new(Status { following: true, similarity: similarity.describe(), ..Status::default() }));
+        let status = Arc::new(Mutex::new(Status {
+            following: true,
+            similarity: similarity.describe(),
+            ..Status::default()
+        }));
         let (commands, rx) = crossbeam_channel::unbounded();
-        let state = State::new(published.clone(), controls.clone(), status.clone(), sinks, similarity);
+        let state = State::new(
+            published.clone(),
+            controls.clone(),
+            status.clone(),
+            sinks,
+            similarity,
+        );
         let thread = std::thread::Builder::new()
             .name("segno-worker".into())
             .spawn(move || state.run(rx))
             .expect("cannot start the worker thread");
-        Self { commands, published, controls, status, thread: Some(thread) }
+        Self {
+            commands,
+            published,
+            controls,
+            status,
+            thread: Some(thread),
+        }
     }
 
     /// Sends a command; never blocks.
@@ -140,7 +161,13 @@ struct State {
 }
 
 impl State {
-    fn new(published: Arc<Published>, controls: Arc<Controls>, status: Arc<Mutex<Status>>, sinks: Vec<Box<dyn ReportSink>>, similarity: Similarity) -> Self {
+    fn new(
+        published: Arc<Published>,
+        controls: Arc<Controls>,
+        status: Arc<Mutex<Status>>,
+        sinks: Vec<Box<dyn ReportSink>>,
+        similarity: Similarity,
+    ) -> Self {
         let (loaded_tx, loaded_rx) = crossbeam_channel::unbounded();
         Self {
             similarity,
@@ -193,7 +220,9 @@ impl State {
     /// Feeds the follower with what the audio thread has pushed; false if there was nothing.
     fn drain_audio(&mut self) -> bool {
         self.apply_controls();
-        let Some(link) = self.link.as_mut() else { return false };
+        let Some(link) = self.link.as_mut() else {
+            return false;
+        };
         let n = link.samples.pop_slice(&mut self.buf);
         if n == 0 {
             return false;
@@ -210,7 +239,12 @@ impl State {
             let (run_start, rate) = (self.run_start, link.rate);
             let skip = run_start.saturating_sub(block_start).min(n as u64) as usize;
             let mut reports = Vec::new();
-            follower.push(&block[skip..], |r| reports.push((*r, run_start + (r.perf_time_s * f64::from(rate)).round() as u64)));
+            follower.push(&block[skip..], |r| {
+                reports.push((
+                    *r,
+                    run_start + (r.perf_time_s * f64::from(rate)).round() as u64,
+                ))
+            });
             if let Some(e) = follower.embedding_error() {
                 // The learned model failed mid-run: its part of each frame is zeros from then on.
                 let mut st = lock(&self.status);
@@ -255,7 +289,12 @@ impl State {
                 self.consumed = 0;
                 self.rebuild_follower();
             }
-            Command::LoadScore { bytes, name, soundfont, start_measure } => {
+            Command::LoadScore {
+                bytes,
+                name,
+                soundfont,
+                start_measure,
+            } => {
                 self.pending_start = start_measure;
                 self.load(bytes, name, soundfont)
             }
@@ -281,7 +320,9 @@ impl State {
             found
         });
         if !found && self.follower.is_some() {
-            lock(&self.status).error = Some(format!("This score has no measure {measure}; following from where it was."));
+            lock(&self.status).error = Some(format!(
+                "This score has no measure {measure}; following from where it was."
+            ));
         }
     }
 
@@ -313,13 +354,18 @@ impl State {
 
     fn rebuild_follower(&mut self) {
         self.follower = match (&self.reference, &self.link) {
-            (Some(r), Some(l)) => match self.similarity.follower(r.clone(), l.rate, Method::default()) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    lock(&self.status).error = Some(format!("Could not start following: {e}"));
-                    None
+            (Some(r), Some(l)) => {
+                match self
+                    .similarity
+                    .follower(r.clone(), l.rate, Method::default())
+                {
+                    Ok(f) => Some(f),
+                    Err(e) => {
+                        lock(&self.status).error = Some(format!("Could not start following: {e}"));
+                        None
+                    }
                 }
-            },
+            }
             _ => None,
         };
         self.run_start = self.next_run_start();
@@ -340,12 +386,17 @@ impl State {
         }
         let tx = self.loaded_tx.clone();
         let similarity = self.similarity.clone();
-        let spawned = std::thread::Builder::new().name("segno-loader".into()).spawn(move || {
-            let result = load_reference(&bytes, &name, soundfont.as_deref(), &similarity);
-            let _ = tx.send(Loaded { generation, result });
-        });
+        let spawned = std::thread::Builder::new()
+            .name("segno-loader".into())
+            .spawn(move || {
+                let result = load_reference(&bytes, &name, soundfont.as_deref(), &similarity);
+                let _ = tx.send(Loaded { generation, result });
+            });
         if let Err(e) = spawned {
-            self.loaded(Loaded { generation, result: Err(format!("Could not start loading the score: {e}")) });
+            self.loaded(Loaded {
+                generation,
+                result: Err(format!("Could not start loading the score: {e}")),
+            });
         }
     }
 
@@ -378,14 +429,23 @@ fn hop_in_input_samples(rate: u32) -> Option<u64> {
 }
 
 /// Parses and renders a score, with errors in words for the musician.
-pub fn load_reference(bytes: &[u8], name: &str, soundfont: Option<&Path>, similarity: &Similarity) -> Result<Arc<Reference>, String> {
+pub fn load_reference(
+    bytes: &[u8],
+    name: &str,
+    soundfont: Option<&Path>,
+    similarity: &Similarity,
+) -> Result<Arc<Reference>, String> {
     let path = Path::new(name);
     let format = ScoreFormat::from_path(path).ok_or_else(|| {
         format!("“{name}” is not a score Segno can read. Choose a MusicXML file (.musicxml, .xml, .mxl) or a MIDI file (.mid).")
     })?;
-    let score = Score::from_bytes(bytes, format, path).map_err(|e| format!("Could not read the score: {e}"))?;
+    let score = Score::from_bytes(bytes, format, path)
+        .map_err(|e| format!("Could not read the score: {e}"))?;
     let font = cached_soundfont(soundfont).map_err(|e| format!("Segno needs a piano sound to prepare the score ({e}). In the plugin, SoundFont… chooses one."))?;
-    similarity.reference(score, &font).map(Arc::new).map_err(|e| format!("Could not prepare the score: {e}"))
+    similarity
+        .reference(score, &font)
+        .map(Arc::new)
+        .map_err(|e| format!("Could not prepare the score: {e}"))
 }
 
 /// The SoundFont for `explicit` (or the default one), loaded once per process: a General MIDI

@@ -142,7 +142,10 @@ pub fn runtime() -> Result<&'static Runtime, &'static RuntimeError> {
 
 fn search_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = EXTRA_DIRS.get().cloned().unwrap_or_default();
-    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_owned)) {
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_owned))
+    {
         dirs.push(exe_dir.join("onnxruntime"));
         dirs.push(exe_dir.clone());
         // target/release/segno → target/onnxruntime
@@ -165,19 +168,32 @@ fn find_library() -> Result<PathBuf, RuntimeError> {
         .find(|p| p.is_file())
         .ok_or_else(|| RuntimeError::NotFound {
             names: LIBRARY_NAMES.join(" or "),
-            searched: dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+            searched: dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
 fn load() -> Result<Runtime, RuntimeError> {
     let library = find_library()?;
-    let load_error = |message: String| RuntimeError::Load { path: library.clone(), message };
+    let load_error = |message: String| RuntimeError::Load {
+        path: library.clone(),
+        message,
+    };
     if !library.is_file() {
         return Err(load_error("no such file".into()));
     }
     let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
-    let environment = builder.with_name("segno").build().map_err(|e| load_error(e.to_string()))?;
-    Ok(Runtime { library, environment })
+    let environment = builder
+        .with_name("segno")
+        .build()
+        .map_err(|e| load_error(e.to_string()))?;
+    Ok(Runtime {
+        library,
+        environment,
+    })
 }
 
 /// A model ready to run, and where it runs.
@@ -198,16 +214,27 @@ impl Model {
     /// As [`load`](Self::load), running on at most `threads` CPU threads (0: ONNX Runtime's choice,
     /// all cores). A follower wants 1: one frame at a time gains nothing from more, and the
     /// audio host needs the other cores.
-    pub fn load_with_threads(path: &Path, device: Device, threads: usize) -> Result<Model, RuntimeError> {
-        let rt = runtime().map_err(|e| RuntimeError::Load { path: PathBuf::new(), message: e.to_string() })?;
+    pub fn load_with_threads(
+        path: &Path,
+        device: Device,
+        threads: usize,
+    ) -> Result<Model, RuntimeError> {
+        let rt = runtime().map_err(|e| RuntimeError::Load {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
         let builder = || {
             let b = Session::builder(&rt.environment)?;
             if threads == 0 {
                 return Ok(b);
             }
-            b.with_intra_threads(threads).map_err(|e| -> ort::Error { e.into() })
+            b.with_intra_threads(threads)
+                .map_err(|e| -> ort::Error { e.into() })
         };
-        let model_error = |message: String| RuntimeError::Model { path: path.to_owned(), message };
+        let model_error = |message: String| RuntimeError::Model {
+            path: path.to_owned(),
+            message,
+        };
         let mut reasons = Vec::new();
         for gpu in device.gpu_candidates() {
             let provider = gpu.provider().expect("GPU devices have providers");
@@ -215,26 +242,50 @@ impl Model {
                 .and_then(|b| b.with_execution_providers([provider]).map_err(Into::into))
                 .and_then(|mut b| b.commit_from_file(path));
             match session {
-                Ok(session) => return Ok(Model { session, device: gpu, fallback: None, path: path.to_owned() }),
+                Ok(session) => {
+                    return Ok(Model {
+                        session,
+                        device: gpu,
+                        fallback: None,
+                        path: path.to_owned(),
+                    })
+                }
                 Err(e) => reasons.push(format!("{gpu}: {}", first_line(&e.to_string()))),
             }
         }
         let session = builder()
             .and_then(|mut b| b.commit_from_file(path))
             .map_err(|e| model_error(e.to_string()))?;
-        let fallback = (device != Device::Cpu && !reasons.is_empty())
-            .then(|| format!("no GPU execution provider could be used ({}); running on the CPU", reasons.join("; ")));
-        Ok(Model { session, device: Device::Cpu, fallback, path: path.to_owned() })
+        let fallback = (device != Device::Cpu && !reasons.is_empty()).then(|| {
+            format!(
+                "no GPU execution provider could be used ({}); running on the CPU",
+                reasons.join("; ")
+            )
+        });
+        Ok(Model {
+            session,
+            device: Device::Cpu,
+            fallback,
+            path: path.to_owned(),
+        })
     }
 
     /// Runs the model on one `f32` input of `shape`; returns the first output, flattened, and its
     /// shape.
-    pub fn run(&mut self, shape: &[usize], input: &[f32]) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
+    pub fn run(
+        &mut self,
+        shape: &[usize],
+        input: &[f32],
+    ) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
         let run_error = |e: ort::Error| RuntimeError::Run(e.to_string());
-        let tensor = ort::value::TensorRef::from_array_view((shape.to_vec(), input)).map_err(run_error)?;
+        let tensor =
+            ort::value::TensorRef::from_array_view((shape.to_vec(), input)).map_err(run_error)?;
         let outputs = self.session.run(ort::inputs![tensor]).map_err(run_error)?;
         let (out_shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(run_error)?;
-        Ok((out_shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec()))
+        Ok((
+            out_shape.iter().map(|&d| d.max(0) as usize).collect(),
+            data.to_vec(),
+        ))
     }
 
     /// The first input's shape as the model declares it (`None` for a dynamic dimension).

@@ -11,20 +11,25 @@ use super::{midi, musicxml};
 /// into a parser before anything goes wrong.
 fn mutated(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
     let len = base.len();
-    (proptest::collection::vec((0..len, any::<u8>()), 0..8), 0..=len).prop_map(move |(edits, cut)| {
-        let mut v = base.clone();
-        for (i, b) in edits {
-            v[i] = b;
-        }
-        v.truncate(cut.max(1));
-        v
-    })
+    (
+        proptest::collection::vec((0..len, any::<u8>()), 0..8),
+        0..=len,
+    )
+        .prop_map(move |(edits, cut)| {
+            let mut v = base.clone();
+            for (i, b) in edits {
+                v[i] = b;
+            }
+            v.truncate(cut.max(1));
+            v
+        })
 }
 
 fn mxl_of(xml: &[u8]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut w = zip::ZipWriter::new(&mut buf);
-    w.start_file("score.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    w.start_file("score.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
     std::io::Write::write_all(&mut w, xml).unwrap();
     w.finish().unwrap();
     buf.into_inner()
@@ -72,7 +77,10 @@ fn absurd_values_are_handled() {
         ("<duration>2</duration>", "<duration>NaN</duration>"),
         ("<beats>3</beats>", "<beats>0</beats>"),
         ("<beat-type>4</beat-type>", "<beat-type>0</beat-type>"),
-        ("<repeat direction=\"backward\"/>", "<repeat direction=\"backward\" times=\"100000\"/>"),
+        (
+            "<repeat direction=\"backward\"/>",
+            "<repeat direction=\"backward\" times=\"100000\"/>",
+        ),
         ("<sound tempo=\"60\"/>", "<sound tempo=\"0\"/>"),
     ] {
         let xml = SMALL.replacen(from, to, 1);
@@ -85,7 +93,9 @@ fn absurd_values_are_handled() {
 #[test]
 fn huge_times_are_refused() {
     let mut f = b"MThd\0\0\0\x06\0\x00\0\x01\0\x01".to_vec();
-    let track = [0x00, 0x90, 60, 80, 0xff, 0xff, 0xff, 0x7f, 0x80, 60, 0, 0x00, 0xff, 0x2f, 0x00];
+    let track = [
+        0x00, 0x90, 60, 80, 0xff, 0xff, 0xff, 0x7f, 0x80, 60, 0, 0x00, 0xff, 0x2f, 0x00,
+    ];
     f.extend_from_slice(b"MTrk");
     f.extend_from_slice(&(track.len() as u32).to_be_bytes());
     f.extend_from_slice(&track);

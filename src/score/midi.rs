@@ -34,16 +34,27 @@ struct MidiEventRef {
 /// (midly's own errors do not carry one).
 fn check_chunks(bytes: &[u8]) -> Result<(), ParseError> {
     if bytes.len() < 14 || &bytes[0..4] != b"MThd" {
-        return Err(ParseError::new("byte 0", "not a Standard MIDI File (no 'MThd' header)"));
+        return Err(ParseError::new(
+            "byte 0",
+            "not a Standard MIDI File (no 'MThd' header)",
+        ));
     }
     let declared_tracks = u16::from_be_bytes([bytes[10], bytes[11]]) as usize;
     let mut pos = 8 + u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     let mut tracks = 0;
     while pos < bytes.len() && tracks < declared_tracks {
         if bytes.len() < pos + 8 {
-            return Err(ParseError::new(format!("byte {pos}"), "chunk header cut short: the file is truncated"));
+            return Err(ParseError::new(
+                format!("byte {pos}"),
+                "chunk header cut short: the file is truncated",
+            ));
         }
-        let len = u32::from_be_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
+        let len = u32::from_be_bytes([
+            bytes[pos + 4],
+            bytes[pos + 5],
+            bytes[pos + 6],
+            bytes[pos + 7],
+        ]) as usize;
         if &bytes[pos..pos + 4] == b"MTrk" {
             tracks += 1;
             if bytes.len() < pos + 8 + len {
@@ -56,7 +67,10 @@ fn check_chunks(bytes: &[u8]) -> Result<(), ParseError> {
         pos = pos.saturating_add(8 + len);
     }
     if tracks < declared_tracks {
-        return Err(ParseError::new(format!("byte {}", bytes.len()), format!("header declares {declared_tracks} tracks but the file holds {tracks}")));
+        return Err(ParseError::new(
+            format!("byte {}", bytes.len()),
+            format!("header declares {declared_tracks} tracks but the file holds {tracks}"),
+        ));
     }
     Ok(())
 }
@@ -66,8 +80,13 @@ fn read_timeline(bytes: &[u8]) -> Result<Timeline, ParseError> {
     let smf = Smf::parse(bytes).map_err(|e| ParseError::new("file structure", e.to_string()))?;
     let ticks_per_beat = match smf.header.timing {
         Timing::Metrical(t) if t.as_int() > 0 => f64::from(t.as_int()),
-        Timing::Metrical(_) => return Err(ParseError::new("header", "zero ticks per quarter note")),
-        Timing::Timecode(..) => return Err(ParseError::new("header", "SMPTE time division is not supported; re-export the file with metrical (PPQ) timing")),
+        Timing::Metrical(_) => {
+            return Err(ParseError::new("header", "zero ticks per quarter note"))
+        }
+        Timing::Timecode(..) => return Err(ParseError::new(
+            "header",
+            "SMPTE time division is not supported; re-export the file with metrical (PPQ) timing",
+        )),
     };
     let mut tempo_changes = Vec::new();
     let mut time_signatures = Vec::new();
@@ -78,9 +97,20 @@ fn read_timeline(bytes: &[u8]) -> Result<Timeline, ParseError> {
             tick += u64::from(ev.delta.as_int());
             let beat = tick as f64 / ticks_per_beat;
             match ev.kind {
-                TrackEventKind::Midi { channel, message } => events.push((tick, track_index, MidiEventRef { channel: channel.as_int(), message })),
-                TrackEventKind::Meta(MetaMessage::Tempo(us)) if us.as_int() > 0 => tempo_changes.push((beat, 60e6 / f64::from(us.as_int()))),
-                TrackEventKind::Meta(MetaMessage::TimeSignature(num, den_pow, ..)) if num > 0 && den_pow < 8 => {
+                TrackEventKind::Midi { channel, message } => events.push((
+                    tick,
+                    track_index,
+                    MidiEventRef {
+                        channel: channel.as_int(),
+                        message,
+                    },
+                )),
+                TrackEventKind::Meta(MetaMessage::Tempo(us)) if us.as_int() > 0 => {
+                    tempo_changes.push((beat, 60e6 / f64::from(us.as_int())))
+                }
+                TrackEventKind::Meta(MetaMessage::TimeSignature(num, den_pow, ..))
+                    if num > 0 && den_pow < 8 =>
+                {
                     time_signatures.push((beat, (num, 1u8 << den_pow)))
                 }
                 _ => {}
@@ -90,7 +120,12 @@ fn read_timeline(bytes: &[u8]) -> Result<Timeline, ParseError> {
     // Stable sort keeps each track's own order among simultaneous events.
     events.sort_by_key(|e| e.0);
     time_signatures.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Ok(Timeline { ticks_per_beat, tempo: TempoMap::from_changes(&tempo_changes), time_signatures, events })
+    Ok(Timeline {
+        ticks_per_beat,
+        tempo: TempoMap::from_changes(&tempo_changes),
+        time_signatures,
+        events,
+    })
 }
 
 /// All channel events of the file in time order, for rendering a performance as recorded.
@@ -104,7 +139,9 @@ pub fn read_events(bytes: &[u8]) -> Result<Vec<ChannelEvent>, ParseError> {
             let (command, data1, data2) = match ev.message {
                 MidiMessage::NoteOn { key, vel } => (0x90, key.as_int(), vel.as_int()),
                 MidiMessage::NoteOff { key, vel } => (0x80, key.as_int(), vel.as_int()),
-                MidiMessage::Controller { controller, value } => (0xB0, controller.as_int(), value.as_int()),
+                MidiMessage::Controller { controller, value } => {
+                    (0xB0, controller.as_int(), value.as_int())
+                }
                 MidiMessage::PitchBend { bend } => {
                     let v = bend.0.as_int();
                     (0xE0, (v & 0x7f) as u8, (v >> 7) as u8)
@@ -112,7 +149,13 @@ pub fn read_events(bytes: &[u8]) -> Result<Vec<ChannelEvent>, ParseError> {
                 MidiMessage::ProgramChange { program } => (0xC0, program.as_int(), 0),
                 _ => return None,
             };
-            Some(ChannelEvent { time_s, channel: ev.channel, command, data1, data2 })
+            Some(ChannelEvent {
+                time_s,
+                channel: ev.channel,
+                command,
+                data1,
+                data2,
+            })
         })
         .collect())
 }
@@ -123,12 +166,15 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
     // Open notes per (track, channel, key), first in first out, as most sequencers pair them.
     let mut open: std::collections::HashMap<(usize, u8, u8), Vec<(u64, u8)>> = Default::default();
     let mut spans = Vec::new();
-    let close = |spans: &mut Vec<_>, key: u8, track: usize, on: (u64, u8), off_tick: u64| spans.push((on.0, off_tick, key, on.1, track));
+    let close = |spans: &mut Vec<_>, key: u8, track: usize, on: (u64, u8), off_tick: u64| {
+        spans.push((on.0, off_tick, key, on.1, track))
+    };
     for &(tick, track, ev) in &tl.events {
         match ev.message {
-            MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => {
-                open.entry((track, ev.channel, key.as_int())).or_default().push((tick, vel.as_int()))
-            }
+            MidiMessage::NoteOn { key, vel } if vel.as_int() > 0 => open
+                .entry((track, ev.channel, key.as_int()))
+                .or_default()
+                .push((tick, vel.as_int())),
             MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
                 if let Some(stack) = open.get_mut(&(track, ev.channel, key.as_int())) {
                     if !stack.is_empty() {
@@ -147,9 +193,18 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
         }
     }
     spans.sort_by_key(|s| (s.0, s.2));
-    let end_beat = spans.iter().map(|s| s.1 as f64 / tl.ticks_per_beat).fold(0.0, f64::max);
+    let end_beat = spans
+        .iter()
+        .map(|s| s.1 as f64 / tl.ticks_per_beat)
+        .fold(0.0, f64::max);
     if end_beat > super::MAX_BEATS {
-        return Err(ParseError::new("timing", format!("notes run to beat {end_beat:.0}; Segno reads scores up to {} beats", super::MAX_BEATS)));
+        return Err(ParseError::new(
+            "timing",
+            format!(
+                "notes run to beat {end_beat:.0}; Segno reads scores up to {} beats",
+                super::MAX_BEATS
+            ),
+        ));
     }
     let measures = measures_from_time_signatures(&tl.time_signatures, end_beat);
     let notes = spans
@@ -165,12 +220,18 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
                 onset_s: tl.tempo.seconds_at(onset_beats),
                 offset_s: tl.tempo.seconds_at(offset_beats),
                 staff: u8::try_from(track + 1).ok(),
-                measure: measures.partition_point(|m| m.start_beat <= onset_beats + 1e-9).saturating_sub(1),
+                measure: measures
+                    .partition_point(|m| m.start_beat <= onset_beats + 1e-9)
+                    .saturating_sub(1),
                 grace: false,
             }
         })
         .collect();
-    Ok(Score { notes, tempo: tl.tempo, measures })
+    Ok(Score {
+        notes,
+        tempo: tl.tempo,
+        measures,
+    })
 }
 
 #[cfg(test)]
@@ -228,7 +289,12 @@ pub(crate) mod tests {
     #[test]
     fn events_keep_controllers_for_rendering() {
         let ev = read_events(&two_track_file()).unwrap();
-        assert_eq!(ev.iter().filter(|e| e.command == 0x90 && e.data2 > 0).count(), 3);
+        assert_eq!(
+            ev.iter()
+                .filter(|e| e.command == 0x90 && e.data2 > 0)
+                .count(),
+            3
+        );
         assert!(ev.windows(2).all(|w| w[0].time_s <= w[1].time_s));
     }
 }

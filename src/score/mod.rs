@@ -66,12 +66,21 @@ pub struct Score {
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
     #[error("{path}: cannot read the file: {cause}")]
-    Io { path: PathBuf, cause: std::io::Error },
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("{path}: unknown score format; Segno reads .mid, .midi, .musicxml, .xml and .mxl")]
     UnknownFormat { path: PathBuf },
     #[error("{path}: {place}: {message}")]
-    Invalid { path: PathBuf, place: String, message: String },
-    #[error("{path}: the score has no notes; check that it is the right file and not an empty template")]
+    Invalid {
+        path: PathBuf,
+        place: String,
+        message: String,
+    },
+    #[error(
+        "{path}: the score has no notes; check that it is the right file and not an empty template"
+    )]
     NoNotes { path: PathBuf },
 }
 
@@ -85,7 +94,10 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(place: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { place: place.into(), message: message.into() }
+        Self {
+            place: place.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -110,8 +122,12 @@ impl ScoreFormat {
 
 impl Score {
     pub fn load(path: &Path) -> Result<Self, ScoreError> {
-        let format = ScoreFormat::from_path(path).ok_or_else(|| ScoreError::UnknownFormat { path: path.into() })?;
-        let bytes = std::fs::read(path).map_err(|cause| ScoreError::Io { path: path.into(), cause })?;
+        let format = ScoreFormat::from_path(path)
+            .ok_or_else(|| ScoreError::UnknownFormat { path: path.into() })?;
+        let bytes = std::fs::read(path).map_err(|cause| ScoreError::Io {
+            path: path.into(),
+            cause,
+        })?;
         Self::from_bytes(&bytes, format, path)
     }
 
@@ -122,7 +138,11 @@ impl Score {
             ScoreFormat::MusicXml => musicxml::parse(bytes),
             ScoreFormat::CompressedMusicXml => musicxml::parse_mxl(bytes),
         };
-        let score = parsed.map_err(|e| ScoreError::Invalid { path: name.into(), place: e.place, message: e.message })?;
+        let score = parsed.map_err(|e| ScoreError::Invalid {
+            path: name.into(),
+            place: e.place,
+            message: e.message,
+        })?;
         if score.notes.is_empty() {
             return Err(ScoreError::NoNotes { path: name.into() });
         }
@@ -136,7 +156,12 @@ impl Score {
 
     /// Distinct onset times in seconds, sorted.
     pub fn onset_times(&self) -> Vec<f64> {
-        let mut t: Vec<f64> = self.notes.iter().filter(|n| !n.grace).map(|n| n.onset_s).collect();
+        let mut t: Vec<f64> = self
+            .notes
+            .iter()
+            .filter(|n| !n.grace)
+            .map(|n| n.onset_s)
+            .collect();
         t.sort_by(f64::total_cmp);
         t.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
         t
@@ -150,11 +175,19 @@ impl Score {
                 let unit = 4.0 / f64::from(m.time_signature.1.max(1));
                 // Past the end (the reference's reverb tail) the position stays in the last beat.
                 let last_beat = (m.length_beats / unit).ceil().max(1.0);
-                (m.number.clone(), 1.0 + ((beat - m.start_beat) / unit).min(last_beat - 1e-3))
+                (
+                    m.number.clone(),
+                    1.0 + ((beat - m.start_beat) / unit).min(last_beat - 1e-3),
+                )
             }
             None => (String::new(), 0.0),
         };
-        ScorePosition { score_time_s, beat, measure, beat_in_measure }
+        ScorePosition {
+            score_time_s,
+            beat,
+            measure,
+            beat_in_measure,
+        }
     }
 
     /// The played measure containing `beat` (the last one for positions past the end).
@@ -162,20 +195,33 @@ impl Score {
         if self.measures.is_empty() {
             return None;
         }
-        Some(self.measures.partition_point(|m| m.start_beat <= beat + 1e-9).saturating_sub(1))
+        Some(
+            self.measures
+                .partition_point(|m| m.start_beat <= beat + 1e-9)
+                .saturating_sub(1),
+        )
     }
 
     /// Score time at the start of the first played measure whose written number is `number`.
     pub fn measure_start_s(&self, number: &str) -> Option<f64> {
-        self.measures.iter().find(|m| m.number == number).map(|m| self.tempo.seconds_at(m.start_beat))
+        self.measures
+            .iter()
+            .find(|m| m.number == number)
+            .map(|m| self.tempo.seconds_at(m.start_beat))
     }
 }
 
 /// Measures of a piece whose bar lines follow only from its time signatures (MIDI files).
-pub(crate) fn measures_from_time_signatures(changes: &[(f64, (u8, u8))], end_beat: f64) -> Vec<Measure> {
+pub(crate) fn measures_from_time_signatures(
+    changes: &[(f64, (u8, u8))],
+    end_beat: f64,
+) -> Vec<Measure> {
     let mut out = Vec::new();
     let mut beat = 0.0;
-    let mut sig = changes.first().filter(|c| c.0 <= 0.0).map_or((4, 4), |c| c.1);
+    let mut sig = changes
+        .first()
+        .filter(|c| c.0 <= 0.0)
+        .map_or((4, 4), |c| c.1);
     let mut next = 0;
     while beat < end_beat - 1e-9 || out.is_empty() {
         while next < changes.len() && changes[next].0 <= beat + 1e-9 {
@@ -187,7 +233,13 @@ pub(crate) fn measures_from_time_signatures(changes: &[(f64, (u8, u8))], end_bea
         if next < changes.len() && changes[next].0 < beat + length - 1e-9 {
             length = changes[next].0 - beat;
         }
-        out.push(Measure { number: (out.len() + 1).to_string(), written_index: out.len(), start_beat: beat, length_beats: length, time_signature: sig });
+        out.push(Measure {
+            number: (out.len() + 1).to_string(),
+            written_index: out.len(),
+            start_beat: beat,
+            length_beats: length,
+            time_signature: sig,
+        });
         beat += length;
     }
     out

@@ -41,11 +41,19 @@ struct WrittenMeasure {
 
 /// Reads a compressed MusicXML file: the root file named in `META-INF/container.xml`.
 pub fn parse_mxl(bytes: &[u8]) -> Result<Score, ParseError> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| ParseError::new("zip container", format!("not a valid .mxl archive: {e}")))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| ParseError::new("zip container", format!("not a valid .mxl archive: {e}")))?;
     let mut read = |name: &str| -> Result<Vec<u8>, ParseError> {
-        let mut f = zip.by_name(name).map_err(|e| ParseError::new(format!("archive entry '{name}'"), e.to_string()))?;
+        let mut f = zip
+            .by_name(name)
+            .map_err(|e| ParseError::new(format!("archive entry '{name}'"), e.to_string()))?;
         let mut out = Vec::new();
-        f.read_to_end(&mut out).map_err(|e| ParseError::new(format!("archive entry '{name}'"), format!("cannot decompress: {e}")))?;
+        f.read_to_end(&mut out).map_err(|e| {
+            ParseError::new(
+                format!("archive entry '{name}'"),
+                format!("cannot decompress: {e}"),
+            )
+        })?;
         Ok(out)
     };
     let root = match read("META-INF/container.xml") {
@@ -57,8 +65,10 @@ pub fn parse_mxl(bytes: &[u8]) -> Result<Score, ParseError> {
 }
 
 fn rootfile_path(container: &[u8]) -> Result<String, ParseError> {
-    let text = std::str::from_utf8(container).map_err(|_| ParseError::new("META-INF/container.xml", "not UTF-8"))?;
-    let doc = Document::parse(text).map_err(|e| ParseError::new("META-INF/container.xml", e.to_string()))?;
+    let text = std::str::from_utf8(container)
+        .map_err(|_| ParseError::new("META-INF/container.xml", "not UTF-8"))?;
+    let doc = Document::parse(text)
+        .map_err(|e| ParseError::new("META-INF/container.xml", e.to_string()))?;
     doc.descendants()
         .find(|n| n.has_tag_name("rootfile"))
         .and_then(|n| n.attribute("full-path"))
@@ -67,17 +77,27 @@ fn rootfile_path(container: &[u8]) -> Result<String, ParseError> {
 }
 
 fn first_score_entry(bytes: &[u8]) -> Result<String, ParseError> {
-    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| ParseError::new("zip container", e.to_string()))?;
-    let name = zip.file_names().find(|n| !n.starts_with("META-INF") && (n.ends_with(".xml") || n.ends_with(".musicxml"))).map(str::to_owned);
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| ParseError::new("zip container", e.to_string()))?;
+    let name = zip
+        .file_names()
+        .find(|n| !n.starts_with("META-INF") && (n.ends_with(".xml") || n.ends_with(".musicxml")))
+        .map(str::to_owned);
     name.ok_or_else(|| ParseError::new("zip container", "no MusicXML file inside the archive"))
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
     let text = decode_text(bytes)?;
-    let opts = ParsingOptions { allow_dtd: true, ..ParsingOptions::default() };
+    let opts = ParsingOptions {
+        allow_dtd: true,
+        ..ParsingOptions::default()
+    };
     let doc = Document::parse_with_options(&text, opts).map_err(|e| {
         let pos = e.pos();
-        ParseError::new(format!("line {}, column {}", pos.row, pos.col), format!("malformed XML: {e}"))
+        ParseError::new(
+            format!("line {}, column {}", pos.row, pos.col),
+            format!("malformed XML: {e}"),
+        )
     })?;
     let root = doc.root_element();
     match root.tag_name().name() {
@@ -99,14 +119,27 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
 /// MusicXML is UTF-8 or, from some Windows exporters, UTF-16 with a byte-order mark.
 fn decode_text(bytes: &[u8]) -> Result<String, ParseError> {
     let utf16 = |be: bool| {
-        let units: Vec<u16> = bytes[2..].chunks_exact(2).map(|c| if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) }).collect();
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if be {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
         String::from_utf16(&units).map_err(|_| ParseError::new("file encoding", "invalid UTF-16"))
     };
     match bytes {
         [0xFF, 0xFE, ..] => utf16(false),
         [0xFE, 0xFF, ..] => utf16(true),
-        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest).map(str::to_owned).map_err(|e| ParseError::new(format!("byte {}", e.valid_up_to() + 3), "invalid UTF-8")),
-        _ => std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| ParseError::new(format!("byte {}", e.valid_up_to()), "invalid UTF-8")),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest)
+            .map(str::to_owned)
+            .map_err(|e| ParseError::new(format!("byte {}", e.valid_up_to() + 3), "invalid UTF-8")),
+        _ => std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|e| ParseError::new(format!("byte {}", e.valid_up_to()), "invalid UTF-8")),
     }
 }
 
@@ -130,12 +163,32 @@ fn place(doc: &Document, n: Node, measure: &str) -> String {
     format!("measure {measure} (line {})", pos.row)
 }
 
-fn read_part(doc: &Document, part: Node, part_index: usize, measures: &mut Vec<WrittenMeasure>) -> Result<(), ParseError> {
-    let mut st = PartState { divisions: 1.0, velocity: DEFAULT_VELOCITY, time_signature: (4, 4) };
-    for (mi, m) in part.children().filter(|n| n.has_tag_name("measure")).enumerate() {
+fn read_part(
+    doc: &Document,
+    part: Node,
+    part_index: usize,
+    measures: &mut Vec<WrittenMeasure>,
+) -> Result<(), ParseError> {
+    let mut st = PartState {
+        divisions: 1.0,
+        velocity: DEFAULT_VELOCITY,
+        time_signature: (4, 4),
+    };
+    for (mi, m) in part
+        .children()
+        .filter(|n| n.has_tag_name("measure"))
+        .enumerate()
+    {
         let number = m.attribute("number").unwrap_or("").to_owned();
         if measures.len() <= mi {
-            measures.push(WrittenMeasure { number: if number.is_empty() { (mi + 1).to_string() } else { number.clone() }, ..Default::default() });
+            measures.push(WrittenMeasure {
+                number: if number.is_empty() {
+                    (mi + 1).to_string()
+                } else {
+                    number.clone()
+                },
+                ..Default::default()
+            });
         }
         let wm = &mut measures[mi];
         let mut cursor = 0.0f64;
@@ -146,7 +199,12 @@ fn read_part(doc: &Document, part: Node, part_index: usize, measures: &mut Vec<W
         for el in m.children().filter(Node::is_element) {
             let dur = || -> Result<f64, ParseError> {
                 let text = child_text(el, "duration").unwrap_or("0");
-                let d: f64 = text.parse().map_err(|_| ParseError::new(place(doc, el, &number), format!("<duration> '{text}' is not a number")))?;
+                let d: f64 = text.parse().map_err(|_| {
+                    ParseError::new(
+                        place(doc, el, &number),
+                        format!("<duration> '{text}' is not a number"),
+                    )
+                })?;
                 Ok(d / st.divisions)
             };
             match el.tag_name().name() {
@@ -169,15 +227,26 @@ fn read_part(doc: &Document, part: Node, part_index: usize, measures: &mut Vec<W
                     if child(el, "rest").is_some() || child(el, "cue").is_some() {
                         continue;
                     }
-                    let Some(pitch) = read_pitch(doc, el, &number)? else { continue };
-                    let ties: Vec<&str> = el.children().filter(|c| c.has_tag_name("tie")).filter_map(|c| c.attribute("type")).collect();
+                    let Some(pitch) = read_pitch(doc, el, &number)? else {
+                        continue;
+                    };
+                    let ties: Vec<&str> = el
+                        .children()
+                        .filter(|c| c.has_tag_name("tie"))
+                        .filter_map(|c| c.attribute("type"))
+                        .collect();
                     let note = WrittenNote {
                         pitch,
-                        velocity: el.attribute("dynamics").and_then(|v| v.parse::<f64>().ok()).map_or(st.velocity, dynamics_to_velocity),
+                        velocity: el
+                            .attribute("dynamics")
+                            .and_then(|v| v.parse::<f64>().ok())
+                            .map_or(st.velocity, dynamics_to_velocity),
                         offset_beats: onset,
                         duration_beats: if grace { GRACE_BEATS } else { d },
                         part: part_index,
-                        staff: child_text(el, "staff").and_then(|s| s.parse().ok()).unwrap_or(1),
+                        staff: child_text(el, "staff")
+                            .and_then(|s| s.parse().ok())
+                            .unwrap_or(1),
                         tie_start: ties.contains(&"start"),
                         tie_stop: ties.contains(&"stop"),
                         grace,
@@ -201,7 +270,11 @@ fn read_part(doc: &Document, part: Node, part_index: usize, measures: &mut Vec<W
         let nominal = f64::from(sig.0) * 4.0 / f64::from(sig.1.max(1));
         let implicit = m.attribute("implicit") == Some("yes");
         // A pickup bar (implicit) is as long as its content; any other bar at least as long as its signature.
-        let length = if implicit && extent > 0.0 { extent } else { extent.max(nominal) };
+        let length = if implicit && extent > 0.0 {
+            extent
+        } else {
+            extent.max(nominal)
+        };
         wm.length_beats = wm.length_beats.max(length);
         if wm.time_signature.is_none() {
             wm.time_signature = Some(st.time_signature);
@@ -210,13 +283,31 @@ fn read_part(doc: &Document, part: Node, part_index: usize, measures: &mut Vec<W
     Ok(())
 }
 
-fn read_attributes(doc: &Document, el: Node, number: &str, st: &mut PartState, first_part: bool, wm: &mut WrittenMeasure) -> Result<(), ParseError> {
+fn read_attributes(
+    doc: &Document,
+    el: Node,
+    number: &str,
+    st: &mut PartState,
+    first_part: bool,
+    wm: &mut WrittenMeasure,
+) -> Result<(), ParseError> {
     if let Some(d) = child_text(el, "divisions") {
-        st.divisions = d.parse::<f64>().ok().filter(|d| *d > 0.0).ok_or_else(|| ParseError::new(place(doc, el, number), format!("<divisions> '{d}' must be a positive number")))?;
+        st.divisions = d.parse::<f64>().ok().filter(|d| *d > 0.0).ok_or_else(|| {
+            ParseError::new(
+                place(doc, el, number),
+                format!("<divisions> '{d}' must be a positive number"),
+            )
+        })?;
     }
     if let Some(time) = child(el, "time") {
-        let beats: u32 = child_text(time, "beats").unwrap_or("4").split('+').filter_map(|b| b.trim().parse::<u32>().ok()).sum();
-        let unit: u8 = child_text(time, "beat-type").and_then(|b| b.parse().ok()).unwrap_or(4);
+        let beats: u32 = child_text(time, "beats")
+            .unwrap_or("4")
+            .split('+')
+            .filter_map(|b| b.trim().parse::<u32>().ok())
+            .sum();
+        let unit: u8 = child_text(time, "beat-type")
+            .and_then(|b| b.parse().ok())
+            .unwrap_or(4);
         st.time_signature = (u8::try_from(beats.clamp(1, 255)).unwrap_or(4), unit.max(1));
         if first_part {
             wm.time_signature = Some(st.time_signature);
@@ -226,7 +317,9 @@ fn read_attributes(doc: &Document, el: Node, number: &str, st: &mut PartState, f
 }
 
 fn read_pitch(doc: &Document, el: Node, number: &str) -> Result<Option<u8>, ParseError> {
-    let Some(p) = child(el, "pitch") else { return Ok(None) }; // unpitched percussion
+    let Some(p) = child(el, "pitch") else {
+        return Ok(None);
+    }; // unpitched percussion
     let step = child_text(p, "step").unwrap_or("");
     let base = match step {
         "C" => 0,
@@ -236,12 +329,30 @@ fn read_pitch(doc: &Document, el: Node, number: &str) -> Result<Option<u8>, Pars
         "G" => 7,
         "A" => 9,
         "B" => 11,
-        _ => return Err(ParseError::new(place(doc, el, number), format!("<step> '{step}' is not a note name A–G"))),
+        _ => {
+            return Err(ParseError::new(
+                place(doc, el, number),
+                format!("<step> '{step}' is not a note name A–G"),
+            ))
+        }
     };
-    let alter: f64 = child_text(p, "alter").and_then(|a| a.parse().ok()).unwrap_or(0.0);
-    let octave: i32 = child_text(p, "octave").and_then(|o| o.parse().ok()).ok_or_else(|| ParseError::new(place(doc, el, number), "note without a valid <octave>"))?;
+    let alter: f64 = child_text(p, "alter")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0.0);
+    let octave: i32 = child_text(p, "octave")
+        .and_then(|o| o.parse().ok())
+        .ok_or_else(|| ParseError::new(place(doc, el, number), "note without a valid <octave>"))?;
     let midi = (octave + 1) * 12 + base + alter.round() as i32;
-    u8::try_from(midi).ok().filter(|m| *m < 128).map(Some).ok_or_else(|| ParseError::new(place(doc, el, number), format!("pitch {step}{octave} is outside the MIDI range")))
+    u8::try_from(midi)
+        .ok()
+        .filter(|m| *m < 128)
+        .map(Some)
+        .ok_or_else(|| {
+            ParseError::new(
+                place(doc, el, number),
+                format!("pitch {step}{octave} is outside the MIDI range"),
+            )
+        })
 }
 
 fn dynamics_to_velocity(percent_of_forte: f64) -> u8 {
@@ -249,7 +360,13 @@ fn dynamics_to_velocity(percent_of_forte: f64) -> u8 {
     (percent_of_forte * 0.9).round().clamp(1.0, 127.0) as u8
 }
 
-fn read_direction(el: Node, cursor: f64, st: &mut PartState, first_part: bool, wm: &mut WrittenMeasure) {
+fn read_direction(
+    el: Node,
+    cursor: f64,
+    st: &mut PartState,
+    first_part: bool,
+    wm: &mut WrittenMeasure,
+) {
     for d in el.descendants() {
         match d.tag_name().name() {
             "dynamics" => {
@@ -291,7 +408,11 @@ fn read_jump_words(text: &str, marks: &mut Marks) {
 }
 
 fn read_sound(el: Node, cursor: f64, st: &mut PartState, wm: &mut WrittenMeasure) {
-    if let Some(t) = el.attribute("tempo").and_then(|t| t.parse::<f64>().ok()).filter(|t| *t > 0.0) {
+    if let Some(t) = el
+        .attribute("tempo")
+        .and_then(|t| t.parse::<f64>().ok())
+        .filter(|t| *t > 0.0)
+    {
         wm.tempos.push((cursor, t));
     }
     if let Some(d) = el.attribute("dynamics").and_then(|t| t.parse::<f64>().ok()) {
@@ -310,14 +431,25 @@ fn read_barline(el: Node, marks: &mut Marks) {
     if let Some(r) = child(el, "repeat") {
         match r.attribute("direction") {
             Some("forward") => marks.repeat_forward = true,
-            Some("backward") => marks.repeat_backward = Some(r.attribute("times").and_then(|t| t.parse().ok()).unwrap_or(2)),
+            Some("backward") => {
+                marks.repeat_backward = Some(
+                    r.attribute("times")
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(2),
+                )
+            }
             _ => {}
         }
     }
     if let Some(e) = child(el, "ending") {
         match e.attribute("type") {
             Some("start") => {
-                let numbers = e.attribute("number").unwrap_or("1").split([',', ' ']).filter_map(|n| n.trim().parse().ok()).collect();
+                let numbers = e
+                    .attribute("number")
+                    .unwrap_or("1")
+                    .split([',', ' '])
+                    .filter_map(|n| n.trim().parse().ok())
+                    .collect();
                 marks.ending_start = Some(numbers);
             }
             Some("stop" | "discontinue") => marks.ending_stop = true,
@@ -339,15 +471,39 @@ fn lay_out(written: Vec<WrittenMeasure>) -> Result<Score, ParseError> {
     for &wi in &order {
         let wm = &written[wi];
         if !(beat + wm.length_beats <= super::MAX_BEATS) {
-            return Err(ParseError::new(format!("measure {}", wm.number), format!("the piece runs past {} beats (a damaged <duration> or <divisions>?)", super::MAX_BEATS)));
+            return Err(ParseError::new(
+                format!("measure {}", wm.number),
+                format!(
+                    "the piece runs past {} beats (a damaged <duration> or <divisions>?)",
+                    super::MAX_BEATS
+                ),
+            ));
         }
         let index = measures.len();
-        measures.push(Measure { number: wm.number.clone(), written_index: wi, start_beat: beat, length_beats: wm.length_beats, time_signature: wm.time_signature.unwrap_or((4, 4)) });
-        raw.extend(wm.notes.iter().map(|n| (index, WrittenNote { offset_beats: (beat + n.offset_beats).max(0.0), ..n.clone() })));
+        measures.push(Measure {
+            number: wm.number.clone(),
+            written_index: wi,
+            start_beat: beat,
+            length_beats: wm.length_beats,
+            time_signature: wm.time_signature.unwrap_or((4, 4)),
+        });
+        raw.extend(wm.notes.iter().map(|n| {
+            (
+                index,
+                WrittenNote {
+                    offset_beats: (beat + n.offset_beats).max(0.0),
+                    ..n.clone()
+                },
+            )
+        }));
         tempos.extend(wm.tempos.iter().map(|&(o, q)| (beat + o, q)));
         beat += wm.length_beats;
     }
-    raw.sort_by(|a, b| a.1.offset_beats.total_cmp(&b.1.offset_beats).then(a.1.pitch.cmp(&b.1.pitch)));
+    raw.sort_by(|a, b| {
+        a.1.offset_beats
+            .total_cmp(&b.1.offset_beats)
+            .then(a.1.pitch.cmp(&b.1.pitch))
+    });
     let tempo = TempoMap::from_changes(&tempos);
     let mut notes: Vec<Note> = Vec::with_capacity(raw.len());
     // Open tie per (part, staff, pitch): index into `notes`.
@@ -385,7 +541,11 @@ fn lay_out(written: Vec<WrittenMeasure>) -> Result<Score, ParseError> {
         n.onset_s = tempo.seconds_at(n.onset_beats);
         n.offset_s = tempo.seconds_at(n.onset_beats + n.duration_beats);
     }
-    Ok(Score { notes, tempo, measures })
+    Ok(Score {
+        notes,
+        tempo,
+        measures,
+    })
 }
 
 #[cfg(test)]
@@ -421,7 +581,13 @@ pub(crate) mod tests {
     #[test]
     fn reads_notes_chords_ties_graces_and_repeats() {
         let s = parse(SMALL.as_bytes()).unwrap();
-        assert_eq!(s.measures.iter().map(|m| m.number.as_str()).collect::<Vec<_>>(), ["1", "2", "1", "2"]);
+        assert_eq!(
+            s.measures
+                .iter()
+                .map(|m| m.number.as_str())
+                .collect::<Vec<_>>(),
+            ["1", "2", "1", "2"]
+        );
         assert_eq!(s.measures[2].start_beat, 6.0);
         // per pass: C5, grace E5, D5, F#5 (tied over the bar), C3, G3
         assert_eq!(s.notes.len(), 12);
@@ -431,7 +597,11 @@ pub(crate) mod tests {
         assert_eq!(fsharp[1].onset_beats, 8.0);
         let grace = s.notes.iter().find(|n| n.grace).unwrap();
         assert!((grace.onset_beats - (1.0 - GRACE_BEATS)).abs() < 1e-9);
-        let chord: Vec<&Note> = s.notes.iter().filter(|n| n.onset_beats == 0.0 && n.staff == Some(2)).collect();
+        let chord: Vec<&Note> = s
+            .notes
+            .iter()
+            .filter(|n| n.onset_beats == 0.0 && n.staff == Some(2))
+            .collect();
         assert_eq!(chord.len(), 2);
         assert_eq!(s.notes[0].onset_s, 0.0);
         // second-pass notes keep their written measure

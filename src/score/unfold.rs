@@ -25,7 +25,10 @@ pub struct Marks {
 }
 
 /// Played order of written measures, as indices into `marks`.
-pub fn played_order(marks: &[Marks], number_of: impl Fn(usize) -> String) -> Result<Vec<usize>, ParseError> {
+pub fn played_order(
+    marks: &[Marks],
+    number_of: impl Fn(usize) -> String,
+) -> Result<Vec<usize>, ParseError> {
     let n = marks.len();
     let limit = 16 * n + 64;
     let mut played = Vec::new();
@@ -35,7 +38,10 @@ pub fn played_order(marks: &[Marks], number_of: impl Fn(usize) -> String) -> Res
     let mut jumped = false;
     while i < n {
         if played.len() > limit {
-            return Err(ParseError::new(format!("measure {}", number_of(i)), "repeat and jump markup never reaches the end of the piece"));
+            return Err(ParseError::new(
+                format!("measure {}", number_of(i)),
+                "repeat and jump markup never reaches the end of the piece",
+            ));
         }
         let m = &marks[i];
         if m.repeat_forward && i != section_start {
@@ -44,7 +50,11 @@ pub fn played_order(marks: &[Marks], number_of: impl Fn(usize) -> String) -> Res
         }
         if let Some(numbers) = &m.ending_start {
             let end = ending_end(marks, i);
-            let play = if jumped { is_last_ending(marks, end) } else { numbers.contains(&pass) };
+            let play = if jumped {
+                is_last_ending(marks, end)
+            } else {
+                numbers.contains(&pass)
+            };
             if !play {
                 i = end + 1;
                 continue;
@@ -55,9 +65,18 @@ pub fn played_order(marks: &[Marks], number_of: impl Fn(usize) -> String) -> Res
             break;
         }
         if jumped && m.tocoda {
-            i = marks.iter().enumerate().skip(i + 1).find(|(_, m)| m.coda).map(|(k, _)| k).ok_or_else(|| {
-                ParseError::new(format!("measure {}", number_of(i)), "'To Coda' has no coda sign after it; add the coda or remove the jump")
-            })?;
+            i = marks
+                .iter()
+                .enumerate()
+                .skip(i + 1)
+                .find(|(_, m)| m.coda)
+                .map(|(k, _)| k)
+                .ok_or_else(|| {
+                    ParseError::new(
+                        format!("measure {}", number_of(i)),
+                        "'To Coda' has no coda sign after it; add the coda or remove the jump",
+                    )
+                })?;
             continue;
         }
         if let Some(times) = m.repeat_backward.filter(|_| !jumped) {
@@ -76,7 +95,10 @@ pub fn played_order(marks: &[Marks], number_of: impl Fn(usize) -> String) -> Res
                 0
             } else {
                 marks.iter().position(|m| m.segno).ok_or_else(|| {
-                    ParseError::new(format!("measure {}", number_of(i)), "'D.S.' has no segno sign in the piece; add the segno or remove the jump")
+                    ParseError::new(
+                        format!("measure {}", number_of(i)),
+                        "'D.S.' has no segno sign in the piece; add the segno or remove the jump",
+                    )
                 })?
             };
             section_start = i;
@@ -89,13 +111,15 @@ pub fn played_order(marks: &[Marks], number_of: impl Fn(usize) -> String) -> Res
 
 /// Last measure of the volta that starts at `start`.
 fn ending_end(marks: &[Marks], start: usize) -> usize {
-    (start..marks.len()).find(|&k| marks[k].ending_stop || (k > start && marks[k].ending_start.is_some())).map_or(marks.len() - 1, |k| {
-        if marks[k].ending_stop {
-            k
-        } else {
-            k - 1
-        }
-    })
+    (start..marks.len())
+        .find(|&k| marks[k].ending_stop || (k > start && marks[k].ending_start.is_some()))
+        .map_or(marks.len() - 1, |k| {
+            if marks[k].ending_stop {
+                k
+            } else {
+                k - 1
+            }
+        })
 }
 
 fn is_last_ending(marks: &[Marks], end: usize) -> bool {
@@ -107,7 +131,11 @@ mod tests {
     use super::*;
 
     fn order(marks: &[Marks]) -> Vec<usize> {
-        played_order(marks, |i| (i + 1).to_string()).unwrap().into_iter().map(|i| i + 1).collect()
+        played_order(marks, |i| (i + 1).to_string())
+            .unwrap()
+            .into_iter()
+            .map(|i| i + 1)
+            .collect()
     }
 
     fn plain(n: usize) -> Vec<Marks> {

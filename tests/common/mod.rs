@@ -25,7 +25,11 @@ pub fn reference_font() -> Arc<SoundFont> {
 /// Another piano for "performances", so that tests never follow the reference's own sound.
 pub fn performance_font() -> Arc<SoundFont> {
     let path = Path::new(OTHER_PIANO_SOUNDFONT);
-    assert!(path.is_file(), "{} is missing: run `cargo xtask setup`", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask setup`",
+        path.display()
+    );
     load_soundfont(path).unwrap()
 }
 
@@ -34,7 +38,10 @@ pub fn benchmark_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIPPED: benchmark data not found at {} (it is not part of the repository)", dir.display());
+        eprintln!(
+            "SKIPPED: benchmark data not found at {} (it is not part of the repository)",
+            dir.display()
+        );
         None
     }
 }

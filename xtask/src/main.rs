@@ -10,11 +10,23 @@ use anyhow::{bail, Context, Result};
 
 /// Debian/Ubuntu packages: two General MIDI SoundFonts (the reference and the benchmark's
 /// "other piano"), ALSA headers for microphone input, JACK headers for the standalone app.
-const APT_PACKAGES: &[&str] = &["fluid-soundfont-gm", "timgm6mb-soundfont", "libasound2-dev", "libjack-jackd2-dev", "pkg-config"];
+const APT_PACKAGES: &[&str] = &[
+    "fluid-soundfont-gm",
+    "timgm6mb-soundfont",
+    "libasound2-dev",
+    "libjack-jackd2-dev",
+    "pkg-config",
+];
 
 /// What the tests need beyond that: a headless X server, OpenGL in software and ImageMagick for
 /// the editor screenshot, a JACK server for the MIDI clock loopback, Python's venv for the VST3 host.
-const TEST_PACKAGES: &[&str] = &["xvfb", "libgl1-mesa-dri", "imagemagick", "jackd2", "python3-venv"];
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "libgl1-mesa-dri",
+    "imagemagick",
+    "jackd2",
+    "python3-venv",
+];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
@@ -52,7 +64,9 @@ fn main() -> Result<()> {
         Some("screenshot") => {
             setup()?;
             install(TEST_PACKAGES)?;
-            let out = args.get(1).map_or_else(|| root.join("target/screenshot/editor.png"), PathBuf::from);
+            let out = args
+                .get(1)
+                .map_or_else(|| root.join("target/screenshot/editor.png"), PathBuf::from);
             bundle()?;
             screenshot(&root, &performance_wav(&root)?, &out)
         }
@@ -69,7 +83,12 @@ fn main() -> Result<()> {
             setup()?;
             models(&root)
         }
-        Some("fuzz") => fuzz(&root, args.get(1).map_or(Ok(30), |s| s.parse()).context("fuzz takes a number of seconds")?),
+        Some("fuzz") => fuzz(
+            &root,
+            args.get(1)
+                .map_or(Ok(30), |s| s.parse())
+                .context("fuzz takes a number of seconds")?,
+        ),
         _ => {
             eprintln!("{USAGE}");
             bail!("no such command")
@@ -78,7 +97,10 @@ fn main() -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
 }
 
 fn cargo() -> String {
@@ -87,7 +109,9 @@ fn cargo() -> String {
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", format!("{cmd:?}").replace('"', ""));
-    let status = cmd.status().with_context(|| format!("cannot start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -115,10 +139,16 @@ fn pitch_salience_model(root: &Path) -> Result<()> {
         return Ok(());
     }
     let wheels = root.join("target/wheels");
-    run(Command::new("python3").args(["-m", "pip", "download", "--quiet", "--no-deps", "--dest"]).arg(&wheels).arg("basic-pitch==0.4.0"))?;
+    run(Command::new("python3")
+        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--dest"])
+        .arg(&wheels)
+        .arg("basic-pitch==0.4.0"))?;
     std::fs::create_dir_all(dest.parent().expect("has a parent"))?;
     let script = "import glob,sys,zipfile\nw=sorted(glob.glob(sys.argv[1]+'/basic_pitch-0.4.0-*.whl'))[-1]\nopen(sys.argv[2],'wb').write(zipfile.ZipFile(w).read('basic_pitch/saved_models/icassp_2022/nmp.onnx'))";
-    run(Command::new("python3").args(["-c", script]).arg(&wheels).arg(&dest))
+    run(Command::new("python3")
+        .args(["-c", script])
+        .arg(&wheels)
+        .arg(&dest))
 }
 
 /// The ONNX Runtime version `ort` 2.0.0-rc.15 (api-31) targets, and the wheel it comes from.
@@ -128,14 +158,23 @@ const ONNXRUNTIME_VERSION: &str = "1.31.1";
 /// Puts `libonnxruntime` from the PyPI wheel into target/onnxruntime/, where Segno looks for it.
 fn onnxruntime(root: &Path) -> Result<()> {
     let dest = root.join("target/onnxruntime");
-    let package = std::env::var("SEGNO_ONNXRUNTIME_PACKAGE").unwrap_or_else(|_| "onnxruntime".into());
+    let package =
+        std::env::var("SEGNO_ONNXRUNTIME_PACKAGE").unwrap_or_else(|_| "onnxruntime".into());
     let stamp = dest.join(format!("{package}-{ONNXRUNTIME_VERSION}"));
     if stamp.exists() {
         return Ok(());
     }
     let wheels = root.join("target/wheels");
     run(Command::new("python3")
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+        ])
         .arg(&wheels)
         .arg(format!("{package}=={ONNXRUNTIME_VERSION}")))?;
     std::fs::create_dir_all(&dest)?;
@@ -154,23 +193,42 @@ with zipfile.ZipFile(wheel) as z:
                 shutil.copy(os.path.join(dest, base), os.path.join(dest, 'libonnxruntime.so'))
             print('  ' + base)
 "#;
-    eprintln!("ONNX Runtime {ONNXRUNTIME_VERSION} ({package}) into {}:", dest.display());
-    run(Command::new("python3").args(["-c", script.trim()]).arg(&wheels).arg(&package).arg(ONNXRUNTIME_VERSION).arg(&dest))?;
+    eprintln!(
+        "ONNX Runtime {ONNXRUNTIME_VERSION} ({package}) into {}:",
+        dest.display()
+    );
+    run(Command::new("python3")
+        .args(["-c", script.trim()])
+        .arg(&wheels)
+        .arg(&package)
+        .arg(ONNXRUNTIME_VERSION)
+        .arg(&dest))?;
     std::fs::write(stamp, "")?;
     Ok(())
 }
 
 fn install(packages: &[&str]) -> Result<()> {
-    let missing: Vec<&str> = packages.iter().copied().filter(|p| !is_installed(p)).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !is_installed(p))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     if Command::new("apt-get").arg("--version").output().is_err() {
         bail!("missing system packages {missing:?} and no apt-get here: install a General MIDI SoundFont (.sf2) and ALSA headers with your package manager, and set SEGNO_SOUNDFONT to the .sf2");
     }
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     let apt = |args: &[&str]| {
-        let mut cmd = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !root {
             cmd.arg("apt-get");
         }
@@ -194,7 +252,14 @@ fn finish_bundles(root: &Path) -> Result<()> {
         }
     }
     let runtime: Vec<PathBuf> = std::fs::read_dir(root.join("target/onnxruntime"))
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime"))).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime"))
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let models: Vec<PathBuf> = std::fs::read_dir(root.join("models"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -209,10 +274,17 @@ fn finish_bundles(root: &Path) -> Result<()> {
         }
         std::fs::create_dir_all(dir.join("models"))?;
         for model in &models {
-            std::fs::copy(model, dir.join("models").join(model.file_name().expect("a file")))?;
+            std::fs::copy(
+                model,
+                dir.join("models").join(model.file_name().expect("a file")),
+            )?;
         }
     }
-    eprintln!("bundled ONNX Runtime ({} files) and {} models beside the plugins", runtime.len(), models.len());
+    eprintln!(
+        "bundled ONNX Runtime ({} files) and {} models beside the plugins",
+        runtime.len(),
+        models.len()
+    );
     Ok(())
 }
 
@@ -225,13 +297,33 @@ fn test(root: &Path) -> Result<()> {
     install(TEST_PACKAGES)?;
     let python = host_python(root)?;
     // The library, the CLI and everything but the plugin (NumPy for the feature parity test).
-    run(Command::new(cargo()).args(["test", "--workspace", "--release", "--exclude", "segno-plugin"]).env("SEGNO_PYTHON", &python))?;
+    run(Command::new(cargo())
+        .args([
+            "test",
+            "--workspace",
+            "--release",
+            "--exclude",
+            "segno-plugin",
+        ])
+        .env("SEGNO_PYTHON", &python))?;
     // The audio-thread contract needs nice-plug's allocation guard, which exists in debug builds.
     run(Command::new(cargo()).args(["test", "--package", "segno-plugin", "--test", "realtime"]))?;
     bundle()?;
     let bundles = root.join("target/bundled");
     run(Command::new(cargo())
-        .args(["test", "--release", "--package", "segno-plugin", "--lib", "--test", "clap_host", "--test", "standalone_app", "--test", "midi_clock"])
+        .args([
+            "test",
+            "--release",
+            "--package",
+            "segno-plugin",
+            "--lib",
+            "--test",
+            "clap_host",
+            "--test",
+            "standalone_app",
+            "--test",
+            "midi_clock",
+        ])
         .env("SEGNO_BUNDLE_DIR", &bundles))?;
     let wav = performance_wav(root)?;
     vst3_host_test(root, &python, &bundles, &wav)?;
@@ -240,7 +332,11 @@ fn test(root: &Path) -> Result<()> {
 
 /// A virtualenv with the test hosts' packages (pedalboard, NumPy): target/hostenv.
 fn host_python(root: &Path) -> Result<PathBuf> {
-    venv(root, "hostenv", &root.join("plugin/tests/hosts/requirements.txt"))
+    venv(
+        root,
+        "hostenv",
+        &root.join("plugin/tests/hosts/requirements.txt"),
+    )
 }
 
 /// `target/<name>`, a virtualenv with `requirements` installed; returns its python.
@@ -250,7 +346,9 @@ fn venv(root: &Path, name: &str, requirements: &Path) -> Result<PathBuf> {
     if !python.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "-q", "-r"]).arg(requirements))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "-r"])
+        .arg(requirements))?;
     Ok(python)
 }
 
@@ -258,7 +356,10 @@ fn venv(root: &Path, name: &str, requirements: &Path) -> Result<PathBuf> {
 /// and plays `wav` through it.
 fn vst3_host_test(root: &Path, python: &Path, bundles: &Path, wav: &Path) -> Result<()> {
     let script = root.join("plugin/tests/hosts/pedalboard_vst3.py");
-    run(Command::new(python).arg(script).arg(bundles.join("Segno.vst3")).arg(wav))
+    run(Command::new(python)
+        .arg(script)
+        .arg(bundles.join("Segno.vst3"))
+        .arg(wav))
 }
 
 /// The example performance rendered with the second piano (as `cargo xtask example` does).
@@ -286,7 +387,10 @@ const CURSOR_COLOR: &str = "rgb(20,150,60)";
 /// editor mid-piece and checks that the picture shows the piece's notes and a following cursor.
 fn screenshot(root: &Path, wav: &Path, out: &Path) -> Result<()> {
     let display = ":97";
-    let mut xvfb = Command::new("Xvfb").args([display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).spawn().context("cannot start Xvfb")?;
+    let mut xvfb = Command::new("Xvfb")
+        .args([display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .spawn()
+        .context("cannot start Xvfb")?;
     std::thread::sleep(std::time::Duration::from_secs(2));
     let app = Command::new(root.join("target/release/segno-app"))
         .env("DISPLAY", display)
@@ -301,7 +405,10 @@ fn screenshot(root: &Path, wav: &Path, out: &Path) -> Result<()> {
         if let Some(parent) = out.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let shot = run(Command::new("import").env("DISPLAY", display).args(["-window", "root", "-crop", EDITOR_SIZE]).arg(out));
+        let shot = run(Command::new("import")
+            .env("DISPLAY", display)
+            .args(["-window", "root", "-crop", EDITOR_SIZE])
+            .arg(out));
         let _ = app.kill();
         let _ = app.wait();
         shot
@@ -311,12 +418,23 @@ fn screenshot(root: &Path, wav: &Path, out: &Path) -> Result<()> {
     result?;
     let notes = colour_share(out, NOTE_COLOR)?;
     let cursor = colour_share(out, CURSOR_COLOR)?;
-    eprintln!("{}: {:.1} % note pixels, {:.2} % cursor pixels", out.display(), notes * 100.0, cursor * 100.0);
+    eprintln!(
+        "{}: {:.1} % note pixels, {:.2} % cursor pixels",
+        out.display(),
+        notes * 100.0,
+        cursor * 100.0
+    );
     if notes < 0.005 {
-        bail!("the editor screenshot {} does not show the piece (no notes drawn)", out.display());
+        bail!(
+            "the editor screenshot {} does not show the piece (no notes drawn)",
+            out.display()
+        );
     }
     if cursor < 0.001 {
-        bail!("the editor screenshot {} shows no following cursor", out.display());
+        bail!(
+            "the editor screenshot {} shows no following cursor",
+            out.display()
+        );
     }
     Ok(())
 }
@@ -325,10 +443,27 @@ fn screenshot(root: &Path, wav: &Path, out: &Path) -> Result<()> {
 fn colour_share(image: &Path, colour: &str) -> Result<f64> {
     let o = Command::new("convert")
         .arg(image)
-        .args(["+transparent", colour, "-alpha", "extract", "-format", "%[fx:mean]", "info:"])
+        .args([
+            "+transparent",
+            colour,
+            "-alpha",
+            "extract",
+            "-format",
+            "%[fx:mean]",
+            "info:",
+        ])
         .output()
         .context("cannot run ImageMagick's convert")?;
-    String::from_utf8_lossy(&o.stdout).trim().parse().with_context(|| format!("cannot measure {}: {}", image.display(), String::from_utf8_lossy(&o.stderr)))
+    String::from_utf8_lossy(&o.stdout)
+        .trim()
+        .parse()
+        .with_context(|| {
+            format!(
+                "cannot measure {}: {}",
+                image.display(),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
 }
 
 /// Input representations of the Siamese CNN variants (models/scnn_<input>.onnx).
@@ -338,12 +473,24 @@ const MODEL_INPUTS: &[&str] = &["semitone", "chroma"];
 fn models(root: &Path) -> Result<()> {
     let train = root.join("../shared/benchmark/train");
     if !train.is_dir() {
-        bail!("training data not found at {}: the models are trained on the benchmark's train split", train.display());
+        bail!(
+            "training data not found at {}: the models are trained on the benchmark's train split",
+            train.display()
+        );
     }
     let segno = segno_binary(root)?;
     let data = root.join("target/dataset");
-    run(Command::new(&segno).args(["dataset", "--cases"]).arg(&train).arg("--out").arg(&data).args(["--every", "2"]))?;
-    let python = venv(root, "trainenv", &root.join("models/train/requirements.txt"))?;
+    run(Command::new(&segno)
+        .args(["dataset", "--cases"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&data)
+        .args(["--every", "2"]))?;
+    let python = venv(
+        root,
+        "trainenv",
+        &root.join("models/train/requirements.txt"),
+    )?;
     for input in MODEL_INPUTS {
         run(Command::new(&python)
             .current_dir(root.join("models/train"))
@@ -385,7 +532,10 @@ fn example(root: &Path) -> Result<()> {
 fn bench(root: &Path, extra: &[String]) -> Result<()> {
     let cases = root.join("../shared/benchmark/dev");
     if !cases.is_dir() {
-        eprintln!("benchmark data not found at {}: skipping (it is not part of the repository)", cases.display());
+        eprintln!(
+            "benchmark data not found at {}: skipping (it is not part of the repository)",
+            cases.display()
+        );
         return Ok(());
     }
     let segno = segno_binary(root)?;
@@ -398,7 +548,10 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
         if let Some(model) = args.iter().position(|a| a == "--model") {
             let path = root.join(&args[model + 1]);
             if !path.is_file() {
-                eprintln!("{}: missing, skipping {title} (`cargo xtask models` trains it)", path.display());
+                eprintln!(
+                    "{}: missing, skipping {title} (`cargo xtask models` trains it)",
+                    path.display()
+                );
                 continue;
             }
             args[model + 1] = path.display().to_string();
@@ -422,20 +575,75 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
 
 /// The benchmark's configurations: file name, row title, `segno eval` arguments.
 const BENCH_CONFIGS: &[(&str, &str, &[&str])] = &[
-    ("chroma", "DTW / OLTW on chroma (classical)", &["--cost", "chroma", "--follower", "oltw"]),
-    ("oltw", "OLTW on chroma + onsets", &["--follower", "oltw", "--no-offline"]),
-    ("filter", "Segno classical: chroma + onsets with the position-tempo filter", &["--follower", "filter"]),
-    ("scnn_semitone", "SCNN semitone", &["--cost", "learned", "--model", "models/scnn_semitone.onnx"]),
-    ("scnn_semitone_binary", "SCNN semitone (binary matrix)", &["--cost", "learned-binary", "--model", "models/scnn_semitone.onnx", "--no-online"]),
-    ("scnn_hybrid", "classical + 0.3 × SCNN semitone", &["--cost", "hybrid", "--hybrid-weight", "0.3", "--model", "models/scnn_semitone.onnx"]),
-    ("scnn_chroma", "SCNN chroma", &["--cost", "learned", "--model", "models/scnn_chroma.onnx"]),
-    ("scnn_chroma_binary", "SCNN chroma (binary matrix)", &["--cost", "learned-binary", "--model", "models/scnn_chroma.onnx", "--no-online"]),
+    (
+        "chroma",
+        "DTW / OLTW on chroma (classical)",
+        &["--cost", "chroma", "--follower", "oltw"],
+    ),
+    (
+        "oltw",
+        "OLTW on chroma + onsets",
+        &["--follower", "oltw", "--no-offline"],
+    ),
+    (
+        "filter",
+        "Segno classical: chroma + onsets with the position-tempo filter",
+        &["--follower", "filter"],
+    ),
+    (
+        "scnn_semitone",
+        "SCNN semitone",
+        &["--cost", "learned", "--model", "models/scnn_semitone.onnx"],
+    ),
+    (
+        "scnn_semitone_binary",
+        "SCNN semitone (binary matrix)",
+        &[
+            "--cost",
+            "learned-binary",
+            "--model",
+            "models/scnn_semitone.onnx",
+            "--no-online",
+        ],
+    ),
+    (
+        "scnn_hybrid",
+        "classical + 0.3 × SCNN semitone",
+        &[
+            "--cost",
+            "hybrid",
+            "--hybrid-weight",
+            "0.3",
+            "--model",
+            "models/scnn_semitone.onnx",
+        ],
+    ),
+    (
+        "scnn_chroma",
+        "SCNN chroma",
+        &["--cost", "learned", "--model", "models/scnn_chroma.onnx"],
+    ),
+    (
+        "scnn_chroma_binary",
+        "SCNN chroma (binary matrix)",
+        &[
+            "--cost",
+            "learned-binary",
+            "--model",
+            "models/scnn_chroma.onnx",
+            "--no-online",
+        ],
+    ),
 ];
 
 /// Seed 000's Table II layout from the summary rows: offline and online, share within each threshold.
 fn table2(csv: &str) -> String {
     let thresholds = ["25", "50", "100", "200", "300", "500", "1000"];
-    let head = format!("| model | {} |\n|---|{}\n", thresholds.map(|t| format!("<{t} ms")).join(" | "), "---|".repeat(thresholds.len()));
+    let head = format!(
+        "| model | {} |\n|---|{}\n",
+        thresholds.map(|t| format!("<{t} ms")).join(" | "),
+        "---|".repeat(thresholds.len())
+    );
     let mut offline = String::new();
     let mut online = String::new();
     for line in csv.lines() {
@@ -464,7 +672,11 @@ const FUZZ_TARGETS: &[(&str, &[&str])] = &[
 /// cargo-fuzz passes sanitizer flags that only nightly compilers accept; RUSTC_BOOTSTRAP lets the
 /// stable toolchain, the only one here, accept them.
 fn fuzz(root: &Path, seconds: u32) -> Result<()> {
-    if Command::new(cargo()).args(["fuzz", "--version"]).output().map_or(true, |o| !o.status.success()) {
+    if Command::new(cargo())
+        .args(["fuzz", "--version"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
         run(Command::new(cargo()).args(["install", "cargo-fuzz", "--locked"]))?;
     }
     for (target, seeds) in FUZZ_TARGETS {
@@ -472,13 +684,20 @@ fn fuzz(root: &Path, seconds: u32) -> Result<()> {
         std::fs::create_dir_all(&corpus)?;
         for seed in *seeds {
             let from = root.join(seed);
-            std::fs::copy(&from, corpus.join(from.file_name().expect("seed is a file")))?;
+            std::fs::copy(
+                &from,
+                corpus.join(from.file_name().expect("seed is a file")),
+            )?;
         }
         run(Command::new(cargo())
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "run", "-O", target])
             .arg(&corpus)
-            .args(["--", &format!("-max_total_time={seconds}"), "-rss_limit_mb=2048"]))?;
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-rss_limit_mb=2048",
+            ]))?;
     }
     Ok(())
 }

@@ -56,9 +56,13 @@ struct Options {
 fn parse(args: impl IntoIterator<Item = String>) -> Result<Options> {
     let mut o = Options::default();
     let mut args = args.into_iter();
-    o.wrapper_args.push(args.next().unwrap_or_else(|| "segno-app".into()));
+    o.wrapper_args
+        .push(args.next().unwrap_or_else(|| "segno-app".into()));
     while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value; see --help"));
+        let mut value = |name: &str| {
+            args.next()
+                .with_context(|| format!("{name} needs a value; see --help"))
+        };
         match a.as_str() {
             "--score" => o.score = Some(value("--score")?.into()),
             "--osc" => o.osc = Some(value("--osc")?),
@@ -85,7 +89,10 @@ fn main() -> Result<()> {
     let options = parse(std::env::args())?;
     if options.help {
         println!("{USAGE}\n");
-        nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(["segno-app".to_owned(), "--help".to_owned()]);
+        nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>([
+            "segno-app".to_owned(),
+            "--help".to_owned(),
+        ]);
         return Ok(());
     }
     if options.list_devices {
@@ -99,15 +106,30 @@ fn main() -> Result<()> {
         sinks.push(Box::new(OscSender::new(target)?));
     }
     if let Some(port) = &options.midi_port {
-        sinks.push(Box::new(MidiClockPort::open(port).map_err(anyhow::Error::msg)?));
+        sinks.push(Box::new(
+            MidiClockPort::open(port).map_err(anyhow::Error::msg)?,
+        ));
     }
-    let score = options.score.as_deref().map(read_score_file).transpose().map_err(anyhow::Error::msg)?;
+    let score = options
+        .score
+        .as_deref()
+        .map(read_score_file)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     if options.headless {
         return headless(&options, sinks, score.context("--headless needs --score")?);
     }
-    let input_file = options.input_file.as_deref().map(segno::audio::decode::decode_file).transpose()?;
+    let input_file = options
+        .input_file
+        .as_deref()
+        .map(segno::audio::decode::decode_file)
+        .transpose()?;
     let wrapper_args = with_default_input(options.wrapper_args, input_file.is_some());
-    set_app_setup(AppSetup { sinks, score, input_file });
+    set_app_setup(AppSetup {
+        sinks,
+        score,
+        input_file,
+    });
     if !nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(wrapper_args) {
         bail!("the audio backend could not start; see the messages above, or pick a device with --input-device");
     }
@@ -117,14 +139,24 @@ fn main() -> Result<()> {
 fn input_devices() -> Vec<String> {
     use cpal::traits::{DeviceTrait, HostTrait};
     let host = cpal::default_host();
-    host.input_devices().map(|ds| ds.filter_map(|d| d.description().ok().map(|d| d.name().to_owned())).collect()).unwrap_or_default()
+    host.input_devices()
+        .map(|ds| {
+            ds.filter_map(|d| d.description().ok().map(|d| d.name().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// nice-plug's wrapper connects no input unless told to (against feedback in effect plugins);
 /// a score follower needs one, so without `--input-device` (or a chosen backend) Segno listens to
 /// the system's default input, the laptop's microphone.
 fn with_default_input(mut args: Vec<String>, simulated: bool) -> Vec<String> {
-    let chosen = args.iter().any(|a| a == "--input-device" || a == "--backend" || a.starts_with("--input-device=") || a.starts_with("--backend="));
+    let chosen = args.iter().any(|a| {
+        a == "--input-device"
+            || a == "--backend"
+            || a.starts_with("--input-device=")
+            || a.starts_with("--backend=")
+    });
     if chosen || simulated {
         if simulated {
             eprintln!("following the --input-file recording instead of an audio input");
@@ -132,21 +164,33 @@ fn with_default_input(mut args: Vec<String>, simulated: bool) -> Vec<String> {
         return args;
     }
     use cpal::traits::{DeviceTrait, HostTrait};
-    match cpal::default_host().default_input_device().and_then(|d| d.description().ok()) {
+    match cpal::default_host()
+        .default_input_device()
+        .and_then(|d| d.description().ok())
+    {
         Some(d) => {
-            eprintln!("listening on '{}' (choose another with --input-device; see --list-devices)", d.name());
+            eprintln!(
+                "listening on '{}' (choose another with --input-device; see --list-devices)",
+                d.name()
+            );
             if cfg!(target_os = "linux") {
                 args.extend(["--backend".into(), "alsa".into()]);
             }
             args.extend(["--input-device".into(), d.name().to_owned()]);
         }
-        None => eprintln!("no audio input found: connect a microphone, or follow a recording with --input-file"),
+        None => eprintln!(
+            "no audio input found: connect a microphone, or follow a recording with --input-file"
+        ),
     }
     args
 }
 
 /// Follows a file through the same worker and queues the plugin uses.
-fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes): (String, Arc<[u8]>)) -> Result<()> {
+fn headless(
+    options: &Options,
+    mut sinks: Vec<Box<dyn ReportSink>>,
+    (name, bytes): (String, Arc<[u8]>),
+) -> Result<()> {
     let input = options.input_file.as_deref().expect("checked in parse");
     let audio = segno::audio::decode::decode_file(input)?;
     if let Some(out) = &options.out {
@@ -154,7 +198,12 @@ fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes
     }
     let worker = Worker::spawn(sinks, segno_plugin::similarity());
     eprintln!("comparing frames with {}", worker.status().similarity);
-    worker.send(Command::LoadScore { bytes, name, soundfont: None, start_measure: None });
+    worker.send(Command::LoadScore {
+        bytes,
+        name,
+        soundfont: None,
+        start_measure: None,
+    });
     eprintln!("preparing the score…");
     loop {
         let status = worker.status();
@@ -168,14 +217,20 @@ fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes
     }
     let (mut audio_end, worker_end) = link(audio.sample_rate, worker.published.clone());
     worker.send(Command::Attach(worker_end));
-    eprintln!("following {} ({:.1} s at {} Hz)", input.display(), audio.duration_s(), audio.sample_rate);
+    eprintln!(
+        "following {} ({:.1} s at {} Hz)",
+        input.display(),
+        audio.duration_s(),
+        audio.sample_rate
+    );
     let start = Instant::now();
     let block = 512;
     for (i, chunk) in audio.samples.chunks(block).enumerate() {
         audio_end.push_block(&[chunk]);
         audio_end.drain_events(|_, _| {});
         if options.realtime {
-            let due = Duration::from_secs_f64(((i + 1) * block) as f64 / f64::from(audio.sample_rate));
+            let due =
+                Duration::from_secs_f64(((i + 1) * block) as f64 / f64::from(audio.sample_rate));
             std::thread::sleep(due.saturating_sub(start.elapsed()));
         } else {
             // As fast as the follower goes, but never faster: nothing may be dropped.
@@ -193,7 +248,12 @@ fn headless(options: &Options, mut sinks: Vec<Box<dyn ReportSink>>, (name, bytes
     let last = worker.published.snapshot();
     drop(worker);
     match last {
-        Some(s) => eprintln!("done: last position measure {} beat {:.1} ({:?}); {dropped} samples dropped", s.measure_index + 1, s.beat_in_measure, s.state),
+        Some(s) => eprintln!(
+            "done: last position measure {} beat {:.1} ({:?}); {dropped} samples dropped",
+            s.measure_index + 1,
+            s.beat_in_measure,
+            s.state
+        ),
         None => eprintln!("done: nothing was followed (no note heard); {dropped} samples dropped"),
     }
     Ok(())
@@ -206,7 +266,9 @@ struct CsvSink {
 
 impl CsvSink {
     fn create(path: &Path) -> Result<Self> {
-        let mut writer = BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        let mut writer = BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        );
         writeln!(writer, "{POSITIONS_HEADER}")?;
         Ok(Self { writer })
     }

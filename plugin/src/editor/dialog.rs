@@ -30,10 +30,26 @@ impl Pick {
 
 /// `Ok(None)` when the user cancelled.
 pub fn pick(what: Pick) -> Result<Option<PathBuf>, String> {
-    let zenity = [format!("--title={}", what.title()), format!("--file-filter={} | {}", what.title(), what.patterns())];
+    let zenity = [
+        format!("--title={}", what.title()),
+        format!("--file-filter={} | {}", what.title(), what.patterns()),
+    ];
     let choosers: [(&str, Vec<String>); 2] = [
-        ("zenity", ["--file-selection".to_owned()].into_iter().chain(zenity).collect()),
-        ("kdialog", vec!["--getopenfilename".into(), ".".into(), what.patterns().into()]),
+        (
+            "zenity",
+            ["--file-selection".to_owned()]
+                .into_iter()
+                .chain(zenity)
+                .collect(),
+        ),
+        (
+            "kdialog",
+            vec![
+                "--getopenfilename".into(),
+                ".".into(),
+                what.patterns().into(),
+            ],
+        ),
     ];
     for (program, args) in choosers {
         match Command::new(program).args(&args).output() {

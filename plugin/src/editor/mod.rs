@@ -16,7 +16,9 @@ use egui::{Color32, RichText};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{baseview, create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp};
+use nice_plug_egui::{
+    baseview, create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp,
+};
 use segno::follow::FollowState;
 use segno::live::{Command, Snapshot, Status, Worker};
 
@@ -47,7 +49,12 @@ pub fn create(params: Arc<SegnoParams>, worker: Arc<Worker>) -> Option<EguiEdito
         picked_tx,
         picked_rx,
     };
-    create_egui_editor(params.editor_state.clone(), Default::default(), settings, app)
+    create_egui_editor(
+        params.editor_state.clone(),
+        Default::default(),
+        settings,
+        app,
+    )
 }
 
 pub struct SegnoEditor {
@@ -79,13 +86,22 @@ impl Cursor {
         let (s, at) = self.last?;
         let moving = matches!(s.state, FollowState::Following | FollowState::Uncertain);
         // At most a tenth of a second of extrapolation: if updates stop, so does the cursor.
-        let ahead = if moving { at.elapsed().as_secs_f64().min(0.1) * s.tempo_ratio } else { 0.0 };
+        let ahead = if moving {
+            at.elapsed().as_secs_f64().min(0.1) * s.tempo_ratio
+        } else {
+            0.0
+        };
         Some(s.score_time_s + ahead)
     }
 }
 
 impl NiceEguiApp for SegnoEditor {
-    fn build(&mut self, egui_ctx: egui::Context, gui: GuiContext, _frame: &mut Frame) -> Result<(), baseview::HandlerError> {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        gui: GuiContext,
+        _frame: &mut Frame,
+    ) -> Result<(), baseview::HandlerError> {
         egui_ctx.set_visuals(egui::Visuals::light());
         self.gui = Some(gui);
         Ok(())
@@ -94,7 +110,8 @@ impl NiceEguiApp for SegnoEditor {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
         ui.ctx().request_repaint();
         // The window is not a panel: without this the light theme's dark text sits on black.
-        ui.painter().rect_filled(ui.max_rect().expand(8.0), 0.0, ui.visuals().panel_fill);
+        ui.painter()
+            .rect_filled(ui.max_rect().expand(8.0), 0.0, ui.visuals().panel_fill);
         self.take_dropped_or_picked(ui.ctx());
         let status = self.worker.status();
         let snapshot = self.worker.published.snapshot();
@@ -104,7 +121,12 @@ impl NiceEguiApp for SegnoEditor {
         ui.separator();
         self.readout(ui, &status, snapshot);
         let cursor = self.cursor.score_time(snapshot);
-        roll::show(ui, status.score.as_deref(), cursor, snapshot.map(|s| s.state));
+        roll::show(
+            ui,
+            status.score.as_deref(),
+            cursor,
+            snapshot.map(|s| s.state),
+        );
     }
 
     fn editor_closed(&mut self) {
@@ -116,15 +138,32 @@ impl SegnoEditor {
     fn header(&mut self, ui: &mut egui::Ui, status: &Status) {
         ui.horizontal(|ui| {
             ui.heading("Segno");
-            let title = if status.score_name.is_empty() { "no score loaded".to_owned() } else { status.score_name.clone() };
+            let title = if status.score_name.is_empty() {
+                "no score loaded".to_owned()
+            } else {
+                status.score_name.clone()
+            };
             ui.label(RichText::new(title).strong());
             if status.loading {
                 ui.spinner();
                 ui.label("preparing the score…");
             }
         });
-        let restore_error = self.params.session.restore_error.lock().ok().and_then(|e| e.clone());
-        for error in [status.error.as_ref(), restore_error.as_ref(), self.message.as_ref()].into_iter().flatten() {
+        let restore_error = self
+            .params
+            .session
+            .restore_error
+            .lock()
+            .ok()
+            .and_then(|e| e.clone());
+        for error in [
+            status.error.as_ref(),
+            restore_error.as_ref(),
+            self.message.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             ui.colored_label(Color32::from_rgb(170, 20, 20), error);
         }
     }
@@ -134,8 +173,14 @@ impl SegnoEditor {
             if ui.button("Open score…").clicked() {
                 self.pick_file(Pick::Score);
             }
-            let field = ui.add(egui::TextEdit::singleline(&mut self.path_text).hint_text("or type/drop a .musicxml, .mxl or .mid path").desired_width(260.0));
-            if ui.button("Load").clicked() || (field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut self.path_text)
+                    .hint_text("or type/drop a .musicxml, .mxl or .mid path")
+                    .desired_width(260.0),
+            );
+            if ui.button("Load").clicked()
+                || (field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
+            {
                 let path = PathBuf::from(self.path_text.trim());
                 self.load(&path);
             }
@@ -145,8 +190,11 @@ impl SegnoEditor {
             }
             ui.label("Start at measure");
             let m = ui.add(egui::TextEdit::singleline(&mut self.measure_text).desired_width(40.0));
-            if ui.button("Go").clicked() || (m.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))) {
-                self.worker.send(Command::StartAtMeasure(self.measure_text.trim().to_owned()));
+            if ui.button("Go").clicked()
+                || (m.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)))
+            {
+                self.worker
+                    .send(Command::StartAtMeasure(self.measure_text.trim().to_owned()));
             }
         });
         let Some(gui) = self.gui.clone() else { return };
@@ -168,7 +216,11 @@ impl SegnoEditor {
         ui.horizontal(|ui| {
             self.analysis_choice(ui);
             ui.separator();
-            if ui.button("SoundFont…").on_hover_text(soundfont_hint(&self.params)).clicked() {
+            if ui
+                .button("SoundFont…")
+                .on_hover_text(soundfont_hint(&self.params))
+                .clicked()
+            {
                 self.pick_file(Pick::SoundFont);
             }
         });
@@ -176,20 +228,32 @@ impl SegnoEditor {
 
     /// How frames are compared and on which device; the current choice is in the session.
     fn analysis_choice(&mut self, ui: &mut egui::Ui) {
-        let current = self.params.session.get().analysis.unwrap_or_else(|| Analysis { similarity: "auto".into(), device: "auto".into() });
+        let current = self
+            .params
+            .session
+            .get()
+            .analysis
+            .unwrap_or_else(|| Analysis {
+                similarity: "auto".into(),
+                device: "auto".into(),
+            });
         let mut chosen = current.clone();
         ui.label("Analysis");
-        egui::ComboBox::from_id_salt("analysis").selected_text(&chosen.similarity).show_ui(ui, |ui| {
-            for s in ["auto", "hybrid", "learned", "classical"] {
-                ui.selectable_value(&mut chosen.similarity, s.to_owned(), s);
-            }
-        });
+        egui::ComboBox::from_id_salt("analysis")
+            .selected_text(&chosen.similarity)
+            .show_ui(ui, |ui| {
+                for s in ["auto", "hybrid", "learned", "classical"] {
+                    ui.selectable_value(&mut chosen.similarity, s.to_owned(), s);
+                }
+            });
         ui.label("Device");
-        egui::ComboBox::from_id_salt("device").selected_text(&chosen.device).show_ui(ui, |ui| {
-            for d in ["auto", "cpu", "cuda", "tensorrt", "directml", "coreml"] {
-                ui.selectable_value(&mut chosen.device, d.to_owned(), d);
-            }
-        });
+        egui::ComboBox::from_id_salt("device")
+            .selected_text(&chosen.device)
+            .show_ui(ui, |ui| {
+                for d in ["auto", "cpu", "cuda", "tensorrt", "directml", "coreml"] {
+                    ui.selectable_value(&mut chosen.device, d.to_owned(), d);
+                }
+            });
         if chosen != current {
             self.message = self.params.session.set_analysis(chosen).err();
         }
@@ -200,18 +264,36 @@ impl SegnoEditor {
         ui.horizontal(|ui| {
             let (state, color) = match (status.following, snap.map(|s| s.state)) {
                 (false, _) => ("not following", Color32::GRAY),
-                (true, None | Some(FollowState::Waiting)) => ("listening", Color32::from_rgb(40, 90, 170)),
-                (true, Some(FollowState::Following)) => ("following", Color32::from_rgb(20, 130, 40)),
+                (true, None | Some(FollowState::Waiting)) => {
+                    ("listening", Color32::from_rgb(40, 90, 170))
+                }
+                (true, Some(FollowState::Following)) => {
+                    ("following", Color32::from_rgb(20, 130, 40))
+                }
                 (true, Some(FollowState::Uncertain)) => ("unsure", Color32::from_rgb(190, 120, 0)),
                 (true, Some(FollowState::Lost)) => ("lost", Color32::from_rgb(190, 20, 20)),
             };
             ui.label(RichText::new(state).color(color).strong().size(18.0));
             if let (Some(s), Some(score)) = (snap, status.score.as_ref()) {
-                let measure = score.measures.get(s.measure_index).map_or("–", |m| m.number.as_str());
-                ui.label(RichText::new(format!("measure {measure}  beat {:.1}", s.beat_in_measure)).size(18.0));
+                let measure = score
+                    .measures
+                    .get(s.measure_index)
+                    .map_or("–", |m| m.number.as_str());
+                ui.label(
+                    RichText::new(format!("measure {measure}  beat {:.1}", s.beat_in_measure))
+                        .size(18.0),
+                );
                 let qpm = score.tempo.qpm_at(s.score_beat) * s.tempo_ratio;
-                ui.label(format!("tempo {:.0} bpm ({:.0} % of written)", qpm, s.tempo_ratio * 100.0));
-                ui.add(egui::ProgressBar::new(s.confidence).desired_width(90.0).text(format!("confidence {:.0} %", s.confidence * 100.0)));
+                ui.label(format!(
+                    "tempo {:.0} bpm ({:.0} % of written)",
+                    qpm,
+                    s.tempo_ratio * 100.0
+                ));
+                ui.add(
+                    egui::ProgressBar::new(s.confidence)
+                        .desired_width(90.0)
+                        .text(format!("confidence {:.0} %", s.confidence * 100.0)),
+                );
             }
         });
         ui.horizontal(|ui| {
@@ -226,7 +308,8 @@ impl SegnoEditor {
                 ui.label(text);
             }
             // The full text (with why a GPU is not in use) on hover: it can be long.
-            ui.add(egui::Label::new(format!("analysis: {}", status.similarity)).truncate()).on_hover_text(&status.similarity);
+            ui.add(egui::Label::new(format!("analysis: {}", status.similarity)).truncate())
+                .on_hover_text(&status.similarity);
         });
     }
 
@@ -246,7 +329,13 @@ impl SegnoEditor {
     }
 
     fn take_dropped_or_picked(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_owned()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_owned())
+                .collect()
+        });
         let mut picked = Vec::new();
         for p in self.picked_rx.try_iter() {
             match p {
