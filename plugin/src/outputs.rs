@@ -163,7 +163,9 @@ mod jack_port {
     //! A JACK MIDI output. Messages go from the worker to JACK's process callback through a
     //! lock-free queue, and out at the start of the next JACK cycle.
 
-    use ringbuf::traits::{Consumer, Producer, Split};
+    use std::time::{Duration, Instant};
+
+    use ringbuf::traits::{Consumer, Observer, Producer, Split};
     use ringbuf::{HeapProd, HeapRb};
 
     /// Short messages only: clock, Song Position Pointer, start/stop.
@@ -231,6 +233,23 @@ mod jack_port {
             if self.queue.try_push(Message { bytes, len }).is_err() {
                 self.dropped += 1;
             }
+        }
+    }
+
+    impl Drop for JackMidiOut {
+        /// The last messages (the final clocks, Stop) are still queued when the app ends:
+        /// let JACK take them out (bounded, in case the server is stuck), then give it one
+        /// more cycle to deliver them before the client is deactivated.
+        fn drop(&mut self) {
+            let client = self._client.as_client();
+            let cycle = Duration::from_secs_f64(
+                client.buffer_size() as f64 / client.sample_rate().max(1) as f64,
+            );
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while !self.queue.is_empty() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(2 * cycle);
         }
     }
 }

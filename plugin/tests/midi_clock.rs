@@ -24,7 +24,18 @@ fn root() -> &'static Path {
 struct JackServer(Child);
 
 impl Drop for JackServer {
+    /// SIGTERM first: a killed jackd leaves its entry in JACK's shared registry, and after eight
+    /// such entries no JACK server starts on the machine until /dev/shm/jack* is removed.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        for _ in 0..50 {
+            if self.0.try_wait().is_ok_and(|s| s.is_some()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
