@@ -58,10 +58,7 @@ impl Reference {
         audio: &[f32],
         embedder: &mut Embedder,
     ) -> Result<Self, RuntimeError> {
-        let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
-        let representation = embedder.representation.of_sequence(&classical, semitones);
-        embedder.reset();
-        let features = embedder.extend_all(&classical, &representation)?;
+        let features = embedder.frames_of(audio)?;
         Ok(Self {
             features: Arc::new(features),
             score,

@@ -11,7 +11,7 @@ use rustysynth::SoundFont;
 use crate::align::cost::{ClassicalCost, HybridCost, LearnedCost, LocalCost};
 use crate::features::{self, Features, SAMPLE_RATE};
 use crate::follow::{Follower, Method};
-use crate::nn::embed::Embedder;
+use crate::nn::embed::{Embedder, Representation, LIVE_SALIENCE};
 use crate::nn::{Device, RuntimeError};
 use crate::reference::Reference;
 use crate::render::RenderError;
@@ -210,8 +210,18 @@ impl Similarity {
         input_rate: u32,
         method: Method,
     ) -> Result<Follower, RuntimeError> {
+        let embedder = self.embedder()?;
+        if let Some(e) = embedder
+            .as_ref()
+            .filter(|e| e.representation == Representation::Salience)
+        {
+            return Err(RuntimeError::Model {
+                path: e.model().path.clone(),
+                message: LIVE_SALIENCE.into(),
+            });
+        }
         let follower = Follower::with_method(reference, input_rate, self.cost(false), method);
-        Ok(match self.embedder()? {
+        Ok(match embedder {
             Some(e) => follower.with_embedder(e),
             None => follower,
         })
@@ -221,11 +231,7 @@ impl Similarity {
     pub fn frames(&self, audio: &[f32]) -> Result<Features, RuntimeError> {
         match self.embedder()? {
             None => Ok(features::extract(audio, SAMPLE_RATE)),
-            Some(mut e) => {
-                let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
-                let representation = e.representation.of_sequence(&classical, semitones);
-                e.extend_all(&classical, &representation)
-            }
+            Some(mut e) => e.frames_of(audio),
         }
     }
 }

@@ -222,3 +222,61 @@ fn start_at_a_measure() {
     );
     assert!(Path::new(&out).exists());
 }
+
+/// The salience model aligns offline and is refused, with the reason, for following.
+#[test]
+fn the_salience_model_aligns_offline_but_does_not_follow() {
+    let model = common::root().join("models/scnn_salience.onnx");
+    let score = common::example("minuet.musicxml");
+    let wav = tmp("salience-perf.wav");
+    let mid = common::example("minuet-performance.mid");
+    let o = segno(&[
+        "render",
+        "--score",
+        mid.to_str().unwrap(),
+        "--out",
+        wav.to_str().unwrap(),
+        "--soundfont",
+        segno::render::OTHER_PIANO_SOUNDFONT,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let common_args = [
+        "--score",
+        score.to_str().unwrap(),
+        "--audio",
+        wav.to_str().unwrap(),
+        "--similarity",
+        "learned",
+        "--model",
+        model.to_str().unwrap(),
+    ];
+
+    let out = tmp("salience-alignment.csv");
+    let o = segno(
+        &[
+            &["align"][..],
+            &common_args,
+            &["--out", out.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = segno::output::read_positions(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let last = rows.last().expect("an alignment");
+    assert!(
+        last.score_time_s > 40.0,
+        "the whole minuet is aligned: ends at {}",
+        last.score_time_s
+    );
+
+    let o = segno(
+        &[
+            &["follow"][..],
+            &common_args,
+            &["--out", tmp("salience-follow.csv").to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("offline"), "{}", stderr(&o));
+}

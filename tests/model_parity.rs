@@ -2,7 +2,8 @@
 //! - the NumPy features of models/train (features.py) equal the Rust features on the same audio
 //!   (max abs difference ≤ 1e-4);
 //! - every model in models/ gives, through ONNX Runtime, the embeddings PyTorch gave at export;
-//! - a live follower's frame-by-frame embeddings equal the batched ones of a reference.
+//! - a live follower's frame-by-frame embeddings (preallocated, bound run) equal the batched ones
+//!   of a reference; a salience model refuses to run live.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use segno::features::{extract_with_semitones, CHROMA_DIM, DIM, SAMPLE_RATE};
-use segno::nn::embed::{chroma_of, Embedder};
+use segno::nn::embed::{chroma_of, Embedder, Representation};
 use segno::nn::{npy, Device};
 use segno::render::{render_score, RenderOptions};
 use segno::score::Score;
@@ -140,11 +141,17 @@ fn live_embeddings_equal_batched_ones() {
     let (classical, semitones) = extract_with_semitones(&audio, SAMPLE_RATE);
     for model in models() {
         let mut e = Embedder::load(Path::new(&model), Device::Cpu, 1).unwrap();
-        let representation = e.representation.of_sequence(&classical, semitones.clone());
-        let batched = e.extend_all(&classical, &representation).unwrap();
-        assert_eq!(batched.dim, DIM + e.dim);
+        let batched = e.frames_of(&audio).unwrap();
+        assert_eq!((batched.dim, batched.len()), (DIM + e.dim, classical.len()));
         e.reset();
         let mut frame = Vec::new();
+        if e.representation == Representation::Salience {
+            let refused = e
+                .extend(classical.frame(0), &[0.0; 88], &mut frame)
+                .unwrap_err();
+            assert!(refused.to_string().contains("offline"), "{refused}");
+            continue;
+        }
         for k in 0..classical.len() {
             let bands: &[f32; 88] = semitones[k * 88..(k + 1) * 88].try_into().unwrap();
             e.extend(classical.frame(k), bands, &mut frame).unwrap();

@@ -123,3 +123,71 @@ fn follow_uses_the_learned_model_by_default_and_falls_back_without_the_runtime()
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
+
+/// Salience frames (`nn::salience`) sit on Segno's frame grid, in time and in pitch: on the
+/// example minuet, the strongest semitone of a frame is a note the score sounds then, and
+/// shifting the frames by a few hops or the bins by a semitone makes that clearly rarer.
+#[test]
+fn salience_peaks_at_the_notes_sounding_in_each_frame() {
+    use segno::features::{frame_time, semitone::BANDS, SAMPLE_RATE};
+    use segno::nn::salience::Salience;
+    use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
+    use segno::score::Score;
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let score = Score::load(&root.join("assets/example/minuet-performance.mid")).unwrap();
+    let font = load_soundfont(std::path::Path::new(OTHER_PIANO_SOUNDFONT))
+        .expect("run `cargo xtask setup`");
+    let audio = render_score(&font, &score, RenderOptions::piano(SAMPLE_RATE)).unwrap();
+    let mut salience = Salience::load(&pitch_model(), Device::Cpu, 1).unwrap();
+    let s = salience.frames(&audio).unwrap();
+    let frames = s.len() / BANDS;
+    assert_eq!(
+        frames,
+        1 + audio.len() / 512,
+        "one salience frame per feature frame"
+    );
+    assert!(s.iter().all(|x| (0.0..=1.0).contains(x)));
+
+    // Share of confident frames whose peak is a sounding note, with frames shifted by `lag` and
+    // pitches by `transpose`. A frame is centred about 17 ms before its end time.
+    let hits = |lag: isize, transpose: i32| {
+        let (mut hit, mut total) = (0, 0);
+        for k in 0..frames as isize {
+            let j = k + lag;
+            if j < 0 || j >= frames as isize {
+                continue;
+            }
+            let row = &s[j as usize * BANDS..(j as usize + 1) * BANDS];
+            let (peak, &value) = row
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap();
+            if value < 0.3 {
+                continue;
+            }
+            let t = frame_time(k as usize) - 0.017;
+            let sounding = score.notes.iter().any(|n| {
+                n.onset_s <= t
+                    && t < n.offset_s
+                    && i32::from(n.pitch) - 21 == peak as i32 + transpose
+            });
+            hit += usize::from(sounding);
+            total += 1;
+        }
+        assert!(total > 100, "{total} confident frames");
+        hit as f64 / total as f64
+    };
+    let aligned = hits(0, 0);
+    eprintln!(
+        "peak is a sounding note: {aligned:.3}; frames 8 hops late {:.3}, early {:.3}; a semitone off {:.3}",
+        hits(8, 0),
+        hits(-8, 0),
+        hits(0, 1)
+    );
+    assert!(aligned > 0.8, "{aligned}");
+    for other in [hits(8, 0), hits(-8, 0), hits(0, 1), hits(0, -1)] {
+        assert!(aligned > other + 0.1, "{aligned} vs {other}");
+    }
+}

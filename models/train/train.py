@@ -2,9 +2,10 @@
 
     python train.py --data ../../target/dataset --input semitone --out ../scnn_semitone.onnx
 
-Pairs (seed 000): for a performance frame, the reference frame the truth says it plays (match, y=0),
-or, with equal probability, a reference frame of the same piece whose sounding pitch classes differ
-(non-match, y=1; chosen with the score's MIDI information). Each side is the causal patch of the last
+Pairs (seed 000): for a performance frame, the reference frame it plays (match, y=0; from the
+note-level anchors `segno dataset` derives from the performance MIDI), or, with equal probability, a
+reference frame of the same piece whose sounding pitch classes differ (non-match, y=1; chosen with the
+score's MIDI information) or, for a share --near of the non-matches, one 3-10 frames from the match. Each side is the causal patch of the last
 CONTEXT frames. Contrastive loss (eq. 1), margin 1. Validation on pieces held out of training (by
 piece, not by performance). Writes the model, a model card, and parity vectors (inputs and PyTorch's
 outputs) that tests/model_parity.rs checks ONNX Runtime against.
@@ -15,6 +16,7 @@ import datetime
 import json
 import os
 import platform
+import sys
 import time
 import zlib
 
@@ -23,9 +25,22 @@ import torch
 
 from model import CONTEXT, EMBEDDING, Branch, contrastive_loss
 
-BANDS = {"semitone": 88, "chroma": 12}
-# Fixed input scaling, part of the exported model: log-compressed semitone energy runs to about 4.
-SCALE = {"semitone": 0.25, "chroma": 1.0}
+NEAR_FRAMES = (3, 10)
+
+BANDS = {"semitone": 88, "chroma": 12, "salience": 88}
+# Fixed input scaling, part of the exported model: log-compressed semitone energy runs to about 4;
+# chroma and salience lie in 0..1.
+SCALE = {"semitone": 0.25, "chroma": 1.0, "salience": 1.0}
+# The input's name tells Segno what to feed (src/nn/embed.rs): salience and the semitone spectrogram
+# have the same shape.
+INPUT_NAME = {"semitone": "patch", "chroma": "patch", "salience": "salience"}
+DESCRIPTION = {
+    "semitone": "log-compressed 88-band semitone spectrogram (A0..C8; `log10(1 + 1e4 * power)`)",
+    "chroma": "12-bin chroma (loudness-normalised)",
+    "salience": "88-semitone pitch salience (A0..C8, 0..1): basic-pitch's `contour` output (3 bins per semitone, "
+                "model hop 256) pooled by `segno::nn::salience` to the frame grid (max over each semitone's 3 bins "
+                "and the 2 model frames of a Segno frame)",
+}
 
 
 class Scaled(torch.nn.Module):
@@ -66,13 +81,20 @@ def patches(frames, ends):
     return frames[idx].transpose(0, 2, 1)[:, None, :, :]
 
 
-def sample_pairs(case, n, rng):
+def sample_pairs(case, n, rng, near=0.0):
     k = rng.choice(case["valid"], n)
     m = case["match"][k]
     y = (rng.random(n) < 0.5).astype(np.float32)
     j = m.copy()
     neg = np.nonzero(y == 1)[0]
     n_ref = len(case["ref"])
+    # A share `near` of the non-matches lie NEAR_FRAMES from the match whatever they sound: the
+    # network must tell a moment from the one just before or after it, which is the precision
+    # DTW needs at 25-50 ms.
+    close = neg[rng.random(len(neg)) < near]
+    offset = rng.integers(NEAR_FRAMES[0], NEAR_FRAMES[1] + 1, len(close)) * rng.choice([-1, 1], len(close))
+    j[close] = np.clip(m[close] + offset, CONTEXT - 1, n_ref - 1)
+    neg = np.setdiff1d(neg, close)
     for t in range(10):  # redraw until the pitch classes differ and the frame is not next door
         cand = rng.integers(CONTEXT - 1, n_ref, len(neg))
         ok = (case["pcs"][cand] != case["pcs"][m[neg]]) & (np.abs(cand - m[neg]) > 4)
@@ -85,9 +107,9 @@ def sample_pairs(case, n, rng):
     return patches(case["perf"], k), patches(case["ref"], j), y
 
 
-def batch(cases, weights, size, rng, cases_per_batch=8):
+def batch(cases, weights, size, rng, near=0.0, cases_per_batch=8):
     chosen = rng.choice(len(cases), cases_per_batch, p=weights)
-    parts = [sample_pairs(cases[c], size // cases_per_batch, rng) for c in chosen]
+    parts = [sample_pairs(cases[c], size // cases_per_batch, rng, near) for c in chosen]
     a, b, y = (np.concatenate(p) for p in zip(*parts))
     return torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(y)
 
@@ -121,6 +143,8 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--margin", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--near", type=float, default=0.85,
+                    help="share of non-matching pairs taken 3-10 frames from the match (0.85: best of 0, 0.3, 0.6, 0.85 on every 5th dev case)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
@@ -155,7 +179,7 @@ def main():
         model.train()
         losses = []
         for _ in range(args.steps_per_epoch):
-            a, b, y = batch(train, weights, args.batch, rng)
+            a, b, y = batch(train, weights, args.batch, rng, args.near)
             loss, _ = contrastive_loss(model(a), model(b), y, args.margin)
             opt.zero_grad()
             loss.backward()
@@ -186,8 +210,9 @@ def main():
 def export(model, args, val):
     bands = BANDS[args.input]
     dummy = torch.zeros(1, 1, bands, CONTEXT)
-    torch.onnx.export(model, (dummy,), args.out, input_names=["patch"], output_names=["embedding"],
-                      dynamic_axes={"patch": {0: "batch"}, "embedding": {0: "batch"}}, opset_version=17, dynamo=False)
+    name = INPUT_NAME[args.input]
+    torch.onnx.export(model, (dummy,), args.out, input_names=[name], output_names=["embedding"],
+                      dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}}, opset_version=17, dynamo=False)
     rng = np.random.default_rng(7)
     c = val[0]
     x = patches(c["perf"], rng.choice(c["valid"], 16)).astype(np.float32)
@@ -198,10 +223,18 @@ def export(model, args, val):
     np.save(stem + ".parity-output.npy", y.astype(np.float32))
 
 
+SALIENCE_NOTE = """
+
+The salience front end itself (basic-pitch's `nmp.onnx`, Apache-2.0, taken from its PyPI wheel by
+`cargo xtask setup`; 30 ms per 2 s window on one core) looks about a second ahead, so this model aligns
+recordings offline only; Segno refuses it for live following and says so."""
+
+
 def write_card(args, history, retrieval, baseline, n_train, n_val, seconds):
     name = os.path.basename(os.path.splitext(args.out)[0])
     bands = BANDS[args.input]
     last = history[-1]
+    near_text = f"; {args.near:.0%} of them 3-10 frames from the match whatever they sound" if args.near else ""
     card = f"""# {name}
 
 Siamese CNN branch (seed 000, Agrawal & Dixon) that embeds a short causal patch of
@@ -209,9 +242,9 @@ Siamese CNN branch (seed 000, Agrawal & Dixon) that embeds a short causal patch 
 (seed 000's "distance matrix" variant).
 
 ## Input and output
-- input `patch`: float32 `(batch, 1, {bands}, {CONTEXT})`: the last {CONTEXT} frames (the newest last) of the
-  {"log-compressed 88-band semitone spectrogram (A0..C8; `log10(1 + 1e4 * power)`)" if args.input == "semitone" else "12-bin chroma (loudness-normalised)"},
-  exactly as `segno::features` computes it: 22 050 Hz, 1024-sample Hamming window, hop 512 (23.2 ms).
+- input `{INPUT_NAME[args.input]}`: float32 `(batch, 1, {bands}, {CONTEXT})`: the last {CONTEXT} frames (the newest last) of the
+  {DESCRIPTION[args.input]},
+  exactly as `segno::{"nn::salience" if args.input == "salience" else "features"}` computes it: 22 050 Hz, frames every 512 samples (23.2 ms){"" if args.input == "salience" else ", 1024-sample Hamming window"}.
   Scaling (x {SCALE[args.input]}) is inside the model.
 - output `embedding`: float32 `(batch, {EMBEDDING})`.
 
@@ -221,7 +254,7 @@ max-pooling after the first three, one dense layer to {EMBEDDING} values. Seed 0
 stack with 64-512 channels on a 128x128x3 patch (about 2 G multiply-adds); this one needs about 1.4 M,
 so the follower embeds a live frame in well under a millisecond on one CPU core and a score in seconds,
 and one training run fits in under an hour on 2 cores. The causal {CONTEXT}-frame patch (186 ms) replaces
-seed 000's centred patch because a live follower cannot look ahead.
+seed 000's centred patch because a live follower cannot look ahead.{SALIENCE_NOTE if args.input == "salience" else ""}
 
 ## Training
 - data: `segno dataset --cases ../shared/benchmark/train --every 2` (the benchmark's train split: ASAP
@@ -229,12 +262,16 @@ seed 000's centred patch because a live follower cannot look ahead.
   benchmark). Reference: score MIDI on FluidR3's grand piano in a 0.8 s room; performance: performance MIDI
   on TimGM6mb (program 0 or 1) with +-30 cent detuning (seed 000's augmentation), random tone tilt,
   0.3-1.5 s reverb and 20-40 dB SNR noise. First 90 s of each performance.
-- pairs: balanced matching / non-matching (different sounding pitch classes, from the score), contrastive
+- labels: each performance frame matches the reference frame of the score time it plays, read between
+  note-level anchors (each score onset matched to the performed notes of its pitches within 150 ms of where
+  the beat truth puts it; `segno::eval::anchors`), not the beat-level truth read as linear.
+- pairs: balanced matching / non-matching (different sounding pitch classes, from the score{near_text}), contrastive
   loss (eq. 1), margin {args.margin}; Adam, one-cycle learning rate up to {args.lr}; {args.epochs} epochs of
   {args.steps_per_epoch} batches of {args.batch}; seed {args.seed}.
 - split: {n_train} training / {n_val} validation performances, split by piece.
 - command: `cargo xtask models` (or `python models/train/train.py --data target/dataset --input {args.input} --out {args.out}`);
   {seconds / 60:.0f} min on {platform.machine()} with {args.threads} threads, {datetime.date.today()}.
+  Exact arguments: `{" ".join(sys.argv[1:])}`.
 
 ## Validation (held-out train pieces)
 | measure | value |

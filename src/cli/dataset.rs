@@ -2,13 +2,17 @@
 //! *train* split. Per case: the score rendered as the reference (FluidR3, in a small room), the
 //! performance MIDI rendered with another piano and degraded as a recording (±30 cents, reverb,
 //! EQ, noise: seed 000's augmentation and ours), both turned into frames by the same extractor the
-//! follower uses, and for every performance frame the reference frame it matches (from the
-//! truth table) — everything `models/train` needs to draw matching and non-matching pairs.
+//! follower uses, and for every performance frame the reference frame it matches — from
+//! note-level anchors (`segno::eval::anchors`: each score onset matched to the performed notes
+//! near where the beat truth puts it), not from the beat truth read as linear between beats —
+//! everything `models/train` needs to draw matching and non-matching pairs.
 //!
 //! Files per case, in `<out>/<case_id>/`: `{ref,perf}_semitone.npy` (frames × 88, log-compressed
-//! semitone spectrogram), `{ref,perf}_chroma.npy` (frames × 12), `match.npy` (per performance
+//! semitone spectrogram), `{ref,perf}_chroma.npy` (frames × 12), `{ref,perf}_salience.npy`
+//! (frames × 88, basic-pitch's pitch salience, `segno::nn::salience`), `match.npy` (per performance
 //! frame, the matching reference frame or −1 outside the truth), `ref_pitch_classes.npy` (per
-//! reference frame, the sounding pitch classes of the score as a 12-bit mask).
+//! reference frame, the sounding pitch classes of the score as a 12-bit mask), `anchors.npy`
+//! (anchors × 2: score and performance seconds; written last, it marks a finished case).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,12 +22,15 @@ use anyhow::{bail, Context};
 use rustysynth::SoundFont;
 use segno::audio::normalize_peak;
 use segno::audio::room::reverb;
+use segno::eval::anchors::note_anchors;
 use segno::eval::cases::{load_cases, Case};
 use segno::eval::degrade::{add_noise, Rng};
-use segno::eval::metrics::truth_score_at;
+use segno::eval::metrics::{truth_perf_at, truth_score_at};
 use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAMPLE_RATE};
 use segno::nn::embed::chroma_of;
 use segno::nn::npy;
+use segno::nn::salience::{Salience, MODEL_ENV as SALIENCE_ENV, MODEL_FILE as SALIENCE_FILE};
+use segno::nn::Device;
 use segno::reference::Reference;
 use segno::render::{
     find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT,
@@ -69,23 +76,33 @@ pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
         .collect();
     let reference_font = load_soundfont(&find_soundfont(None)?)?;
     let pianos = performance_pianos()?;
+    let salience_model = Salience::find(&[]).with_context(|| {
+        format!("basic-pitch's {SALIENCE_FILE} is needed for the salience input: run `cargo xtask setup` or set {SALIENCE_ENV}")
+    })?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let bar = indicatif::ProgressBar::new(cases.len() as u64).with_message("rendering");
     let next = AtomicUsize::new(0);
     let failures = std::sync::Mutex::new(Vec::new());
+    let labels = std::sync::Mutex::new(LabelStats::default());
     std::thread::scope(|s| {
         for _ in 0..args.threads.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(case) = cases.get(i) else { break };
-                if let Err(e) = write_case(case, &args, &reference_font, &pianos) {
-                    failures
-                        .lock()
-                        .expect("no panics while locked")
-                        .push(format!("{}: {e:#}", case.id));
+            s.spawn(|| {
+                let fail =
+                    |what: String| failures.lock().expect("no panics while locked").push(what);
+                let mut salience = match Salience::load(&salience_model, Device::Cpu, 1) {
+                    Ok(s) => s,
+                    Err(e) => return fail(format!("{}: {e}", salience_model.display())),
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(case) = cases.get(i) else { break };
+                    match write_case(case, &args, &reference_font, &pianos, &mut salience) {
+                        Ok(stats) => labels.lock().expect("no panics while locked").add(stats),
+                        Err(e) => fail(format!("{}: {e:#}", case.id)),
+                    }
+                    bar.inc(1);
                 }
-                bar.inc(1);
             });
         }
     });
@@ -100,7 +117,42 @@ pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
         cases.len(),
         args.out.display()
     );
+    labels.into_inner().expect("threads joined").print();
     Ok(())
+}
+
+/// How the note-level labels differ from the beat truth, over the cases written in this run.
+#[derive(Default)]
+struct LabelStats {
+    onsets: usize,
+    anchors: usize,
+    /// |anchor − linear reading of the beat truth|, ms.
+    deviation_ms: Vec<f64>,
+}
+
+impl LabelStats {
+    fn add(&mut self, other: LabelStats) {
+        self.onsets += other.onsets;
+        self.anchors += other.anchors;
+        self.deviation_ms.extend(other.deviation_ms);
+    }
+
+    fn print(mut self) {
+        if self.deviation_ms.is_empty() {
+            return;
+        }
+        self.deviation_ms.sort_by(f64::total_cmp);
+        let at = |q: f64| self.deviation_ms[((self.deviation_ms.len() - 1) as f64 * q) as usize];
+        eprintln!(
+            "note-level labels: {} of {} score onsets matched ({:.1} %); the beat truth read linearly is off from them by median {:.0} ms, 90th percentile {:.0} ms, {:.1} % beyond 50 ms",
+            self.anchors,
+            self.onsets,
+            100.0 * self.anchors as f64 / self.onsets.max(1) as f64,
+            at(0.5),
+            at(0.9),
+            100.0 * self.deviation_ms.iter().filter(|&&d| d > 50.0).count() as f64 / self.deviation_ms.len() as f64
+        );
+    }
 }
 
 fn write_case(
@@ -108,10 +160,11 @@ fn write_case(
     args: &DatasetArgs,
     reference_font: &Arc<SoundFont>,
     pianos: &[Arc<SoundFont>],
-) -> anyhow::Result<()> {
+    salience: &mut Salience,
+) -> anyhow::Result<LabelStats> {
     let dir = args.out.join(&case.id);
-    if dir.join("match.npy").is_file() {
-        return Ok(());
+    if dir.join("anchors.npy").is_file() {
+        return Ok(LabelStats::default());
     }
     let (first_perf, last_perf) = (
         case.truth[0].1,
@@ -168,23 +221,63 @@ fn write_case(
         &perf_chroma,
     )?;
     npy::write(
+        &dir.join("ref_salience.npy"),
+        &[n_ref, 88],
+        &salience.frames(&reference)?,
+    )?;
+    npy::write(
         &dir.join("ref_pitch_classes.npy"),
         &[n_ref],
         &pitch_classes(&score, n_ref),
     )?;
+    npy::write(
+        &dir.join("perf_salience.npy"),
+        &[n_perf, 88],
+        &salience.frames(&perf)?,
+    )?;
+
+    let anchors = note_anchors(&score.notes, &events, &case.truth);
+    anyhow::ensure!(
+        anchors.len() >= 2,
+        "fewer than 2 score onsets matched in the performance"
+    );
+    let (first_anchor, last_anchor) = (anchors[0].1, anchors[anchors.len() - 1].1);
     let matches: Vec<i32> = (0..n_perf)
         .map(|k| {
             let t = frame_time(k);
-            if t < first_perf || t > perf_end {
+            if t < first_anchor || t > last_anchor.min(perf_end) {
                 return -1;
             }
-            let s = truth_score_at(&case.truth, t);
+            let s = truth_score_at(&anchors, t);
             ((s / HOP_S).round() as usize).min(n_ref - 1) as i32
         })
         .collect();
-    // Written last: its presence marks a finished case.
     npy::write(&dir.join("match.npy"), &[n_perf], &matches)?;
-    Ok(())
+    let flat: Vec<f32> = anchors
+        .iter()
+        .flat_map(|&(s, p)| [s as f32, p as f32])
+        .collect();
+    // Written last: its presence marks a finished case.
+    npy::write(&dir.join("anchors.npy"), &[anchors.len(), 2], &flat)?;
+    let onsets = {
+        let mut t: Vec<f64> = score
+            .notes
+            .iter()
+            .map(|n| n.onset_s)
+            .filter(|&t| t <= score_end)
+            .collect();
+        t.sort_by(f64::total_cmp);
+        t.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+        t.len()
+    };
+    Ok(LabelStats {
+        onsets,
+        anchors: anchors.len(),
+        deviation_ms: anchors
+            .iter()
+            .map(|&(s, p)| (truth_perf_at(&case.truth, s) - p).abs() * 1e3)
+            .collect(),
+    })
 }
 
 /// A recording, not a synthesiser: random room, tone and noise.

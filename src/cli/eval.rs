@@ -34,6 +34,10 @@ pub struct EvalArgs {
     /// SoundFont for the performance (default: TimGM6mb; another piano than the reference).
     #[arg(long)]
     performance_soundfont: Option<PathBuf>,
+    /// General MIDI program of the performance (default 0, acoustic grand; 1, bright piano, when
+    /// the performance uses the reference's SoundFont).
+    #[arg(long)]
+    performance_program: Option<u8>,
     /// Local cost: classical (chroma + onset), chroma (chroma only, the plain DTW baseline),
     /// learned (Euclidean distance of --model's embeddings), learned-binary (seed 000's binary
     /// matrix) or hybrid (classical + --hybrid-weight × learned).
@@ -92,6 +96,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut cfg = EvalConfig::new(load_soundfont(&ref_path)?, load_soundfont(&perf_path)?);
     if ref_path == perf_path {
         cfg.performance_program = 1; // bright piano: at least another preset than the reference
+    }
+    if let Some(program) = args.performance_program {
+        anyhow::ensure!(
+            program < 128,
+            "--performance-program {program}: General MIDI programs are 0..127"
+        );
+        cfg.performance_program = program;
     }
     cfg.method = match args.follower.as_str() {
         "filter" => Method::Filter(Default::default()),

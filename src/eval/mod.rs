@@ -1,6 +1,7 @@
 //! The benchmark: real human performances (MIDI timing) rendered to degraded audio, followed
 //! online and aligned offline, scored against their ground truth.
 
+pub mod anchors;
 pub mod cases;
 pub mod degrade;
 pub mod metrics;

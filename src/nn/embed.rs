@@ -10,55 +10,63 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use crate::features::semitone::BANDS;
-use crate::features::{Features, CHROMA_DIM, DIM};
+use crate::features::{self, Features, CHROMA_DIM, DIM, SAMPLE_RATE};
 use crate::nn::runtime::{Device, Model, RuntimeError};
+use crate::nn::salience::Salience;
 
 /// Frames per patch (models/train/model.py CONTEXT).
 pub const CONTEXT: usize = 8;
 /// Reference frames embedded per model call.
 const BATCH: usize = 256;
 
-/// Which frames the model reads, told by the size of its input.
+/// Input name of models on pitch salience (models/train/train.py); the others' is `patch`.
+pub const SALIENCE_INPUT: &str = "salience";
+
+/// Which frames the model reads, told by the size (and, for salience, the name) of its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Representation {
     /// The log-compressed 88-band semitone spectrogram.
     Semitone,
     Chroma,
+    /// 88 semitones of basic-pitch's pitch salience ([`crate::nn::salience`]); offline only.
+    Salience,
 }
 
 impl Representation {
     pub fn bands(self) -> usize {
         match self {
-            Self::Semitone => BANDS,
+            Self::Semitone | Self::Salience => BANDS,
             Self::Chroma => CHROMA_DIM,
         }
     }
 
-    /// This representation of a whole sequence (frames × bands, row-major), from its classical
-    /// frames and their semitone bands (`features::extract_with_semitones`).
-    pub fn of_sequence(self, classical: &Features, semitones: Vec<f32>) -> Vec<f32> {
-        match self {
-            Self::Semitone => semitones,
-            Self::Chroma => chroma_of(classical),
-        }
-    }
-
     /// This representation of one frame, from the classical frame and its semitone bands.
-    fn select<'a>(self, classical: &'a [f32], semitones: &'a [f32; BANDS]) -> &'a [f32] {
+    fn select<'a>(
+        self,
+        classical: &'a [f32],
+        semitones: &'a [f32; BANDS],
+    ) -> Result<&'a [f32], RuntimeError> {
         match self {
-            Self::Semitone => semitones,
-            Self::Chroma => &classical[..CHROMA_DIM],
+            Self::Semitone => Ok(semitones),
+            Self::Chroma => Ok(&classical[..CHROMA_DIM]),
+            Self::Salience => Err(RuntimeError::Run(LIVE_SALIENCE.into())),
         }
     }
 }
 
+/// Why a salience model cannot follow live.
+pub const LIVE_SALIENCE: &str = "pitch salience (basic-pitch) looks about a second ahead and costs 30 ms per 2 s window: a salience model aligns recordings offline but cannot follow live; use scnn_semitone for following";
+
 pub struct Embedder {
     model: Model,
+    /// The salience front end, for a model on [`Representation::Salience`].
+    salience: Option<Salience>,
     pub representation: Representation,
     pub dim: usize,
     /// The last `CONTEXT` frames of the representation, oldest first.
     history: VecDeque<Vec<f32>>,
     patch: Vec<f32>,
+    embedding: Vec<f32>,
 }
 
 impl Embedder {
@@ -70,6 +78,9 @@ impl Embedder {
             message,
         };
         let representation = match model.input_shape()[..] {
+            [_, Some(1), Some(BANDS), Some(CONTEXT)] if model.input_name() == SALIENCE_INPUT => {
+                Representation::Salience
+            }
             [_, Some(1), Some(BANDS), Some(CONTEXT)] => Representation::Semitone,
             [_, Some(1), Some(CHROMA_DIM), Some(CONTEXT)] => Representation::Chroma,
             ref other => {
@@ -86,12 +97,24 @@ impl Embedder {
             [1, d] if d > 0 => d,
             ref other => return Err(bad(format!("output shape {other:?} is not (batch, dim)"))),
         };
+        model.bind(&[1, 1, representation.bands(), CONTEXT], &[1, dim])?;
+        let salience = match representation {
+            Representation::Salience => {
+                let found =
+                    Salience::find(&[path.parent().map(Path::to_owned).unwrap_or_default()]);
+                let found = found.ok_or_else(|| bad(format!("a salience model needs basic-pitch's {} (run `cargo xtask setup`, or set {})", crate::nn::salience::MODEL_FILE, crate::nn::salience::MODEL_ENV)))?;
+                Some(Salience::load(&found, device, threads)?)
+            }
+            _ => None,
+        };
         let mut e = Self {
             model,
+            salience,
             representation,
             dim,
             history: VecDeque::with_capacity(CONTEXT),
-            patch: Vec::new(),
+            patch: Vec::with_capacity(representation.bands() * CONTEXT),
+            embedding: vec![0.0; dim],
         };
         e.reset();
         Ok(e)
@@ -108,29 +131,43 @@ impl Embedder {
             .extend((0..CONTEXT).map(|_| vec![0.0; self.representation.bands()]));
     }
 
-    /// The extended frame for the next live frame: `classical` followed by the embedding.
+    /// The extended frame for the next live frame: `classical` followed by the embedding. Runs
+    /// the model on its preallocated input and output; the oldest frame's buffer is reused.
     pub fn extend(
         &mut self,
         classical: &[f32],
         semitones: &[f32; BANDS],
         out: &mut Vec<f32>,
     ) -> Result<(), RuntimeError> {
-        self.history.pop_front();
-        self.history
-            .push_back(self.representation.select(classical, semitones).to_vec());
+        let frame = self.representation.select(classical, semitones)?;
+        let mut oldest = self.history.pop_front().expect("CONTEXT frames of history");
+        oldest.copy_from_slice(frame);
+        self.history.push_back(oldest);
         self.patch.clear();
         transpose_into(
             self.history.iter().map(Vec::as_slice),
             self.representation.bands(),
             &mut self.patch,
         );
-        let (_, embedding) = self
-            .model
-            .run(&[1, 1, self.representation.bands(), CONTEXT], &self.patch)?;
+        self.model.run_bound(&self.patch, &mut self.embedding)?;
         out.clear();
         out.extend_from_slice(classical);
-        out.extend_from_slice(&embedding);
+        out.extend_from_slice(&self.embedding);
         Ok(())
+    }
+
+    /// Extended frames of a whole mono signal at the internal rate (a reference, or a recording
+    /// offline), computed in batches.
+    pub fn frames_of(&mut self, audio: &[f32]) -> Result<Features, RuntimeError> {
+        let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
+        let representation = match (self.representation, &mut self.salience) {
+            (Representation::Semitone, _) => semitones,
+            (Representation::Chroma, _) => chroma_of(&classical),
+            (Representation::Salience, Some(s)) => s.frames(audio)?,
+            (Representation::Salience, None) => unreachable!("loaded with the model"),
+        };
+        self.reset();
+        self.extend_all(&classical, &representation)
     }
 
     /// Extended frames for a whole sequence (a reference, or a recording offline), in batches.

@@ -1,8 +1,10 @@
 //! Neural networks in Segno: the ONNX Runtime wrapper ([`runtime`]), learned frame embeddings
-//! ([`embed`]) and `.npy` files for the training pipeline ([`npy`]).
+//! ([`embed`]), pitch salience from basic-pitch ([`salience`]) and `.npy` files for the training
+//! pipeline ([`npy`]).
 
 pub mod embed;
 pub mod npy;
 pub mod runtime;
+pub mod salience;
 
 pub use runtime::{runtime, Device, Model, RuntimeError};

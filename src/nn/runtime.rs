@@ -13,7 +13,8 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 use ort::ep::ExecutionProviderDispatch;
-use ort::session::Session;
+use ort::session::{IoBinding, Session};
+use ort::value::Tensor;
 
 /// Names the ONNX Runtime library file to load (before any search).
 pub const LIBRARY_ENV: &str = "SEGNO_ONNXRUNTIME";
@@ -197,8 +198,15 @@ fn load() -> Result<Runtime, RuntimeError> {
 }
 
 /// A model ready to run, and where it runs.
+/// A session's preallocated input and output (see [`Model::bind`]).
+struct Bound {
+    binding: IoBinding,
+    input: Tensor<f32>,
+}
+
 pub struct Model {
     session: Session,
+    bound: Option<Bound>,
     /// The execution provider in use ("CPU", "CUDA", …).
     pub device: Device,
     /// Why a GPU that was asked for (or tried by `auto`) is not in use; `None` if none was.
@@ -245,6 +253,7 @@ impl Model {
                 Ok(session) => {
                     return Ok(Model {
                         session,
+                        bound: None,
                         device: gpu,
                         fallback: None,
                         path: path.to_owned(),
@@ -264,6 +273,7 @@ impl Model {
         });
         Ok(Model {
             session,
+            bound: None,
             device: Device::Cpu,
             fallback,
             path: path.to_owned(),
@@ -277,18 +287,90 @@ impl Model {
         shape: &[usize],
         input: &[f32],
     ) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
-        let run_error = |e: ort::Error| RuntimeError::Run(e.to_string());
+        self.run_output(shape, input, 0)
+    }
+
+    /// As [`run`](Self::run), returning output number `output` (see [`output_index`](Self::output_index)).
+    pub fn run_output(
+        &mut self,
+        shape: &[usize],
+        input: &[f32],
+        output: usize,
+    ) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
         let tensor =
             ort::value::TensorRef::from_array_view((shape.to_vec(), input)).map_err(run_error)?;
         let outputs = self.session.run(ort::inputs![tensor]).map_err(run_error)?;
-        let (out_shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(run_error)?;
+        let (out_shape, data) = outputs[output]
+            .try_extract_tensor::<f32>()
+            .map_err(run_error)?;
         Ok((
             out_shape.iter().map(|&d| d.max(0) as usize).collect(),
             data.to_vec(),
         ))
     }
 
-    /// The first input's shape as the model declares it (`None` for a dynamic dimension).
+    /// Preallocates the input and first output for runs of exactly these shapes and binds them
+    /// to the session, so that [`run_bound`](Self::run_bound) allocates no tensor: the path the
+    /// follower takes for every live frame.
+    pub fn bind(
+        &mut self,
+        input_shape: &[usize],
+        output_shape: &[usize],
+    ) -> Result<(), RuntimeError> {
+        let allocator = ort::memory::Allocator::default();
+        let input = Tensor::<f32>::new(&allocator, input_shape.to_vec()).map_err(run_error)?;
+        let output = Tensor::<f32>::new(&allocator, output_shape.to_vec()).map_err(run_error)?;
+        let mut binding = self.session.create_binding().map_err(run_error)?;
+        binding
+            .bind_input(self.session.inputs()[0].name(), &input)
+            .map_err(run_error)?;
+        binding
+            .bind_output(self.session.outputs()[0].name(), output)
+            .map_err(run_error)?;
+        self.bound = Some(Bound { binding, input });
+        Ok(())
+    }
+
+    /// Runs the bound model on `input` (the size [`bind`](Self::bind) was given) into `out`.
+    pub fn run_bound(&mut self, input: &[f32], out: &mut [f32]) -> Result<(), RuntimeError> {
+        let bound = self
+            .bound
+            .as_mut()
+            .ok_or_else(|| RuntimeError::Run("the model was not bound (Model::bind)".into()))?;
+        let (_, data) = bound.input.extract_tensor_mut();
+        if data.len() != input.len() {
+            return Err(RuntimeError::Run(format!(
+                "input of {} values for a model bound to {}",
+                input.len(),
+                data.len()
+            )));
+        }
+        data.copy_from_slice(input);
+        let outputs = self
+            .session
+            .run_binding(&bound.binding)
+            .map_err(run_error)?;
+        let (_, result) = outputs[0].try_extract_tensor::<f32>().map_err(run_error)?;
+        if result.len() != out.len() {
+            return Err(RuntimeError::Run(format!(
+                "output of {} values, {} expected",
+                result.len(),
+                out.len()
+            )));
+        }
+        out.copy_from_slice(result);
+        Ok(())
+    }
+
+    /// The position of the output named `name`.
+    pub fn output_index(&self, name: &str) -> Option<usize> {
+        self.session.outputs().iter().position(|o| o.name() == name)
+    }
+
+    pub fn input_name(&self) -> &str {
+        self.session.inputs()[0].name()
+    }
+
     pub fn input_shape(&self) -> Vec<Option<usize>> {
         self.session.inputs()[0]
             .dtype()
@@ -304,6 +386,10 @@ impl Model {
             None => self.device.to_string(),
         }
     }
+}
+
+fn run_error(e: ort::Error) -> RuntimeError {
+    RuntimeError::Run(e.to_string())
 }
 
 fn first_line(s: &str) -> &str {

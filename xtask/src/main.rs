@@ -40,8 +40,10 @@ commands:
             (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
   bundle segno-plugin --release
             build the CLAP and VST3 bundles into target/bundled/
-  models    retrain the learned-similarity models from scratch: training data from
-            ../shared/benchmark/train, PyTorch (CPU) in target/trainenv, ONNX + model cards in models/
+  models [INPUT..]
+            retrain the learned-similarity models from scratch (all, or those on the named
+            inputs: semitone, chroma, salience): training data from ../shared/benchmark/train,
+            PyTorch (CPU) in target/trainenv, ONNX + model cards in models/
   screenshot [FILE]
             render the editor under Xvfb following the example (default target/screenshot/editor.png)
             and check that it shows the piece
@@ -81,7 +83,7 @@ fn main() -> Result<()> {
         }
         Some("models") => {
             setup()?;
-            models(&root)
+            models(&root, &args[1..])
         }
         Some("fuzz") => fuzz(
             &root,
@@ -467,10 +469,16 @@ fn colour_share(image: &Path, colour: &str) -> Result<f64> {
 }
 
 /// Input representations of the Siamese CNN variants (models/scnn_<input>.onnx).
-const MODEL_INPUTS: &[&str] = &["semitone", "chroma"];
+const MODEL_INPUTS: &[&str] = &["semitone", "chroma", "salience"];
 
 /// Rebuilds every model in models/ from the train split: data, training, export, cards.
-fn models(root: &Path) -> Result<()> {
+fn models(root: &Path, only: &[String]) -> Result<()> {
+    if let Some(unknown) = only.iter().find(|i| !MODEL_INPUTS.contains(&i.as_str())) {
+        bail!(
+            "no model on '{unknown}': choose among {}",
+            MODEL_INPUTS.join(", ")
+        );
+    }
     let train = root.join("../shared/benchmark/train");
     if !train.is_dir() {
         bail!(
@@ -491,7 +499,10 @@ fn models(root: &Path) -> Result<()> {
         "trainenv",
         &root.join("models/train/requirements.txt"),
     )?;
-    for input in MODEL_INPUTS {
+    for input in MODEL_INPUTS
+        .iter()
+        .filter(|i| only.is_empty() || only.iter().any(|o| o == *i))
+    {
         run(Command::new(&python)
             .current_dir(root.join("models/train"))
             .args(["train.py", "--data"])
@@ -543,8 +554,8 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
     std::fs::create_dir_all(&out)?;
     let summary = out.join("table2.csv");
     let _ = std::fs::remove_file(&summary);
-    for (file, title, args) in BENCH_CONFIGS {
-        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let eval = |file: &str, title: &str, args: Vec<String>| -> Result<()> {
+        let mut args = args;
         if let Some(model) = args.iter().position(|a| a == "--model") {
             let path = root.join(&args[model + 1]);
             if !path.is_file() {
@@ -552,7 +563,7 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
                     "{}: missing, skipping {title} (`cargo xtask models` trains it)",
                     path.display()
                 );
-                continue;
+                return Ok(());
             }
             args[model + 1] = path.display().to_string();
         }
@@ -565,7 +576,25 @@ fn bench(root: &Path, extra: &[String]) -> Result<()> {
             .arg(out.join(format!("{file}.md")))
             .arg("--summary-csv")
             .arg(&summary)
-            .args(["--summary-name", title]))?;
+            .args(["--summary-name", title]))
+    };
+    let owned = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    for (file, title, args) in BENCH_CONFIGS {
+        eval(file, title, owned(args))?;
+    }
+    for (file, title, args) in BENCH_CONFIGS
+        .iter()
+        .filter(|c| UNSEEN_PIANO_CONFIGS.contains(&c.0))
+    {
+        let mut args = owned(args);
+        args.retain(|a| a != "--no-online");
+        args.push("--no-online".into());
+        args.extend(owned(&UNSEEN_PIANO));
+        eval(
+            &format!("unseen_{file}"),
+            &format!("unseen piano: {title}"),
+            args,
+        )?;
     }
     let table = table2(&std::fs::read_to_string(&summary)?);
     std::fs::write(out.join("table2.md"), &table)?;
@@ -634,6 +663,41 @@ const BENCH_CONFIGS: &[(&str, &str, &[&str])] = &[
             "--no-online",
         ],
     ),
+    (
+        "scnn_salience",
+        "SCNN salience (offline only)",
+        &[
+            "--cost",
+            "learned",
+            "--model",
+            "models/scnn_salience.onnx",
+            "--no-online",
+        ],
+    ),
+    (
+        "scnn_salience_hybrid",
+        "classical + 0.3 × SCNN salience",
+        &[
+            "--cost",
+            "hybrid",
+            "--hybrid-weight",
+            "0.3",
+            "--model",
+            "models/scnn_salience.onnx",
+            "--no-online",
+        ],
+    ),
+];
+
+/// The synthetic-to-real gap, by proxy (there are no real recordings here): these configurations
+/// again, offline, with the performance on a piano sound no model heard as a performance in
+/// training (FluidR3's electric grand, program 2).
+const UNSEEN_PIANO_CONFIGS: &[&str] = &["filter", "scnn_semitone", "scnn_salience"];
+const UNSEEN_PIANO: [&str; 4] = [
+    "--performance-soundfont",
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "--performance-program",
+    "2",
 ];
 
 /// Seed 000's Table II layout from the summary rows: offline and online, share within each threshold.

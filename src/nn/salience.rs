@@ -1,0 +1,161 @@
+//! Pitch salience (seed 000's SCNN_Sal input) from basic-pitch's pretrained model (Bittner et
+//! al., ICASSP 2022; Apache-2.0), whose "contour" output is the deep-salience representation
+//! seed 000 cites, trained on real recordings. `cargo xtask setup` takes `nmp.onnx` from the
+//! `basic-pitch` wheel on PyPI into `target/models/`; it is never committed.
+//!
+//! The model reads 43 844 samples (about 2 s) at 22 050 Hz and writes 172 frames at a hop of 256
+//! samples, 264 bins from A0 at 3 per semitone. Its constant-Q front end and convolutions look
+//! about a second ahead, so salience is for whole signals (offline alignment, references), not
+//! for the live follower.
+//!
+//! Salience frames follow Segno's frame convention (`features`): frame `k` pools the model's
+//! frames `2k−2` and `2k−1` (centred on the middle and the last quarter of Segno's window that
+//! ends at sample `512k`), and each semitone pools its three bins, so a salience frame is 88
+//! values in 0…1 on the same grid as the semitone spectrogram.
+
+use std::path::{Path, PathBuf};
+
+use crate::features::semitone::BANDS;
+use crate::features::{HOP, SAMPLE_RATE};
+use crate::nn::runtime::{Device, Model, RuntimeError};
+
+pub const MODEL_FILE: &str = "basic-pitch-nmp.onnx";
+pub const MODEL_ENV: &str = "SEGNO_SALIENCE_MODEL";
+
+const WINDOW: usize = 43_844;
+const MODEL_HOP: usize = 256;
+const MODEL_FRAMES: usize = 172;
+const BINS: usize = 264;
+const BINS_PER_SEMITONE: usize = 3;
+/// Frames dropped at each side of a window (edge effects), as basic-pitch does.
+const MARGIN: usize = 16;
+const KEPT: usize = MODEL_FRAMES - 2 * MARGIN;
+/// The model's output with the 264-bin salience ("contour").
+const CONTOUR_OUTPUT: &str = "StatefulPartitionedCall:0";
+
+const _: () = assert!(HOP == 2 * MODEL_HOP && SAMPLE_RATE == 22_050);
+
+pub struct Salience {
+    model: Model,
+    contour: usize,
+}
+
+impl Salience {
+    /// The model named by `SEGNO_SALIENCE_MODEL`, else `basic-pitch-nmp.onnx` in `dirs`, beside
+    /// the executable (and its `models/`), or in this repository's `target/models`.
+    pub fn find(dirs: &[PathBuf]) -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os(MODEL_ENV) {
+            return Some(PathBuf::from(p));
+        }
+        let mut all = dirs.to_vec();
+        if let Some(exe) = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_owned))
+        {
+            all.push(exe.join("models"));
+            all.push(exe.clone());
+            // target/release/segno → target/models
+            if let Some(target) = exe.parent() {
+                all.push(target.join("models"));
+            }
+        }
+        all.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/models"));
+        all.into_iter()
+            .map(|d| d.join(MODEL_FILE))
+            .find(|p| p.is_file())
+    }
+
+    pub fn load(path: &Path, device: Device, threads: usize) -> Result<Self, RuntimeError> {
+        let model = Model::load_with_threads(path, device, threads)?;
+        let bad = |message: String| RuntimeError::Model {
+            path: path.to_owned(),
+            message,
+        };
+        if model.input_shape()[1..] != [Some(WINDOW), Some(1)] {
+            return Err(bad(format!(
+                "input shape {:?} is not (batch, {WINDOW}, 1): not basic-pitch's nmp model",
+                model.input_shape()
+            )));
+        }
+        let contour = model.output_index(CONTOUR_OUTPUT).ok_or_else(|| {
+            bad(format!(
+                "no output {CONTOUR_OUTPUT}: not basic-pitch's nmp model"
+            ))
+        })?;
+        Ok(Self { model, contour })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Salience of a whole mono signal at 22 050 Hz: `1 + len / 512` frames × 88, row-major,
+    /// as many frames as `features::extract` gives.
+    pub fn frames(&mut self, audio: &[f32]) -> Result<Vec<f32>, RuntimeError> {
+        let frames = 1 + audio.len() / HOP;
+        let model_frames = 2 * frames;
+        let mut contour = vec![0f32; model_frames * BINS];
+        let mut window = vec![0f32; WINDOW];
+        for first in (0..model_frames).step_by(KEPT) {
+            // Window whose kept frames start at model frame `first` (centred at sample 256·first).
+            let start = (first * MODEL_HOP) as isize - (MARGIN * MODEL_HOP) as isize;
+            for (i, w) in window.iter_mut().enumerate() {
+                let t = start + i as isize;
+                *w = if t >= 0 {
+                    audio.get(t as usize).copied().unwrap_or(0.0)
+                } else {
+                    0.0
+                };
+            }
+            let (shape, out) = self
+                .model
+                .run_output(&[1, WINDOW, 1], &window, self.contour)?;
+            if shape[1..] != [MODEL_FRAMES, BINS] {
+                return Err(RuntimeError::Run(format!(
+                    "salience output {shape:?}, expected (1, {MODEL_FRAMES}, {BINS})"
+                )));
+            }
+            let n = KEPT.min(model_frames - first);
+            contour[first * BINS..(first + n) * BINS]
+                .copy_from_slice(&out[MARGIN * BINS..(MARGIN + n) * BINS]);
+        }
+        Ok(pool(&contour, frames))
+    }
+}
+
+/// Segno frames × semitones from model frames × bins (max over time pairs and bin triples).
+fn pool(contour: &[f32], frames: usize) -> Vec<f32> {
+    let mut out = vec![0f32; frames * BANDS];
+    for k in 0..frames {
+        for j in [2 * k as isize - 2, 2 * k as isize - 1] {
+            if j < 0 {
+                continue;
+            }
+            let row = &contour[j as usize * BINS..(j as usize + 1) * BINS];
+            for (p, o) in out[k * BANDS..(k + 1) * BANDS].iter_mut().enumerate() {
+                let centre = p * BINS_PER_SEMITONE;
+                let bins = &row[centre.saturating_sub(1)..(centre + 2).min(BINS)];
+                *o = bins.iter().fold(*o, |a, &b| a.max(b));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooling_takes_the_loudest_bin_of_each_semitone_and_frame_pair() {
+        let frames = 3;
+        let mut contour = vec![0f32; 2 * frames * BINS];
+        contour[3 * BINS + 3 * 40 + 1] = 0.9; // model frame 3 → Segno frame 2, semitone 40
+        contour[2 * BINS + 3 * 40 - 1] = 0.4; // model frame 2 → frame 2, semitone 40 too
+        contour[BINS] = 0.5; // model frame 1 → frame 1, semitone 0
+        let s = pool(&contour, frames);
+        assert_eq!(s[2 * BANDS + 40], 0.9);
+        assert_eq!(s[BANDS], 0.5);
+        assert_eq!(s.iter().filter(|&&x| x > 0.0).count(), 2);
+    }
+}
