@@ -223,6 +223,14 @@ def export(model, args, val):
     np.save(stem + ".parity-output.npy", y.astype(np.float32))
 
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def repo_relative(arg):
+    """Paths inside the repository as the card's reader has them: relative to its root."""
+    return os.path.relpath(arg, REPO) if os.path.isabs(arg) and arg.startswith(REPO) else arg
+
+
 SALIENCE_NOTE = """
 
 The salience front end itself (basic-pitch's `nmp.onnx`, Apache-2.0, taken from its PyPI wheel by
@@ -269,9 +277,9 @@ seed 000's centred patch because a live follower cannot look ahead.{SALIENCE_NOT
   loss (eq. 1), margin {args.margin}; Adam, one-cycle learning rate up to {args.lr}; {args.epochs} epochs of
   {args.steps_per_epoch} batches of {args.batch}; seed {args.seed}.
 - split: {n_train} training / {n_val} validation performances, split by piece.
-- command: `cargo xtask models` (or `python models/train/train.py --data target/dataset --input {args.input} --out {args.out}`);
+- command: `cargo xtask models` (or `python models/train/train.py --data target/dataset --input {args.input} --out {repo_relative(args.out)}`);
   {seconds / 60:.0f} min on {platform.machine()} with {args.threads} threads, {datetime.date.today()}.
-  Exact arguments: `{" ".join(sys.argv[1:])}`.
+  Exact arguments: `{" ".join(repo_relative(a) for a in sys.argv[1:])}`.
 
 ## Validation (held-out train pieces)
 | measure | value |
