@@ -29,6 +29,10 @@ pub const DEFAULT_CHOICE: &str = "auto";
 pub const HYBRID_WEIGHT: f32 = 0.3;
 /// The model used when none is named (models/scnn_semitone.onnx).
 pub const DEFAULT_MODEL: &str = "scnn_semitone.onnx";
+/// The model offline alignment prefers when none is named: the salience model (seed 000's
+/// SCNN_Sal), whose hybrid aligns better than the classical cost at every threshold (BENCHMARKS.md)
+/// but cannot follow live.
+pub const OFFLINE_MODEL: &str = "scnn_salience.onnx";
 
 #[derive(Debug, Clone)]
 pub enum Similarity {
@@ -143,6 +147,26 @@ impl Similarity {
 
     /// The choice of `$SEGNO_SIMILARITY` (default [`DEFAULT_CHOICE`]) on `$SEGNO_DEVICE`; what
     /// cannot be had falls back to the classical features with the reason.
+    /// As [`choose`](Self::choose), for offline alignment: `auto` with no model named (here or in
+    /// `$SEGNO_MODEL`) prefers the salience model's hybrid when it and basic-pitch's model are
+    /// found, and otherwise chooses as for following.
+    pub fn choose_offline(
+        choice: &str,
+        model: Option<&Path>,
+        device: Device,
+        extra_dirs: &[PathBuf],
+    ) -> Result<Self, String> {
+        let unnamed = model.is_none() && std::env::var_os(MODEL_ENV).is_none();
+        if choice == "auto" && unnamed {
+            let salience = find_model(extra_dirs, OFFLINE_MODEL)
+                .and_then(|m| Self::learned_with(&m, device, false, Some(HYBRID_WEIGHT)).ok());
+            if let Some(s) = salience {
+                return Ok(s);
+            }
+        }
+        Self::choose(choice, model, device, extra_dirs)
+    }
+
     pub fn from_env(extra_dirs: &[PathBuf]) -> Self {
         let choice = std::env::var(CHOICE_ENV).unwrap_or_else(|_| DEFAULT_CHOICE.into());
         let device = Device::from_env().unwrap_or_default();
@@ -176,12 +200,13 @@ impl Similarity {
             Self::Classical { .. } => Arc::new(ClassicalCost::default()),
             // Offline the hybrid measured a little worse than the classical cost alone (Table II).
             Self::Learned {
-                hybrid: Some(_), ..
-            } if offline => Arc::new(ClassicalCost::OFFLINE),
-            Self::Learned {
                 hybrid: Some(w), ..
             } => Arc::new(HybridCost {
-                classical: ClassicalCost::default(),
+                classical: if offline {
+                    ClassicalCost::OFFLINE
+                } else {
+                    ClassicalCost::default()
+                },
                 learned_weight: *w,
             }),
             Self::Learned { binary, .. } => Arc::new(LearnedCost { binary: *binary }),
@@ -242,6 +267,12 @@ pub fn find_default_model(extra_dirs: &[PathBuf]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(MODEL_ENV) {
         return Some(PathBuf::from(p));
     }
+    find_model(extra_dirs, DEFAULT_MODEL)
+}
+
+/// The model file `name` in `extra_dirs`, beside the executable (`models/`), or in this
+/// repository's `models/`.
+fn find_model(extra_dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = extra_dirs.to_vec();
     if let Some(exe_dir) = std::env::current_exe()
         .ok()
@@ -251,7 +282,5 @@ pub fn find_default_model(extra_dirs: &[PathBuf]) -> Option<PathBuf> {
         dirs.push(exe_dir.clone());
     }
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
-    dirs.into_iter()
-        .map(|d| d.join(DEFAULT_MODEL))
-        .find(|p| p.is_file())
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }

@@ -223,7 +223,8 @@ fn start_at_a_measure() {
     assert!(Path::new(&out).exists());
 }
 
-/// The salience model aligns offline and is refused, with the reason, for following.
+/// The salience model aligns offline (by default, as a hybrid) and is refused, with the reason,
+/// for following.
 #[test]
 fn the_salience_model_aligns_offline_but_does_not_follow() {
     let model = common::root().join("models/scnn_salience.onnx");

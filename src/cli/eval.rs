@@ -123,14 +123,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             cfg.similarity =
                 Similarity::learned_with(&args.model, segno::nn::Device::Cpu, binary, hybrid)?;
             cfg.online_cost = cfg.similarity.cost(false);
-            cfg.offline_cost = match hybrid {
-                // The hybrid's offline cost as measured in Table II, not the classical default.
-                Some(w) => Arc::new(segno::align::cost::HybridCost {
-                    classical: ClassicalCost::OFFLINE,
-                    learned_weight: w,
-                }),
-                None => cfg.similarity.cost(true),
-            };
+            cfg.offline_cost = cfg.similarity.cost(true);
             eprintln!("{}", cfg.similarity.describe());
         }
         other => anyhow::bail!(

@@ -98,7 +98,7 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
         return list_devices();
     }
     let score_path = args.score.as_deref().expect("clap requires --score");
-    let similarity = args.similarity.resolve()?;
+    let similarity = args.similarity.resolve(false)?;
     let reference = super::load_reference(score_path, args.soundfont.as_deref(), &similarity)?;
     let log = match (&args.audio, args.input.as_deref()) {
         (Some(audio), _) => follow_file(&reference, audio, &args, &similarity)?,

@@ -108,7 +108,7 @@ pub fn run() -> anyhow::Result<()> {
             &audio,
             &out,
             soundfont.as_deref(),
-            &similarity.resolve()?,
+            &similarity.resolve(true)?,
         ),
         Command::Eval(args) => eval::run(args),
         Command::Dataset(args) => dataset::run(args),
@@ -139,8 +139,8 @@ fn devices(device: Option<&str>, model: Option<&Path>) -> anyhow::Result<()> {
 /// How frames are compared, for `follow` and `align`.
 #[derive(clap::Args)]
 pub(crate) struct SimilarityArgs {
-    /// auto (hybrid when the learned model and ONNX Runtime are found, else classical), hybrid
-    /// (classical + learned), learned (alone) or classical.
+    /// auto (hybrid when the learned model and ONNX Runtime are found, else classical; `align`
+    /// prefers the salience model), hybrid (classical + learned), learned (alone) or classical.
     #[arg(long, default_value = segno::similarity::DEFAULT_CHOICE)]
     similarity: String,
     /// The learned model (default: $SEGNO_MODEL, else models/scnn_semitone.onnx).
@@ -152,12 +152,19 @@ pub(crate) struct SimilarityArgs {
 }
 
 impl SimilarityArgs {
-    pub(crate) fn resolve(&self) -> anyhow::Result<Similarity> {
+    /// The similarity for following, or with `offline` for alignment (where `auto` prefers the
+    /// salience model).
+    pub(crate) fn resolve(&self, offline: bool) -> anyhow::Result<Similarity> {
         let device = match &self.nn_device {
             Some(d) => d.parse()?,
             None => segno::nn::Device::from_env()?,
         };
-        let similarity = Similarity::choose(&self.similarity, self.model.as_deref(), device, &[])
+        let choose = if offline {
+            Similarity::choose_offline
+        } else {
+            Similarity::choose
+        };
+        let similarity = choose(&self.similarity, self.model.as_deref(), device, &[])
             .map_err(|e| anyhow::anyhow!("--similarity: {e}"))?;
         eprintln!("comparing frames with {}", similarity.describe());
         Ok(similarity)
