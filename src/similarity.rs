@@ -274,10 +274,7 @@ pub fn find_default_model(extra_dirs: &[PathBuf]) -> Option<PathBuf> {
 /// repository's `models/`.
 fn find_model(extra_dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = extra_dirs.to_vec();
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_owned))
-    {
+    if let Some(exe_dir) = crate::nn::runtime::executable_dir() {
         dirs.push(exe_dir.join("models"));
         dirs.push(exe_dir.clone());
     }

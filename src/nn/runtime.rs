@@ -143,10 +143,7 @@ pub fn runtime() -> Result<&'static Runtime, &'static RuntimeError> {
 
 fn search_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = EXTRA_DIRS.get().cloned().unwrap_or_default();
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_owned))
-    {
+    if let Some(exe_dir) = executable_dir() {
         dirs.push(exe_dir.join("onnxruntime"));
         dirs.push(exe_dir.clone());
         // target/release/segno → target/onnxruntime
@@ -157,6 +154,13 @@ fn search_dirs() -> Vec<PathBuf> {
     // A build of this repository finds what `cargo xtask setup` installed.
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/onnxruntime"));
     dirs
+}
+
+/// The folder of the running executable, where bundles and builds keep what Segno looks for.
+pub(crate) fn executable_dir() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_owned))
 }
 
 fn find_library() -> Result<PathBuf, RuntimeError> {

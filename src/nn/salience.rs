@@ -48,10 +48,7 @@ impl Salience {
             return Some(PathBuf::from(p));
         }
         let mut all = dirs.to_vec();
-        if let Some(exe) = std::env::current_exe()
-            .ok()
-            .and_then(|e| e.parent().map(Path::to_owned))
-        {
+        if let Some(exe) = crate::nn::runtime::executable_dir() {
             all.push(exe.join("models"));
             all.push(exe.clone());
             // target/release/segno → target/models
