@@ -161,8 +161,13 @@ impl ReportSink for MidiClockPort {
 
 mod jack_port {
     //! A JACK MIDI output. Messages go from the worker to JACK's process callback through a
-    //! lock-free queue, and out at the start of the next JACK cycle.
+    //! lock-free queue, and out at the start of the next JACK cycle. A JACK MIDI buffer holds
+    //! only so many events per cycle: what does not fit waits in the queue for the next cycle,
+    //! so a burst of reports (the worker catching up after a stall) delays clocks, never loses
+    //! them.
 
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use ringbuf::traits::{Consumer, Observer, Producer, Split};
@@ -175,15 +180,21 @@ mod jack_port {
         len: usize,
     }
 
+    /// What the process callback tells the thread that closes the port.
+    #[derive(Default)]
+    struct Progress {
+        /// JACK cycles run so far.
+        cycles: AtomicU64,
+        /// Whether the last cycle left nothing in the queue.
+        drained: AtomicBool,
+    }
+
+    type Process = Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>;
+
     pub struct JackMidiOut {
         queue: HeapProd<Message>,
-        _client: jack::AsyncClient<
-            (),
-            jack::contrib::ClosureProcessHandler<
-                (),
-                Box<dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send>,
-            >,
-        >,
+        progress: Arc<Progress>,
+        _client: jack::AsyncClient<(), jack::contrib::ClosureProcessHandler<(), Process>>,
         pub dropped: u64,
     }
 
@@ -196,16 +207,22 @@ mod jack_port {
                 .map_err(|e| format!("cannot create the JACK MIDI port: {e}"))?;
             let full_name = port.name().map_err(|e| e.to_string())?;
             let (queue, mut pending) = HeapRb::<Message>::new(4096).split();
-            let process: Box<
-                dyn FnMut(&jack::Client, &jack::ProcessScope) -> jack::Control + Send,
-            > = Box::new(move |_, scope| {
+            let progress = Arc::new(Progress::default());
+            let seen = progress.clone();
+            let process: Process = Box::new(move |_, scope| {
                 let mut writer = port.writer(scope);
-                while let Some(m) = pending.try_pop() {
-                    let _ = writer.write(&jack::RawMidi {
+                while let Some(m) = pending.try_peek() {
+                    let event = jack::RawMidi {
                         time: 0,
                         bytes: &m.bytes[..m.len],
-                    });
+                    };
+                    if writer.write(&event).is_err() {
+                        break; // this cycle's buffer is full
+                    }
+                    pending.skip(1);
                 }
+                seen.drained.store(pending.is_empty(), Ordering::Release);
+                seen.cycles.fetch_add(1, Ordering::Release);
                 jack::Control::Continue
             });
             let active = client
@@ -221,6 +238,7 @@ mod jack_port {
             }
             Ok(Self {
                 queue,
+                progress,
                 _client: active,
                 dropped: 0,
             })
@@ -234,22 +252,41 @@ mod jack_port {
                 self.dropped += 1;
             }
         }
+
+        /// Waits, counting JACK cycles rather than time (a loaded machine runs them late), until
+        /// a cycle that started after this call has emptied the queue, and then one more cycle
+        /// so clients after Segno in the graph have read them. Gives up when JACK stops cycling
+        /// for a second (a stuck or vanished server).
+        fn flush(&self) {
+            let cycles = || self.progress.cycles.load(Ordering::Acquire);
+            let start = cycles();
+            let mut drained_at = None;
+            let mut last = (start, Instant::now());
+            loop {
+                let now = cycles();
+                if now != last.0 {
+                    last = (now, Instant::now());
+                } else if last.1.elapsed() > Duration::from_secs(1) {
+                    return;
+                }
+                match drained_at {
+                    Some(at) if now > at => return,
+                    // The cycle that completes as `start + 2` began after this call, so it saw every
+                    // message sent before it.
+                    None if now >= start + 2 && self.progress.drained.load(Ordering::Acquire) => {
+                        drained_at = Some(cycles())
+                    }
+                    _ => {}
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
     }
 
     impl Drop for JackMidiOut {
-        /// The last messages (the final clocks, Stop) are still queued when the app ends:
-        /// let JACK take them out (bounded, in case the server is stuck), then give it one
-        /// more cycle to deliver them before the client is deactivated.
+        /// The last messages (the final clocks, Stop) are still queued when the app ends.
         fn drop(&mut self) {
-            let client = self._client.as_client();
-            let cycle = Duration::from_secs_f64(
-                client.buffer_size() as f64 / client.sample_rate().max(1) as f64,
-            );
-            let deadline = Instant::now() + Duration::from_millis(500);
-            while !self.queue.is_empty() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            std::thread::sleep(2 * cycle);
+            self.flush();
         }
     }
 }
