@@ -198,7 +198,6 @@ impl Similarity {
         match self {
             Self::Classical { .. } if offline => Arc::new(ClassicalCost::OFFLINE),
             Self::Classical { .. } => Arc::new(ClassicalCost::default()),
-            // Offline the hybrid measured a little worse than the classical cost alone (Table II).
             Self::Learned {
                 hybrid: Some(w), ..
             } => Arc::new(HybridCost {
@@ -219,13 +218,13 @@ impl Similarity {
         score: Score,
         font: &Arc<SoundFont>,
     ) -> Result<Reference, SimilarityError> {
-        match self.embedder()? {
-            None => Ok(Reference::render(score, font)?),
-            Some(mut e) => {
-                let audio = Reference::render_audio(&score, font)?;
-                Ok(Reference::from_audio_learned(score, &audio, &mut e)?)
-            }
-        }
+        self.frame_maker()?.reference(score, font)
+    }
+
+    /// One maker of this similarity's frames for whole signals: a score's reference and the
+    /// recordings aligned to it share its model sessions.
+    pub fn frame_maker(&self) -> Result<FrameMaker, RuntimeError> {
+        self.embedder().map(FrameMaker)
     }
 
     /// A follower for a reference made by [`reference`](Self::reference).
@@ -251,12 +250,33 @@ impl Similarity {
             None => follower,
         })
     }
+}
+
+/// Frames of whole signals (references, recordings offline) with one embedder for all of them:
+/// loading a model, basic-pitch's above all, costs more than embedding a short recording.
+pub struct FrameMaker(Option<Embedder>);
+
+impl FrameMaker {
+    /// The reference for `score` rendered with `font`.
+    pub fn reference(
+        &mut self,
+        score: Score,
+        font: &Arc<SoundFont>,
+    ) -> Result<Reference, SimilarityError> {
+        match &mut self.0 {
+            None => Ok(Reference::render(score, font)?),
+            Some(e) => {
+                let audio = Reference::render_audio(&score, font)?;
+                Ok(Reference::from_audio_learned(score, &audio, e)?)
+            }
+        }
+    }
 
     /// Frames of a whole recording at the internal rate, for the offline aligner.
-    pub fn frames(&self, audio: &[f32]) -> Result<Features, RuntimeError> {
-        match self.embedder()? {
+    pub fn frames(&mut self, audio: &[f32]) -> Result<Features, RuntimeError> {
+        match &mut self.0 {
             None => Ok(features::extract(audio, SAMPLE_RATE)),
-            Some(mut e) => e.frames_of(audio),
+            Some(e) => e.frames_of(audio),
         }
     }
 }

@@ -22,23 +22,27 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
+/// Renders `input` (a score or a performance's MIDI) with another piano than the reference's, as
+/// the recording `name` in this test's folder.
+fn render(input: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let wav = tmp(name);
+    let args = [
+        &["render", "--score", input.to_str().unwrap()][..],
+        &["--out", wav.to_str().unwrap()],
+        &["--soundfont", segno::render::OTHER_PIANO_SOUNDFONT],
+        extra,
+    ]
+    .concat();
+    let o = segno(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    wav
+}
+
 #[test]
 fn render_follow_and_align_the_example() {
     let score = common::example("minuet.musicxml");
     let perf_mid = common::example("minuet-performance.mid");
-    let wav = tmp("perf.wav");
-    let o = segno(&[
-        "render",
-        "--score",
-        perf_mid.to_str().unwrap(),
-        "--out",
-        wav.to_str().unwrap(),
-        "--soundfont",
-        segno::render::OTHER_PIANO_SOUNDFONT,
-        "--sample-rate",
-        "48000",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let wav = render(&perf_mid, "perf.wav", &["--sample-rate", "48000"]);
 
     let (positions, onsets) = (tmp("positions.csv"), tmp("onsets.csv"));
     let truth = common::example("minuet-performance.truth.csv");
@@ -170,17 +174,7 @@ fn start_at_a_measure() {
     // Measure 9 begins the second half; the performance of the second half alone must be followed
     // from there, not from the top.
     let score = common::example("minuet.musicxml");
-    let wav = tmp("second-half.wav");
-    let o = segno(&[
-        "render",
-        "--score",
-        score.to_str().unwrap(),
-        "--out",
-        wav.to_str().unwrap(),
-        "--soundfont",
-        segno::render::OTHER_PIANO_SOUNDFONT,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let wav = render(&score, "second-half.wav", &[]);
     // cut the rendering at 24 s (bar 17 of the played order = written bar 9)
     let mut reader = hound::WavReader::open(&wav).unwrap();
     let spec = reader.spec();
@@ -229,18 +223,8 @@ fn start_at_a_measure() {
 fn the_salience_model_aligns_offline_but_does_not_follow() {
     let model = common::root().join("models/scnn_salience.onnx");
     let score = common::example("minuet.musicxml");
-    let wav = tmp("salience-perf.wav");
     let mid = common::example("minuet-performance.mid");
-    let o = segno(&[
-        "render",
-        "--score",
-        mid.to_str().unwrap(),
-        "--out",
-        wav.to_str().unwrap(),
-        "--soundfont",
-        segno::render::OTHER_PIANO_SOUNDFONT,
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let wav = render(&mid, "salience-perf.wav", &[]);
     let common_args = [
         "--score",
         score.to_str().unwrap(),

@@ -99,7 +99,11 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
     }
     let score_path = args.score.as_deref().expect("clap requires --score");
     let similarity = args.similarity.resolve(false)?;
-    let reference = super::load_reference(score_path, args.soundfont.as_deref(), &similarity)?;
+    let reference = super::load_reference(
+        score_path,
+        args.soundfont.as_deref(),
+        &mut similarity.frame_maker()?,
+    )?;
     let log = match (&args.audio, args.input.as_deref()) {
         (Some(audio), _) => follow_file(&reference, audio, &args, &similarity)?,
         (None, Some("mic")) => follow_mic(&reference, &args, &similarity)?,

@@ -16,7 +16,7 @@ use segno::features::SAMPLE_RATE;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
 use segno::score::Score;
-use segno::similarity::Similarity;
+use segno::similarity::{FrameMaker, Similarity};
 
 #[derive(Parser)]
 #[command(
@@ -175,7 +175,7 @@ impl SimilarityArgs {
 pub(crate) fn load_reference(
     score: &Path,
     soundfont: Option<&Path>,
-    similarity: &Similarity,
+    frames: &mut FrameMaker,
 ) -> anyhow::Result<Arc<Reference>> {
     let score = Score::load(score)?;
     let font_path = find_soundfont(soundfont)?;
@@ -183,7 +183,7 @@ pub(crate) fn load_reference(
         .with_message(format!("rendering the score with {}", font_path.display()));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let font = load_soundfont(&font_path)?;
-    let reference = similarity.reference(score, &font)?;
+    let reference = frames.reference(score, &font)?;
     spinner.finish_and_clear();
     Ok(Arc::new(reference))
 }
@@ -195,10 +195,11 @@ fn align(
     soundfont: Option<&Path>,
     similarity: &Similarity,
 ) -> anyhow::Result<()> {
-    let reference = load_reference(score, soundfont, similarity)?;
+    let mut frames = similarity.frame_maker()?;
+    let reference = load_reference(score, soundfont, &mut frames)?;
     let decoded = decode_file(audio)?;
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
-    let perf = similarity.frames(&samples)?;
+    let perf = frames.frames(&samples)?;
     let rows = segno::offline::align(&reference, &perf, similarity.cost(true).as_ref());
     let mut w = std::io::BufWriter::new(
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,

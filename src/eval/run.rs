@@ -117,7 +117,8 @@ pub fn render_performance(case: &Case, cfg: &EvalConfig) -> anyhow::Result<(Vec<
 
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     let score = Score::load(&case.score)?;
-    let reference = Arc::new(cfg.similarity.reference(score, &cfg.reference_font)?);
+    let mut frames = cfg.similarity.frame_maker()?;
+    let reference = Arc::new(frames.reference(score, &cfg.reference_font)?);
     let (audio, detune_cents) = render_performance(case, cfg)?;
     if let Some(dir) = &cfg.dump {
         std::fs::create_dir_all(dir)?;
@@ -170,7 +171,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
     }
     if cfg.offline {
         let start = Instant::now();
-        let perf = cfg.similarity.frames(&audio)?;
+        let perf = frames.frames(&audio)?;
         let path = multiscale::align(
             &perf,
             &reference.features,
