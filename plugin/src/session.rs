@@ -226,6 +226,19 @@ impl<'a> PersistentField<'a, Value> for SessionField {
     }
 }
 
+fn analysis_similarity(analysis: &Analysis) -> Result<segno::similarity::Similarity, String> {
+    let device: segno::nn::Device = analysis
+        .device
+        .parse()
+        .map_err(|e: segno::nn::RuntimeError| e.to_string())?;
+    segno::similarity::Similarity::choose(
+        &analysis.similarity,
+        None,
+        device,
+        &crate::install_dirs(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,17 +332,4 @@ mod tests {
             );
         }
     }
-}
-
-fn analysis_similarity(analysis: &Analysis) -> Result<segno::similarity::Similarity, String> {
-    let device: segno::nn::Device = analysis
-        .device
-        .parse()
-        .map_err(|e: segno::nn::RuntimeError| e.to_string())?;
-    segno::similarity::Similarity::choose(
-        &analysis.similarity,
-        None,
-        device,
-        &crate::install_dirs(),
-    )
 }

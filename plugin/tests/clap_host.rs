@@ -147,16 +147,13 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
     for garbage in [&b"\x05\0\0\0\0\0\0\0{{{{{"[..], b"not a state at all", b""] {
         assert!(state
             .load(
-                &mut instance.plugin_handle(),
+                &instance.plugin_handle(),
                 &mut Cursor::new(garbage.to_vec())
             )
             .is_err());
     }
     state
-        .load(
-            &mut instance.plugin_handle(),
-            &mut Cursor::new(project_state()),
-        )
+        .load(&instance.plugin_handle(), &mut Cursor::new(project_state()))
         .expect("the plugin refused the project state");
 
     let config = PluginAudioConfiguration {
@@ -243,7 +240,7 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
     instance.deactivate(processor);
     let mut saved = Vec::new();
     state
-        .save(&mut instance.plugin_handle(), &mut saved)
+        .save(&instance.plugin_handle(), &mut saved)
         .expect("the plugin cannot save its state");
     (
         events,

@@ -83,8 +83,8 @@ fn project(coarse: &Path, factor: usize, n: usize, m: usize, radius: usize) -> B
     let mut band: Band = vec![(usize::MAX, 0); n];
     for &(ci, cj) in coarse {
         let (j0, j1) = ((cj * factor).min(m), ((cj + 1) * factor).min(m));
-        for i in (ci * factor).saturating_sub(radius)..((ci + 1) * factor + radius).min(n) {
-            let b = &mut band[i];
+        let rows = (ci * factor).saturating_sub(radius)..((ci + 1) * factor + radius).min(n);
+        for b in &mut band[rows] {
             *b = (
                 b.0.min(j0.saturating_sub(radius)),
                 b.1.max((j1 + radius).min(m)),

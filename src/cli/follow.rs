@@ -72,7 +72,7 @@ impl PositionLog {
     pub fn add(&mut self, score: &Score, r: &Report) -> anyhow::Result<()> {
         write_position(&mut self.writer, score, r)?;
         self.reports.push(*r);
-        if self.reports.len() % 43 == 0 {
+        if self.reports.len().is_multiple_of(43) {
             self.writer.flush()?;
         }
         Ok(())

@@ -52,13 +52,13 @@ impl MicInput {
         let on_error = |e| eprintln!("input stream error: {e}");
         let stream = match config.sample_format() {
             cpal::SampleFormat::F32 => device.build_input_stream(
-                config.clone().into(),
+                config.into(),
                 move |data: &[f32], _| push_mono(&mut producer, data, channels, |s| s),
                 on_error,
                 None,
             )?,
             cpal::SampleFormat::I16 => device.build_input_stream(
-                config.clone().into(),
+                config.into(),
                 move |data: &[i16], _| {
                     push_mono(&mut producer, data, channels, |s| f32::from(s) / 32768.0)
                 },

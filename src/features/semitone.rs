@@ -23,8 +23,11 @@ impl SemitoneFilterbank {
                 let f = b as f64 * f64::from(sample_rate) / fft_size as f64;
                 let band = 69.0 + 12.0 * (f / 440.0).log2() - f64::from(LOWEST_PITCH);
                 let lower = band.floor();
-                (lower >= 0.0 && lower < BANDS as f64)
-                    .then(|| (b, lower as usize, (1.0 - (band - lower)) as f32))
+                (lower >= 0.0 && lower < BANDS as f64).then_some((
+                    b,
+                    lower as usize,
+                    (1.0 - (band - lower)) as f32,
+                ))
             })
             .collect();
         Self { weights }

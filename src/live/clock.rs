@@ -115,7 +115,7 @@ mod tests {
         ]);
         let spp_9_5 = (9.5f64 * 4.0).floor() as u8; // 38 sixteenths
         let mut expected = vec![vec![SONG_POSITION, 4, 0], vec![CONTINUE]];
-        expected.extend(std::iter::repeat(vec![CLOCK]).take(2)); // 24 → 26 ticks
+        expected.extend(std::iter::repeat_n(vec![CLOCK], 2)); // 24 → 26 ticks
         expected.extend([vec![STOP], vec![SONG_POSITION, spp_9_5, 0], vec![CONTINUE]]);
         expected.extend([vec![STOP]]);
         assert_eq!(out, expected);

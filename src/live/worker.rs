@@ -425,7 +425,8 @@ impl State {
 /// The analysis hop in input samples, if it is a whole number.
 fn hop_in_input_samples(rate: u32) -> Option<u64> {
     let hop = HOP as u64 * u64::from(rate);
-    (hop % u64::from(SAMPLE_RATE) == 0).then(|| hop / u64::from(SAMPLE_RATE))
+    hop.is_multiple_of(u64::from(SAMPLE_RATE))
+        .then(|| hop / u64::from(SAMPLE_RATE))
 }
 
 /// Parses and renders a score, with errors in words for the musician.

@@ -60,7 +60,7 @@ pub fn write<T: Element>(path: &Path, shape: &[usize], data: &[T]) -> Result<(),
         header.push(' ');
     }
     header.push('\n');
-    let mut bytes = Vec::with_capacity(10 + header.len() + data.len() * std::mem::size_of::<T>());
+    let mut bytes = Vec::with_capacity(10 + header.len() + std::mem::size_of_val(data));
     bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
     bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
     bytes.extend_from_slice(header.as_bytes());

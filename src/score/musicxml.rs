@@ -113,7 +113,7 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
     for (part_index, part) in parts.iter().enumerate() {
         read_part(&doc, *part, part_index, &mut measures)?;
     }
-    Ok(lay_out(measures)?)
+    lay_out(measures)
 }
 
 /// MusicXML is UTF-8 or, from some Windows exporters, UTF-16 with a byte-order mark.
@@ -470,6 +470,8 @@ fn lay_out(written: Vec<WrittenMeasure>) -> Result<Score, ParseError> {
     let mut beat = 0.0;
     for &wi in &order {
         let wm = &written[wi];
+        // Negated so that a NaN length is refused too.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(beat + wm.length_beats <= super::MAX_BEATS) {
             return Err(ParseError::new(
                 format!("measure {}", wm.number),
