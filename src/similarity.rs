@@ -252,8 +252,8 @@ impl Similarity {
     }
 }
 
-/// Frames of whole signals (references, recordings offline) with one embedder for all of them:
-/// loading a model, basic-pitch's above all, costs more than embedding a short recording.
+/// Frames of whole signals (references, recordings offline) with one embedder for all of them, so
+/// an alignment creates its model sessions (basic-pitch's too) once, not once per signal.
 pub struct FrameMaker(Option<Embedder>);
 
 impl FrameMaker {
