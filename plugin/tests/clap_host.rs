@@ -6,6 +6,8 @@
 //! Needs the bundle: `cargo xtask test` builds it and sets `SEGNO_BUNDLE_DIR`; without it this
 //! test says so and passes (a plain `cargo test` has no bundle to load).
 
+mod common;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,8 +19,8 @@ use clack_host::prelude::*;
 use segno::features::HOP_S;
 use segno::live::protocol::{BeatTracker, ControlChange, MidiProtocol, PositionEvent};
 use segno::output::read_positions;
-use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
-use segno::score::Score;
+
+use common::{example, write_wav};
 
 const RATE: u32 = 44_100;
 /// Not a divisor of the hop (1024 samples here), so events fall inside blocks.
@@ -27,13 +29,6 @@ const BLOCK: usize = 300;
 const LEAD_S: f64 = 6.0;
 /// Seconds of the performance streamed (real time, so this is the test's duration).
 const PLAYED_S: f64 = 24.0;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
 
 fn bundle_dir() -> Option<PathBuf> {
     match std::env::var_os("SEGNO_BUNDLE_DIR") {
@@ -61,24 +56,9 @@ impl HostHandlers for TestHost {
 
 /// The example performance at 44.1 kHz behind `LEAD_S` of silence.
 fn performance() -> Vec<f32> {
-    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
-    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
-    let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
     let mut out = vec![0.0; (LEAD_S * f64::from(RATE)) as usize];
-    out.extend(audio);
+    out.extend(common::performance(RATE));
     out
-}
-
-fn write_wav(path: &Path, audio: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    audio.iter().for_each(|&s| w.write_sample(s).unwrap());
-    w.finalize().unwrap();
 }
 
 /// Position events from the CLI's `positions.csv`, with the time each was known.
@@ -86,7 +66,7 @@ fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent
     let segno = bundles.parent().unwrap().join("release/segno");
     let o = Command::new(&segno)
         .args(["follow", "--score"])
-        .arg(root().join("assets/example/minuet.musicxml"))
+        .arg(example("minuet.musicxml"))
         .arg("--audio")
         .arg(wav)
         .arg("--out")
@@ -105,7 +85,7 @@ fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent
 /// The plugin state a DAW would have saved with a project in which the score was loaded.
 fn project_state() -> Vec<u8> {
     use base64::Engine as _;
-    let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
     let session = serde_json::json!({
         "format": "segno-session",
         "version": 1,
@@ -256,7 +236,7 @@ fn midi_output_matches_the_cli_follower() {
     let mut audio = performance();
     audio.truncate(((LEAD_S + PLAYED_S) * f64::from(RATE)) as usize);
     let wav = dir.join("performance.wav");
-    write_wav(&wav, &audio);
+    write_wav(&wav, &audio, RATE);
 
     let expected = cli_events(&bundles, &wav, &dir.join("positions.csv"));
     let (got, saved) = run_plugin(&bundles.join("Segno.clap"), &audio);

@@ -2,6 +2,8 @@
 //! driver, no sound card needed) carries the app's Song Position Pointer and clock to a JACK client
 //! of this test, and the messages must be exactly those the follower's reports call for.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,15 +13,11 @@ use std::time::Duration;
 use segno::follow::Report;
 use segno::live::clock::{MidiClock, CLOCK, CONTINUE, SONG_POSITION};
 use segno::output::read_positions;
-use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
-use segno::score::Score;
+
+use common::{example, write_performance};
 
 const RATE: u32 = 44_100;
 const SECONDS: f64 = 10.0;
-
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
 
 /// A private JACK server, stopped when dropped.
 struct JackServer(Child);
@@ -112,21 +110,7 @@ fn song_position_and_clock_arrive_over_jack() {
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join("performance.wav");
     let csv = dir.join("positions.csv");
-    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
-    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
-    let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
-    audio
-        .iter()
-        .take((SECONDS * f64::from(RATE)) as usize)
-        .for_each(|&s| w.write_sample(s).unwrap());
-    w.finalize().unwrap();
+    write_performance(&wav, RATE, SECONDS);
 
     // At the performance's own speed, as a pianist plays; then as fast as the follower goes,
     // which sends the clocks in bursts far larger than one JACK cycle's MIDI buffer holds.
@@ -168,7 +152,7 @@ fn run_app(server: &str, wav: &Path, csv: &Path, realtime: bool) {
         .env("JACK_DEFAULT_SERVER", server)
         .args(args)
         .arg("--score")
-        .arg(root().join("assets/example/minuet.musicxml"))
+        .arg(example("minuet.musicxml"))
         .arg("--input-file")
         .arg(wav)
         .arg("--out")

@@ -7,7 +7,8 @@
 //! run says so and skips the allocation part (`allocation_guard_is_armed` fails loudly instead of
 //! passing vacuously).
 
-use std::path::Path;
+mod common;
+
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 use nice_plug::context::process::SendEventError;
 use nice_plug::prelude::*;
 use segno::live::protocol::{ControlChange, MidiProtocol, PositionEvent};
-use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
-use segno::score::Score;
+
+use common::example;
 use segno_plugin::Segno;
 
 const RATES: [u32; 5] = [44_100, 48_000, 88_200, 96_000, 192_000];
@@ -89,14 +90,8 @@ impl ActivateContext<Segno> for Host {
     fn set_current_voice_capacity(&self, _: u32) {}
 }
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
 fn performance(rate: u32, seconds: f64) -> [Vec<f32>; 2] {
-    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
-    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
-    let mut left = render_score(&font, &score, RenderOptions::piano(rate)).unwrap();
+    let mut left = common::performance(rate);
     left.truncate((seconds * f64::from(rate)) as usize);
     // A different right channel, so that a swap or a downmix written back would show.
     let right = left.iter().rev().map(|s| -0.5 * s).collect();
@@ -160,7 +155,7 @@ fn allocation_guard_is_armed() {
 fn process_passes_audio_through_bit_exact_without_allocating() {
     let mut plugin = Segno::default();
     // The score loads (parsed and rendered on another thread) while audio keeps passing.
-    let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
     plugin
         .session()
         .load_score("minuet.musicxml".into(), Arc::from(score));
@@ -196,7 +191,7 @@ fn position_events_are_sent_in_order_inside_their_block() {
     let rate = 48_000;
     let block = 512;
     let mut plugin = Segno::default();
-    let score = std::fs::read(root().join("assets/example/minuet.musicxml")).unwrap();
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
     plugin
         .session()
         .load_score("minuet.musicxml".into(), Arc::from(score));

@@ -1,6 +1,8 @@
 //! The standalone app's OSC output, received on loopback: every message must say what the
 //! follower reported (the app's own `--out` CSV is the follower's output of the same run).
 
+mod common;
+
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::Command;
@@ -10,33 +12,11 @@ use rosc::{OscPacket, OscType};
 use segno::follow::{FollowState, Report};
 use segno::live::protocol::{BeatTracker, PositionEvent};
 use segno::output::read_positions;
-use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
-use segno::score::Score;
+
+use common::{example, write_performance};
 
 const RATE: u32 = 48_000;
 const SECONDS: f64 = 12.0;
-
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn write_performance(path: &Path) {
-    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
-    let score = Score::load(&root().join("assets/example/minuet-performance.mid")).unwrap();
-    let audio = render_score(&font, &score, RenderOptions::piano(RATE)).unwrap();
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    audio
-        .iter()
-        .take((SECONDS * f64::from(RATE)) as usize)
-        .for_each(|&s| w.write_sample(s).unwrap());
-    w.finalize().unwrap();
-}
 
 fn read_reports(csv: &Path) -> Vec<Report> {
     read_positions(&std::fs::read_to_string(csv).unwrap()).unwrap()
@@ -48,7 +28,7 @@ fn osc_messages_match_the_followers_reports() {
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join("performance.wav");
     let csv = dir.join("positions.csv");
-    write_performance(&wav);
+    write_performance(&wav, RATE, SECONDS);
 
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
@@ -58,7 +38,7 @@ fn osc_messages_match_the_followers_reports() {
     // In real time, as a live performance would arrive: the receiver never falls behind.
     let mut app = Command::new(env!("CARGO_BIN_EXE_segno-app"))
         .args(["--headless", "--realtime", "--osc", &target, "--score"])
-        .arg(root().join("assets/example/minuet.musicxml"))
+        .arg(example("minuet.musicxml"))
         .arg("--input-file")
         .arg(&wav)
         .arg("--out")
