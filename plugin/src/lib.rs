@@ -212,7 +212,8 @@ impl Plugin for Segno {
             .simulated_input
             .as_ref()
             .map(|a| segno::audio::resample::resample(&a.samples, a.sample_rate, rate));
-        self.realtime.attach(audio, simulated);
+        let offline = config.process_mode == ProcessMode::Offline;
+        self.realtime.attach(audio, simulated, offline);
         self.worker.send(segno::live::Command::Attach(worker_end));
         true
     }

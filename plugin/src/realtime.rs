@@ -6,9 +6,14 @@
 //! does not fit), writes the settings the worker reads into atomics, and sends the position events
 //! that have become due as MIDI control changes at their sample in the block. The audio itself is
 //! never touched: input and output share the buffer, so it passes through bit for bit.
+//!
+//! The one exception to "no waiting": when the host renders offline (a bounce or export, faster
+//! than real time, with no real-time deadline) each block waits for the worker, so that no audio is
+//! dropped and every event goes out at its sample, as in the CLI's offline run of the same audio.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use nice_plug::prelude::{Buffer, NoteEvent, Plugin, ProcessContext};
 use segno::live::protocol::MidiProtocol;
@@ -27,7 +32,13 @@ pub struct Realtime {
     controls: Arc<Controls>,
     /// The standalone app's `--input-file`: analysed in place of the input, at the host's rate.
     simulated: Option<(Vec<f32>, usize)>,
+    /// The host renders offline and the worker has answered so far: blocks wait for it.
+    wait_for_worker: bool,
 }
+
+/// How long an offline block waits for the worker (a long score's preparation included) before
+/// the render goes on without it.
+const OFFLINE_WAIT: Duration = Duration::from_secs(60);
 
 impl Realtime {
     pub fn new(controls: Arc<Controls>) -> Self {
@@ -35,14 +46,24 @@ impl Realtime {
             audio: None,
             controls,
             simulated: None,
+            wait_for_worker: false,
         }
     }
 
-    /// New queues to the worker, and optionally a recording to analyse instead of the input
-    /// (called from `activate`, never from the audio thread).
-    pub fn attach(&mut self, audio: AudioEnd, simulated: Option<Vec<f32>>) {
+    /// New queues to the worker, optionally a recording to analyse instead of the input, and
+    /// whether the host renders offline (called from `activate`, never from the audio thread).
+    pub fn attach(&mut self, audio: AudioEnd, simulated: Option<Vec<f32>>, offline: bool) {
         self.audio = Some(audio);
         self.simulated = simulated.map(|s| (s, 0));
+        self.wait_for_worker = offline;
+    }
+
+    /// Offline only: waits for the worker; a worker that does not answer in time is not waited
+    /// for again until the next activation, so a render never hangs.
+    fn wait_if_offline(&mut self) {
+        if let Some(audio) = self.audio.as_ref().filter(|_| self.wait_for_worker) {
+            self.wait_for_worker = audio.wait_for_worker(OFFLINE_WAIT);
+        }
     }
 
     /// Samples handed over and not yet analysed (for tests and diagnostics; not real-time).
@@ -62,6 +83,15 @@ impl Realtime {
         self.controls
             .gain_db
             .store(settings.gain_db, Ordering::Relaxed);
+        // Offline, the score is prepared and the previous block analysed before this one is
+        // pushed, and this one is analysed before its events are sent.
+        self.wait_if_offline();
+        self.push(buffer);
+        self.wait_if_offline();
+        self.send_events(context, settings.protocol.sanitized());
+    }
+
+    fn push(&mut self, buffer: &Buffer) {
         let Some(audio) = self.audio.as_mut() else {
             return;
         };
@@ -73,8 +103,18 @@ impl Realtime {
             }
             None => audio.push_block(buffer.as_slice_immutable()),
         }
-        let protocol = settings.protocol.sanitized();
-        // Events are timed in the blocks pushed (a simulated recording runs out; the host does not).
+    }
+
+    /// Sends the events due in the block just pushed, at their sample in it (a simulated
+    /// recording runs out; the host does not).
+    fn send_events<P: Plugin>(
+        &mut self,
+        context: &mut impl ProcessContext<P>,
+        protocol: MidiProtocol,
+    ) {
+        let Some(audio) = self.audio.as_mut() else {
+            return;
+        };
         audio.drain_events(|offset, event| {
             let (messages, n) = protocol.encode(event);
             for m in &messages[..n] {

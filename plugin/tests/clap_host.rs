@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::MidiEvent;
 use clack_host::prelude::*;
@@ -103,9 +104,14 @@ fn project_state() -> Vec<u8> {
     stream
 }
 
-/// Streams `audio` through the plugin in real time; returns the position events it sent, with
-/// their time, and the state it saves afterwards.
-fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, String) {
+/// Streams `audio` through the plugin, in real time or as an offline render (as fast as the
+/// plugin lets it); returns the position events it sent, with their time, and the state it saves
+/// afterwards.
+fn run_plugin(
+    bundle: &Path,
+    audio: &[f32],
+    mode: RenderMode,
+) -> (Vec<(f64, PositionEvent)>, String) {
     let entry = unsafe { PluginEntry::load(bundle) }.expect("cannot load Segno.clap");
     let factory = entry.get_plugin_factory().expect("no plugin factory");
     let descriptor = factory
@@ -141,8 +147,16 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
         min_frames_count: 1,
         max_frames_count: BLOCK as u32,
     };
+    let render: PluginRender = instance
+        .plugin_handle()
+        .get_extension()
+        .expect("no render extension");
+    render
+        .set(&instance.plugin_handle(), mode)
+        .expect("the plugin refused the render mode");
     let processor = instance.activate(|_, _| (), config).unwrap();
     let protocol = MidiProtocol::default();
+    let realtime = mode == RenderMode::Realtime;
     let (events, processor) = std::thread::scope(|s| {
         s.spawn(|| {
             let mut processor = processor.start_processing().unwrap();
@@ -208,9 +222,16 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
                 }
                 // Real time: the worker runs beside the audio thread as it would in a DAW.
                 let due = Duration::from_secs_f64(((b + 1) * BLOCK) as f64 / f64::from(RATE));
-                if let Some(wait) = due.checked_sub(start.elapsed()) {
+                if let Some(wait) = due.checked_sub(start.elapsed()).filter(|_| realtime) {
                     std::thread::sleep(wait);
                 }
+            }
+            if !realtime {
+                eprintln!(
+                    "{:.1} s of audio rendered offline in {:.1} s",
+                    audio.len() as f64 / f64::from(RATE),
+                    start.elapsed().as_secs_f64()
+                );
             }
             (events, processor.stop_processing())
         })
@@ -231,21 +252,73 @@ fn run_plugin(bundle: &Path, audio: &[f32]) -> (Vec<(f64, PositionEvent)>, Strin
 #[test]
 fn midi_output_matches_the_cli_follower() {
     let Some(bundles) = bundle_dir() else { return };
-    let dir = std::env::temp_dir().join(format!("segno-clap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = test_dir("realtime");
     let mut audio = performance();
     audio.truncate(((LEAD_S + PLAYED_S) * f64::from(RATE)) as usize);
-    let wav = dir.join("performance.wav");
-    write_wav(&wav, &audio, RATE);
-
-    let expected = cli_events(&bundles, &wav, &dir.join("positions.csv"));
-    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), &audio);
-
+    let (got, expected, saved) = compare(&bundles, &dir, &audio, RenderMode::Realtime);
     // The last few events may not have been sent before the stream ended.
     let expected: Vec<_> = expected
         .into_iter()
         .filter(|e| e.0 < LEAD_S + PLAYED_S - 0.1)
         .collect();
+    assert_same_events(&got, &expected, HOP_S);
+
+    // The saved project carries the score and where the pianist got to.
+    let state: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let session: serde_json::Value =
+        serde_json::from_str(state["fields"]["session"].as_str().unwrap()).unwrap();
+    assert_eq!(session["score"]["name"], "minuet.musicxml");
+    assert!(
+        session["last_measure"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{session}"
+    );
+}
+
+/// A bounce: the host renders offline, faster than real time, and from the first sample (no
+/// silence in which to prepare the score). The plugin waits for its worker, so it loses nothing:
+/// the same events as the CLI, each at its own sample.
+#[test]
+fn an_offline_render_sends_every_event_at_its_sample() {
+    let Some(bundles) = bundle_dir() else { return };
+    let dir = test_dir("offline");
+    let mut audio = common::performance(RATE);
+    audio.truncate((PLAYED_S * f64::from(RATE)) as usize);
+    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline);
+    assert_same_events(&got, &expected, 0.5e-3);
+}
+
+fn test_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("segno-clap-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+type Events = Vec<(f64, PositionEvent)>;
+
+/// The events the plugin sends for `audio` in `mode`, those `segno follow` reports for the same
+/// audio, and the state the plugin saves.
+fn compare(
+    bundles: &Path,
+    dir: &Path,
+    audio: &[f32],
+    mode: RenderMode,
+) -> (Events, Events, String) {
+    let wav = dir.join("performance.wav");
+    write_wav(&wav, audio, RATE);
+    let expected = cli_events(bundles, &wav, &dir.join("positions.csv"));
+    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), audio, mode);
+    (got, expected, saved)
+}
+
+/// The same position events in the same order (the plugin may have sent fewer, at the end of the
+/// stream), each within `tolerance_s` of the CLI's time.
+fn assert_same_events(
+    got: &[(f64, PositionEvent)],
+    expected: &[(f64, PositionEvent)],
+    tolerance_s: f64,
+) {
     let beats = expected
         .iter()
         .filter(|e| matches!(e.1, PositionEvent::Beat { .. }))
@@ -262,7 +335,7 @@ fn midi_output_matches_the_cli_follower() {
     );
     let worst = got
         .iter()
-        .zip(&expected)
+        .zip(expected)
         .map(|(g, e)| (g.0 - e.0).abs())
         .fold(0.0, f64::max);
     eprintln!(
@@ -272,20 +345,9 @@ fn midi_output_matches_the_cli_follower() {
         HOP_S * 1e3
     );
     assert!(
-        worst <= HOP_S,
-        "timing differs by {:.1} ms, more than one hop",
-        worst * 1e3
-    );
-
-    // The saved project carries the score and where the pianist got to.
-    let state: serde_json::Value = serde_json::from_str(&saved).unwrap();
-    let session: serde_json::Value =
-        serde_json::from_str(state["fields"]["session"].as_str().unwrap()).unwrap();
-    assert_eq!(session["score"]["name"], "minuet.musicxml");
-    assert!(
-        session["last_measure"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{session}"
+        worst <= tolerance_s,
+        "timing differs by {:.1} ms, more than {:.1} ms",
+        worst * 1e3,
+        tolerance_s * 1e3
     );
 }

@@ -99,11 +99,15 @@ fn performance(rate: u32, seconds: f64) -> [Vec<f32>; 2] {
 }
 
 fn activate(plugin: &mut Segno, rate: u32, max_block: usize) {
+    activate_in(plugin, rate, max_block, ProcessMode::Realtime);
+}
+
+fn activate_in(plugin: &mut Segno, rate: u32, max_block: usize, process_mode: ProcessMode) {
     let config = BufferConfig {
         sample_rate: rate as f32,
         min_buffer_size: None,
         max_buffer_size: max_block as u32,
-        process_mode: ProcessMode::Realtime,
+        process_mode,
     };
     let layout = Segno::AUDIO_IO_LAYOUTS[0];
     assert!(plugin.activate(&layout, &config, &mut Host::new(rate)));
@@ -247,5 +251,46 @@ fn position_events_are_sent_in_order_inside_their_block() {
             .windows(2)
             .all(|w| (w[1].1, w[1].2) > (w[0].1, w[0].2)),
         "an unbroken performance only moves forward: {beats:?}"
+    );
+}
+
+/// A bounce: the host renders offline as fast as `process()` returns, starting while the score is
+/// still being prepared. Each block waits for the worker (without allocating), so nothing is
+/// dropped and the beats from the very first note come out.
+#[test]
+fn an_offline_render_waits_for_the_worker_without_allocating() {
+    let (rate, block) = (44_100, 1024);
+    let mut plugin = Segno::default();
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
+    plugin
+        .session()
+        .load_score("minuet.musicxml".into(), Arc::from(score));
+    activate_in(&mut plugin, rate, block, ProcessMode::Offline);
+    let audio = performance(rate, 8.0);
+    let mut host = Host::new(rate);
+    let mut decoder = MidiProtocol::default().decoder();
+    let mut beats = Vec::new();
+    for (l, r) in audio[0].chunks(block).zip(audio[1].chunks(block)) {
+        host.events.clear();
+        process_block(&mut plugin, &mut host, [l, r]);
+        for &(_, cc) in &host.events {
+            if let Some(PositionEvent::Beat { measure, beat }) = decoder.feed(cc) {
+                beats.push((measure, beat));
+            }
+        }
+    }
+    assert_eq!(
+        plugin.worker().published.dropped.load(Ordering::Relaxed),
+        0,
+        "an offline render drops nothing"
+    );
+    assert_eq!(
+        beats.first(),
+        Some(&(1, 1)),
+        "the first beat is sent, though the score was not ready when the render began"
+    );
+    assert!(
+        beats.len() >= 12 && beats.windows(2).all(|w| w[1] > w[0]),
+        "8 s of a minuet at about 130 beats/min, in order: {beats:?}"
     );
 }

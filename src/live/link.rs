@@ -2,8 +2,9 @@
 //! position events the other. Both are single-producer single-consumer ring buffers allocated when
 //! audio is attached, so the audio thread's side never allocates, locks or waits.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
@@ -33,6 +34,9 @@ pub struct AudioEnd {
     clock: u64,
     /// Length of the last block pushed.
     block_len: usize,
+    /// Samples pushed (not dropped) so far, and how many of them the worker has analysed.
+    pushed: u64,
+    analysed: Arc<AtomicU64>,
 }
 
 /// The worker's end.
@@ -40,6 +44,8 @@ pub struct WorkerEnd {
     pub(crate) samples: HeapCons<f32>,
     pub(crate) events: HeapProd<TimedEvent>,
     pub(crate) rate: u32,
+    /// Samples popped and analysed, their reports and events published.
+    pub(crate) analysed: Arc<AtomicU64>,
 }
 
 /// New queues for audio at `rate` Hz.
@@ -47,6 +53,7 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
     let (samples_in, samples_out) =
         HeapRb::<f32>::new((rate.max(1) * AUDIO_BUFFER_S) as usize).split();
     let (events_in, events_out) = HeapRb::<TimedEvent>::new(EVENT_CAPACITY).split();
+    let analysed = Arc::new(AtomicU64::new(0));
     (
         AudioEnd {
             samples: samples_in,
@@ -54,11 +61,14 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
             published,
             clock: 0,
             block_len: 0,
+            pushed: 0,
+            analysed: analysed.clone(),
         },
         WorkerEnd {
             samples: samples_out,
             events: events_in,
             rate,
+            analysed,
         },
     )
 }
@@ -75,6 +85,7 @@ impl AudioEnd {
         let mono = (0..len).map(|i| channels.iter().map(|c| c.as_ref()[i]).sum::<f32>() * scale);
         let pushed = self.samples.push_iter(mono);
         self.clock += len as u64;
+        self.pushed += pushed as u64;
         self.published
             .received
             .fetch_add(pushed as u64, Ordering::Relaxed);
@@ -102,6 +113,24 @@ impl AudioEnd {
     /// Samples waiting for the worker.
     pub fn backlog(&self) -> usize {
         self.samples.occupied_len()
+    }
+
+    /// For offline rendering only, where the host waits for its plugins (never on a real-time
+    /// thread): waits until no score is being prepared and the worker has analysed every sample
+    /// pushed, so that a render faster than real time loses no audio and gets every event at its
+    /// sample. Sleeps in short steps, allocating nothing; false if `timeout` passed first.
+    pub fn wait_for_worker(&self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        loop {
+            let preparing = self.published.preparing.load(Ordering::Acquire);
+            if !preparing && self.analysed.load(Ordering::Acquire) >= self.pushed {
+                return true;
+            }
+            if start.elapsed() > timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
     }
 }
 
@@ -158,5 +187,41 @@ mod tests {
         emitted.clear();
         audio.drain_events(|offset, e| emitted.push((offset, e)));
         assert_eq!(emitted, vec![(0, beat(5))]);
+    }
+
+    #[test]
+    fn an_offline_render_waits_for_the_preparation_and_the_analysis() {
+        let published = Arc::new(Published::default());
+        let (mut audio, mut worker) = link(100, published.clone());
+        let short = Duration::from_millis(20);
+        assert!(
+            audio.wait_for_worker(short),
+            "nothing pushed, nothing to wait for"
+        );
+
+        audio.push_block(&[[0.5f32; 30]]);
+        assert!(!audio.wait_for_worker(short), "30 samples not yet analysed");
+        let mut got = [0.0; 30];
+        assert_eq!(worker.samples.pop_slice(&mut got), 30);
+        worker.analysed.store(20, Ordering::Release);
+        assert!(
+            !audio.wait_for_worker(short),
+            "10 samples still in analysis"
+        );
+
+        published.preparing.store(true, Ordering::Release);
+        let analyst = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            worker.analysed.store(30, Ordering::Release);
+            std::thread::sleep(Duration::from_millis(50));
+            published.preparing.store(false, Ordering::Release);
+        });
+        let start = Instant::now();
+        assert!(audio.wait_for_worker(Duration::from_secs(10)));
+        assert!(
+            start.elapsed() >= Duration::from_millis(100),
+            "returned before the score was ready"
+        );
+        analyst.join().unwrap();
     }
 }

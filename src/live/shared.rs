@@ -27,6 +27,8 @@ pub struct Published {
     /// behind (the ring buffer was full).
     pub received: AtomicU64,
     pub dropped: AtomicU64,
+    /// A score is being prepared (rendered and analysed): an offline render waits for it.
+    pub preparing: AtomicBool,
 }
 
 /// A consistent copy of the latest report.

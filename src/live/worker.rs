@@ -256,6 +256,9 @@ impl State {
                 self.publish(&report, sample);
             }
         }
+        if let Some(link) = &self.link {
+            link.analysed.store(self.consumed, Ordering::Release);
+        }
         true
     }
 
@@ -384,6 +387,7 @@ impl State {
             st.score_name = name.clone();
             st.error = None;
         }
+        self.published.preparing.store(true, Ordering::Release);
         let tx = self.loaded_tx.clone();
         let similarity = self.similarity.clone();
         let spawned = std::thread::Builder::new()
@@ -419,6 +423,8 @@ impl State {
             }
             Err(message) => st.error = Some(message),
         }
+        // Last: an offline render resumes only once the follower is ready.
+        self.published.preparing.store(false, Ordering::Release);
     }
 }
 
