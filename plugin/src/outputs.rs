@@ -274,6 +274,7 @@ mod jack_port {
                     // The cycle that completes as `start + 2` began after this call, so it saw every
                     // message sent before it.
                     None if now >= start + 2 && self.progress.drained.load(Ordering::Acquire) => {
+                        // Read again: `drained` may come from a cycle after `now`.
                         drained_at = Some(cycles())
                     }
                     _ => {}

@@ -112,8 +112,8 @@ fn song_position_and_clock_arrive_over_jack() {
     let csv = dir.join("positions.csv");
     write_performance(&wav, RATE, SECONDS);
 
-    // At the performance's own speed, as a pianist plays; then as fast as the follower goes,
-    // which sends the clocks in bursts far larger than one JACK cycle's MIDI buffer holds.
+    // At the performance's own speed, as a pianist plays; then as fast as the follower goes, a
+    // few clocks per JACK cycle (measured: not enough to fill a cycle's MIDI buffer).
     for realtime in [true, false] {
         received.lock().unwrap().clear();
         run_app(&server, &wav, &csv, realtime);
