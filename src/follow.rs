@@ -12,7 +12,8 @@ use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
 use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, DIM, HOP_S};
-use crate::nn::embed::Embedder;
+use crate::nn::embed::PooledEmbedder;
+use crate::position::{FollowState, Report};
 use crate::reference::Reference;
 
 /// Seconds of path the local tempo is estimated from.
@@ -35,51 +36,6 @@ const GATE_ATTACK_FRAMES: usize = 4;
 /// … and regardless of attacks once the tracker is this far past it.
 const GATE_RELEASE_FRAMES: usize = 8;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowState {
-    /// Nothing played yet since the start or the last reset.
-    Waiting,
-    Following,
-    Uncertain,
-    Lost,
-}
-
-impl FollowState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Waiting => "waiting",
-            Self::Following => "following",
-            Self::Uncertain => "uncertain",
-            Self::Lost => "lost",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Waiting, Self::Following, Self::Uncertain, Self::Lost]
-            .into_iter()
-            .find(|s| s.as_str() == name)
-    }
-}
-
-/// The follower's answer after one live frame.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Report {
-    /// Time in the performance at which this report is available: the end of the live frame, plus
-    /// the resampler's latency when the input is not at the internal rate.
-    pub perf_time_s: f64,
-    pub score_time_s: f64,
-    pub score_beat: f64,
-    /// Index into the score's played measures.
-    pub measure_index: usize,
-    pub beat_in_measure: f64,
-    /// Local tempo relative to the score (2 = twice as fast as written): the slope of the followed
-    /// path over the last 3 s.
-    pub tempo_ratio: f64,
-    /// 0 (no idea) to 1 (sure).
-    pub confidence: f32,
-    pub state: FollowState,
-}
-
 /// Which online aligner turns live frames into reference positions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Method {
@@ -92,6 +48,39 @@ pub enum Method {
 impl Default for Method {
     fn default() -> Self {
         Self::Filter(FilterConfig::default())
+    }
+}
+
+impl Method {
+    /// Each method with its default settings.
+    pub const ALL: [Self; 2] = [
+        Self::Filter(FilterConfig::DEFAULT),
+        Self::Oltw(OltwConfig::DEFAULT),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Filter(_) => "filter",
+            Self::Oltw(_) => "oltw",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+
+    /// `filter` or `oltw`, with their default settings.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("unknown follower '{s}': use filter or oltw"))
     }
 }
 
@@ -157,7 +146,7 @@ pub struct Follower {
 }
 
 struct Learned {
-    embedder: Embedder,
+    embedder: PooledEmbedder,
     frame: Vec<f32>,
     /// Why embedding failed, if it ever did (the frames then carry zeros instead).
     error: Option<String>,
@@ -230,7 +219,8 @@ impl Follower {
 
     /// Embeds every live frame with `embedder` (the reference must have been made with the same
     /// model: [`Reference::from_audio_learned`]), for a [`crate::align::cost::LearnedCost`].
-    pub fn with_embedder(mut self, mut embedder: Embedder) -> Self {
+    pub fn with_embedder(mut self, embedder: impl Into<PooledEmbedder>) -> Self {
+        let mut embedder = embedder.into();
         embedder.reset();
         self.learned = Some(Learned {
             embedder,
@@ -371,39 +361,33 @@ impl Core {
             self.history.pop_front();
         }
         self.update_confidence(&step);
-        let score = &self.reference.score;
-        let pos = score.position_at(score_time_s);
-        Report {
+        let state = if self.uncertain_s >= LOST_AFTER_S {
+            FollowState::Lost
+        } else if self.confidence < UNCERTAIN_BELOW {
+            FollowState::Uncertain
+        } else {
+            FollowState::Following
+        };
+        Report::at(
+            &self.reference.score,
             perf_time_s,
             score_time_s,
-            score_beat: pos.beat,
-            measure_index: score.measure_index_at(pos.beat).unwrap_or(0),
-            beat_in_measure: pos.beat_in_measure,
-            tempo_ratio: self.tempo_ratio(),
-            confidence: self.confidence,
-            state: if self.uncertain_s >= LOST_AFTER_S {
-                FollowState::Lost
-            } else if self.confidence < UNCERTAIN_BELOW {
-                FollowState::Uncertain
-            } else {
-                FollowState::Following
-            },
-        }
+            self.tempo_ratio(),
+            self.confidence,
+            state,
+        )
     }
 
     fn waiting_report(&self, perf_time_s: f64, position: usize) -> Report {
         let score_time_s = self.reference.score_time(position);
-        let pos = self.reference.score.position_at(score_time_s);
-        Report {
+        Report::at(
+            &self.reference.score,
             perf_time_s,
             score_time_s,
-            score_beat: pos.beat,
-            measure_index: self.reference.score.measure_index_at(pos.beat).unwrap_or(0),
-            beat_in_measure: pos.beat_in_measure,
-            tempo_ratio: 1.0,
-            confidence: 1.0,
-            state: FollowState::Waiting,
-        }
+            1.0,
+            1.0,
+            FollowState::Waiting,
+        )
     }
 
     /// Smooths the tracker's confidence; a NaN (no evidence either way, e.g. silence matched to

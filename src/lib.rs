@@ -3,7 +3,7 @@
 //! The pipeline: a [`score::Score`] is rendered to a reference recording ([`render`],
 //! [`reference`]), both the reference and the live audio become feature frames ([`features`]),
 //! and [`align`] maps one onto the other: online, frame by frame, with [`follow::Follower`], or
-//! offline over a whole recording with [`offline::align`]. [`output`] writes the result files and
+//! offline over a whole recording with [`offline::align`]. [`position`] is what they produce (and `positions.csv`), and
 //! [`eval`] is the benchmark harness.
 
 pub mod align;
@@ -14,8 +14,10 @@ pub mod follow;
 pub mod live;
 pub mod nn;
 pub mod offline;
-pub mod output;
+pub mod position;
 pub mod reference;
 pub mod render;
+pub mod resources;
+pub mod rng;
 pub mod score;
 pub mod similarity;

@@ -3,7 +3,7 @@
 use crate::align::cost::LocalCost;
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::features::{frame_time, Features};
-use crate::follow::{FollowState, Report};
+use crate::position::{FollowState, Report};
 use crate::reference::Reference;
 
 /// Half-width, in frames, of the path stretch the local tempo is measured on (about 1 s).
@@ -26,17 +26,14 @@ pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Ve
                 1.0
             };
             let d = cost.distance(perf.frame(i), reference.features.frame(j));
-            let pos = score.position_at(reference.score_time(j));
-            Report {
-                perf_time_s: frame_time(i),
-                score_time_s: pos.score_time_s,
-                score_beat: pos.beat,
-                measure_index: score.measure_index_at(pos.beat).unwrap_or(0),
-                beat_in_measure: pos.beat_in_measure,
+            Report::at(
+                score,
+                frame_time(i),
+                reference.score_time(j),
                 tempo_ratio,
-                confidence: (1.0 - d / 2.0).clamp(0.0, 1.0),
-                state: FollowState::Following,
-            }
+                (1.0 - d / 2.0).clamp(0.0, 1.0),
+                FollowState::Following,
+            )
         })
         .collect()
 }

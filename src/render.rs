@@ -6,26 +6,9 @@ use std::sync::Arc;
 
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
 
+use crate::resources::{Resources, SOUNDFONT_ENV};
 use crate::score::midi::ChannelEvent;
 use crate::score::Score;
-
-/// Environment variable naming the SoundFont to use.
-pub const SOUNDFONT_ENV: &str = "SEGNO_SOUNDFONT";
-
-/// Where Debian/Ubuntu packages (`fluid-soundfont-gm`, `timgm6mb-soundfont`) and common setups
-/// put General MIDI SoundFonts, best first.
-pub const SYSTEM_SOUNDFONTS: &[&str] = &[
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/soundfonts/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf2/default-GM.sf2",
-    "/usr/share/soundfonts/default.sf2",
-    "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    "/usr/share/sounds/sf2/FluidR3_GS.sf2",
-];
-
-/// A second piano, unlike the reference's (Debian's `timgm6mb-soundfont`): the benchmark and the
-/// tests render "performances" with it so that nothing is ever followed against its own sound.
-pub const OTHER_PIANO_SOUNDFONT: &str = "/usr/share/sounds/sf2/TimGM6mb.sf2";
 
 /// Seconds of release tail rendered after the last event.
 const TAIL_S: f64 = 1.5;
@@ -51,21 +34,17 @@ pub enum RenderError {
     Synth(String),
 }
 
-/// Finds a SoundFont: the explicit path, then `$SEGNO_SOUNDFONT`, then the system paths.
+/// Finds a SoundFont: the explicit path, then `$SEGNO_SOUNDFONT`, then the system paths
+/// ([`crate::resources`]).
 pub fn find_soundfont(explicit: Option<&Path>) -> Result<PathBuf, RenderError> {
-    if let Some(p) = explicit {
-        return Ok(p.to_owned());
-    }
-    if let Some(p) = std::env::var_os(SOUNDFONT_ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
-    }
-    SYSTEM_SOUNDFONTS
-        .iter()
-        .map(Path::new)
-        .find(|p| p.is_file())
-        .map(Path::to_owned)
-        .ok_or_else(|| RenderError::NotFound {
-            searched: SYSTEM_SOUNDFONTS.join(", "),
+    Resources::default()
+        .soundfont(explicit)
+        .map_err(|searched| RenderError::NotFound {
+            searched: searched
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 

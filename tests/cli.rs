@@ -29,7 +29,7 @@ fn render(input: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
     let args = [
         &["render", "--score", input.to_str().unwrap()][..],
         &["--out", wav.to_str().unwrap()],
-        &["--soundfont", segno::render::OTHER_PIANO_SOUNDFONT],
+        &["--soundfont", segno::resources::OTHER_PIANO_SOUNDFONT],
         extra,
     ]
     .concat();
@@ -246,7 +246,8 @@ fn the_salience_model_aligns_offline_but_does_not_follow() {
         .concat(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let rows = segno::output::read_positions(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows =
+        segno::position::csv::read_positions(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let last = rows.last().expect("an alignment");
     assert!(
         last.score_time_s > 40.0,

@@ -92,7 +92,11 @@ fn follow_uses_the_learned_model_by_default_and_falls_back_without_the_runtime()
     let o = Command::new(env!("CARGO_BIN_EXE_segno"))
         .args(["render", "--score"])
         .arg(score.join("minuet-performance.mid"))
-        .args(["--soundfont", segno::render::OTHER_PIANO_SOUNDFONT, "--out"])
+        .args([
+            "--soundfont",
+            segno::resources::OTHER_PIANO_SOUNDFONT,
+            "--out",
+        ])
         .arg(&wav)
         .output()
         .unwrap();
@@ -131,7 +135,8 @@ fn follow_uses_the_learned_model_by_default_and_falls_back_without_the_runtime()
 fn salience_peaks_at_the_notes_sounding_in_each_frame() {
     use segno::features::{frame_time, semitone::BANDS, SAMPLE_RATE};
     use segno::nn::salience::Salience;
-    use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
+    use segno::render::{load_soundfont, render_score, RenderOptions};
+    use segno::resources::OTHER_PIANO_SOUNDFONT;
     use segno::score::Score;
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -190,4 +195,42 @@ fn salience_peaks_at_the_notes_sounding_in_each_frame() {
     for other in [hits(8, 0), hits(-8, 0), hits(0, 1), hits(0, -1)] {
         assert!(aligned > other + 0.1, "{aligned} vs {other}");
     }
+}
+
+/// A plan loads its model once: the session that checked the model prepares the reference, then
+/// follows; a second session is loaded only while both are in use at once.
+#[test]
+fn a_plan_lends_one_model_session_to_its_reference_and_its_follower() {
+    use std::sync::Arc;
+
+    use segno::follow::Method;
+    use segno::render::load_soundfont;
+    use segno::resources::{Resources, OTHER_PIANO_SOUNDFONT};
+    use segno::score::Score;
+    use segno::similarity::{Similarity, SimilarityPlanner, Task};
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let plan = SimilarityPlanner::new(Resources::default(), Device::Cpu)
+        .plan(Similarity::Hybrid, Task::Follow(Method::default()))
+        .expect("the semitone model and ONNX Runtime: run `cargo xtask setup`");
+    assert_eq!(
+        plan.idle_sessions(),
+        1,
+        "the session that checked the model"
+    );
+    let score = Score::load(&root.join("assets/example/minuet.musicxml")).unwrap();
+    let font = load_soundfont(std::path::Path::new(OTHER_PIANO_SOUNDFONT)).unwrap();
+    let reference = Arc::new(plan.reference(score, &font).unwrap());
+    assert_eq!(plan.idle_sessions(), 1, "back from the reference");
+    let follower = plan
+        .follower(reference.clone(), 44_100, Method::default())
+        .unwrap();
+    assert_eq!(plan.idle_sessions(), 0, "lent to the follower");
+    let second = plan.follower(reference, 44_100, Method::default()).unwrap();
+    drop((follower, second));
+    assert_eq!(
+        plan.idle_sessions(),
+        2,
+        "two were in use at once, both came back"
+    );
 }

@@ -2,11 +2,18 @@
 //! audio out unchanged, the followed position out as MIDI, a score view in the editor.
 //!
 //! A thin shell over [`segno::live`]: the worker thread follows, [`realtime`] is the audio thread,
-//! [`session`] is what a project remembers, [`editor`] is the GUI.
+//! [`session`] is what a project remembers, [`editor`] is the GUI. The standalone app adds
+//! [`app_setup`] (its hand-off to the plugin), [`midi_clock_port`]; both read [`score_file`]s.
+//!
+//! Hosts construct a plugin for every scan, so [`Segno::default`] only makes queues and
+//! parameters: the worker thread starts, and ONNX Runtime and the model load (on that thread),
+//! when the host activates the plugin or opens its editor.
 
+pub mod app_setup;
 pub mod editor;
-pub mod outputs;
+pub mod midi_clock_port;
 pub mod realtime;
+pub mod score_file;
 pub mod session;
 
 use std::num::NonZeroU32;
@@ -15,7 +22,10 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use segno::live::protocol::MidiProtocol;
-use segno::live::{link, Worker};
+use segno::live::{link, ReportSink, Worker};
+use segno::nn::Device;
+use segno::resources::Resources;
+use segno::similarity::{Similarity, SimilarityPlanner};
 
 use crate::realtime::{BlockSettings, Realtime};
 use crate::session::SessionField;
@@ -93,12 +103,14 @@ pub struct Segno {
 
 impl Default for Segno {
     fn default() -> Self {
-        let setup = outputs::take_app_setup();
-        let worker = Arc::new(Worker::spawn(setup.sinks, similarity()));
+        let setup = app_setup::take();
+        let planner = planner();
+        let worker = Arc::new(new_worker(setup.sinks, planner.clone()));
         let session = SessionField::new(
             worker.sender(),
             worker.published.clone(),
             worker.status_handle(),
+            planner,
         );
         if let Some((name, bytes)) = setup.score {
             session.load_score(name, bytes);
@@ -112,22 +124,29 @@ impl Default for Segno {
     }
 }
 
-/// The similarity `$SEGNO_SIMILARITY` chooses (classical by default; `auto` or `learned` use the
-/// model and ONNX Runtime shipped beside the plugin); the editor shows which, on which device,
-/// and why a wanted one is not in use.
-pub fn similarity() -> segno::similarity::Similarity {
-    let dirs = install_dirs();
-    segno::nn::runtime::set_search_dirs(dirs.clone());
-    segno::similarity::Similarity::from_env(&dirs)
+/// How this plugin finds its models and ONNX Runtime (beside its own binary, in the bundle) and
+/// the device `$SEGNO_DEVICE` names (else the best there is). Cheap: nothing is loaded.
+pub fn planner() -> SimilarityPlanner {
+    let install_dir = own_binary().and_then(|p| p.parent().map(std::path::Path::to_owned));
+    SimilarityPlanner::new(
+        Resources::installed_at(install_dir),
+        Device::from_env().unwrap_or_default(),
+    )
 }
 
-/// The folder this plugin's binary is in (and its `models/`): where the bundle puts ONNX Runtime
-/// and the models.
-pub(crate) fn install_dirs() -> Vec<std::path::PathBuf> {
-    let Some(dir) = own_binary().and_then(|p| p.parent().map(std::path::Path::to_owned)) else {
-        return Vec::new();
+/// A worker, not started, comparing frames as `$SEGNO_SIMILARITY` says, else `auto` (the hybrid
+/// where the model and ONNX Runtime shipped beside the plugin load); the editor shows which, on
+/// which device, and why a wanted one is not in use.
+pub fn new_worker(sinks: Vec<Box<dyn ReportSink>>, planner: SimilarityPlanner) -> Worker {
+    let (similarity, error) = match Similarity::from_env() {
+        Ok(s) => (s.unwrap_or_default(), None),
+        Err(e) => (Similarity::Auto, Some(format!("{e}; using auto"))),
     };
-    vec![dir.join("models"), dir]
+    let worker = Worker::new(sinks, planner, similarity);
+    if error.is_some() {
+        worker.status_handle().lock().unwrap_or_else(|e| e.into_inner()).error = error;
+    }
+    worker
 }
 
 #[cfg(unix)]
@@ -135,7 +154,7 @@ fn own_binary() -> Option<std::path::PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // Any function of this library locates it: the host loaded us from somewhere we do not know.
-    let found = unsafe { libc::dladdr(install_dirs as *const libc::c_void, &mut info) } != 0;
+    let found = unsafe { libc::dladdr(planner as *const libc::c_void, &mut info) } != 0;
     if !found || info.dli_fname.is_null() {
         return None;
     }
@@ -206,6 +225,8 @@ impl Plugin for Segno {
         config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
+        // The heavy work a host scan must not pay for starts here (or when the editor opens).
+        self.worker.start();
         let rate = config.sample_rate.round().max(1.0) as u32;
         let (audio, worker_end) = link(rate, self.worker.published.clone());
         let simulated = self

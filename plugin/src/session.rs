@@ -4,19 +4,23 @@
 //! in the editor and replaced by a clean default, never trusted half-way.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine as _;
 use crossbeam_channel::Sender;
 use nice_plug::params::persist::PersistentField;
+use segno::follow::Method;
 use segno::live::{Command, Published, Status};
+use segno::nn::Device;
+use segno::similarity::{Similarity, SimilarityPlanner, Task};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::score_file::MAX_SCORE_BYTES;
+
 const FORMAT: &str = "segno-session";
 const VERSION: u32 = 1;
-/// A score file larger than this is not a score (and would bloat every project save).
-pub const MAX_SCORE_BYTES: usize = 32 << 20;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
@@ -26,15 +30,18 @@ pub struct Session {
     /// Written number of the measure the performer was last in.
     pub last_measure: Option<String>,
     /// How frames are compared (auto, hybrid, learned, classical) and on which device; `None`:
-    /// the environment's choice, else Segno's default.
-    #[serde(default)]
+    /// the environment's choice, else Segno's default. A value this Segno does not know (saved by
+    /// a newer one) reads as `None`: the rest of the project still opens.
+    #[serde(default, deserialize_with = "by_name::lenient")]
     pub analysis: Option<Analysis>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
-    pub similarity: String,
-    pub device: String,
+    #[serde(with = "by_name")]
+    pub similarity: Similarity,
+    #[serde(with = "by_name")]
+    pub device: Device,
 }
 
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +104,48 @@ impl Session {
     }
 }
 
+/// Choices saved by the names they are chosen by ("hybrid", "cuda").
+mod by_name {
+    use super::*;
+
+    pub trait Named: Sized {
+        fn name(&self) -> &'static str;
+        fn parse(name: &str) -> Option<Self>;
+    }
+
+    impl Named for Similarity {
+        fn name(&self) -> &'static str {
+            Similarity::name(*self)
+        }
+        fn parse(name: &str) -> Option<Self> {
+            name.parse().ok()
+        }
+    }
+
+    impl Named for Device {
+        fn name(&self) -> &'static str {
+            Device::name(*self)
+        }
+        fn parse(name: &str) -> Option<Self> {
+            name.parse().ok()
+        }
+    }
+
+    pub fn serialize<T: Named, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(value.name())
+    }
+
+    pub fn deserialize<'de, T: Named, D: serde::Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let name = String::deserialize(d)?;
+        T::parse(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown value '{name}'")))
+    }
+
+    /// An analysis that does not read is no analysis.
+    pub fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Analysis>, D::Error> {
+        Ok(Option::<Value>::deserialize(d)?.and_then(|v| serde_json::from_value(v).ok()))
+    }
+}
+
 mod base64_bytes {
     use super::*;
 
@@ -118,6 +167,8 @@ mod base64_bytes {
 pub struct SessionField {
     session: RwLock<Session>,
     worker: Sender<Command>,
+    /// Plans the analysis a musician chooses (model files are found as the plugin finds them).
+    planner: SimilarityPlanner,
     published: Arc<Published>,
     status: Arc<Mutex<Status>>,
     /// Why the last restored state was refused, for the editor.
@@ -129,10 +180,12 @@ impl SessionField {
         worker: Sender<Command>,
         published: Arc<Published>,
         status: Arc<Mutex<Status>>,
+        planner: SimilarityPlanner,
     ) -> Self {
         Self {
             session: RwLock::new(Session::default()),
             worker,
+            planner,
             published,
             status,
             restore_error: Mutex::new(None),
@@ -163,23 +216,40 @@ impl SessionField {
     /// Chooses how frames are compared; an impossible choice (no model, no runtime) is refused
     /// with the reason and changes nothing.
     pub fn set_analysis(&self, analysis: Analysis) -> Result<(), String> {
-        let similarity = analysis_similarity(&analysis)?;
+        let plan = self
+            .planner
+            .clone()
+            .with_device(analysis.device)
+            .plan(analysis.similarity, Task::Follow(Method::default()))
+            .map_err(|e| e.to_string())?;
         self.session
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .analysis = Some(analysis);
-        let _ = self.worker.send(Command::SetSimilarity(similarity));
+        let _ = self.worker.send(Command::SetSimilarity(plan));
         Ok(())
     }
 
+    /// The analysis in use: the project's, else the default.
+    pub fn analysis(&self) -> Analysis {
+        self.get().analysis.unwrap_or(Analysis {
+            similarity: Similarity::default(),
+            device: Device::default(),
+        })
+    }
+
     fn send_load(&self, session: &Session) {
-        if let Some(analysis) = &session.analysis {
-            // A project saved with an analysis this machine cannot run keeps the current one.
-            if let Ok(similarity) = analysis_similarity(analysis) {
-                let _ = self.worker.send(Command::SetSimilarity(similarity));
-            }
+        if let Some(Analysis { similarity, device }) = session.analysis {
+            // Planned by the worker, off the host's thread; one this machine cannot run keeps
+            // the current analysis, and the editor says why.
+            let _ = self
+                .worker
+                .send(Command::ChooseSimilarity { similarity, device });
         }
         if let Some(score) = &session.score {
+            // Flagged now, not when the worker gets to it: an offline render that starts before
+            // the worker runs must still wait for the score (the worker clears it when done).
+            self.published.preparing.store(true, Ordering::Release);
             let _ = self.worker.send(Command::LoadScore {
                 bytes: score.bytes.clone(),
                 name: score.name.clone(),
@@ -193,12 +263,8 @@ impl SessionField {
     fn current_measure(&self) -> Option<String> {
         let snap = self.published.snapshot()?;
         let status = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        status
-            .score
-            .as_ref()?
-            .measures
-            .get(snap.measure_index)
-            .map(|m| m.number.clone())
+        let number = status.score.as_ref()?.measure_number(snap.measure_index)?;
+        Some(number.to_owned())
     }
 }
 
@@ -226,26 +292,19 @@ impl<'a> PersistentField<'a, Value> for SessionField {
     }
 }
 
-fn analysis_similarity(analysis: &Analysis) -> Result<segno::similarity::Similarity, String> {
-    let device: segno::nn::Device = analysis
-        .device
-        .parse()
-        .map_err(|e: segno::nn::RuntimeError| e.to_string())?;
-    segno::similarity::Similarity::choose(
-        &analysis.similarity,
-        None,
-        device,
-        &crate::install_dirs(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use segno::resources::Resources;
 
     fn field() -> (SessionField, crossbeam_channel::Receiver<Command>) {
         let (tx, rx) = crossbeam_channel::unbounded();
-        (SessionField::new(tx, Arc::default(), Arc::default()), rx)
+        // No models anywhere: a learned analysis is impossible here.
+        let planner = SimilarityPlanner::new(Resources::isolated(None), Device::Cpu);
+        (
+            SessionField::new(tx, Arc::default(), Arc::default(), planner),
+            rx,
+        )
     }
 
     #[test]
@@ -282,31 +341,52 @@ mod tests {
     #[test]
     fn the_analysis_choice_is_checked_sent_and_saved() {
         let (f, rx) = field();
-        let bad = Analysis {
-            similarity: "learned".into(),
-            device: "gpu0".into(),
+        let impossible = Analysis {
+            similarity: Similarity::Learned,
+            device: Device::Cpu,
         };
-        let e = f.set_analysis(bad).unwrap_err();
-        assert!(e.contains("unknown device"), "{e}");
+        let e = f.set_analysis(impossible).unwrap_err();
+        assert!(e.contains("no learned model found"), "{e}");
         assert!(
             rx.try_recv().is_err() && f.get().analysis.is_none(),
             "a refused choice changes nothing"
         );
         let classical = Analysis {
-            similarity: "classical".into(),
-            device: "cpu".into(),
+            similarity: Similarity::Classical,
+            device: Device::Cpu,
         };
-        f.set_analysis(classical.clone()).unwrap();
+        f.set_analysis(classical).unwrap();
         assert!(matches!(
             rx.try_recv(),
-            Ok(Command::SetSimilarity(
-                segno::similarity::Similarity::Classical { note: None }
-            ))
+            Ok(Command::SetSimilarity(plan)) if plan.is_classical()
         ));
         let blob = f.map(|v| v.clone());
-        let (g, _) = field();
+        assert_eq!(
+            blob["analysis"]["similarity"], "classical",
+            "saved by its name"
+        );
+        let (g, rx) = field();
         g.set(blob);
         assert_eq!(g.get().analysis, Some(classical), "saved with the project");
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Command::ChooseSimilarity {
+                similarity: Similarity::Classical,
+                device: Device::Cpu
+            })
+        ));
+    }
+
+    #[test]
+    fn an_unknown_saved_analysis_keeps_the_rest_of_the_project() {
+        let (f, _) = field();
+        f.set(
+            serde_json::json!({"format": FORMAT, "version": 1, "last_measure": "9",
+            "analysis": {"similarity": "quantum", "device": "gpu0"}}),
+        );
+        assert!(f.restore_error.lock().unwrap().is_none());
+        assert_eq!(f.get().analysis, None);
+        assert_eq!(f.get().last_measure.as_deref(), Some("9"));
     }
 
     #[test]

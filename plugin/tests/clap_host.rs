@@ -19,7 +19,7 @@ use clack_host::events::event_types::MidiEvent;
 use clack_host::prelude::*;
 use segno::features::HOP_S;
 use segno::live::protocol::{BeatTracker, ControlChange, MidiProtocol, PositionEvent};
-use segno::output::read_positions;
+use segno::position::csv::read_positions;
 
 use common::{example, write_wav};
 

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use segno::follow::Report;
 use segno::live::clock::{MidiClock, CLOCK, CONTINUE, SONG_POSITION};
-use segno::output::read_positions;
+use segno::position::csv::read_positions;
+use segno::position::Report;
 
 use common::{example, write_performance};
 

@@ -155,6 +155,38 @@ fn allocation_guard_is_armed() {
     assert!(!status.success(), "an allocation under the guard must abort: the guard is not active, so the other tests prove nothing");
 }
 
+fn wait_for_score(plugin: &Segno) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while plugin.worker().status().score.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the score did not load: {:?}",
+            plugin.worker().status().error
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A host constructs the plugin for every scan: that must start no thread and load nothing, not
+/// even a score restored with a project; activating it starts the work.
+#[test]
+fn a_scan_does_no_work_until_the_host_activates_the_plugin() {
+    let mut plugin = Segno::default();
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
+    plugin
+        .session()
+        .load_score("minuet.musicxml".into(), Arc::from(score));
+    std::thread::sleep(Duration::from_millis(300));
+    let status = plugin.worker().status();
+    assert!(
+        status.score.is_none() && status.similarity.starts_with("choosing"),
+        "nothing prepared before activation: {status:?}"
+    );
+    activate(&mut plugin, 48_000, 512);
+    wait_for_score(&plugin);
+    assert!(!plugin.worker().status().similarity.starts_with("choosing"));
+}
+
 #[test]
 fn process_passes_audio_through_bit_exact_without_allocating() {
     let mut plugin = Segno::default();
@@ -199,16 +231,8 @@ fn position_events_are_sent_in_order_inside_their_block() {
     plugin
         .session()
         .load_score("minuet.musicxml".into(), Arc::from(score));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while plugin.worker().status().score.is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the score did not load: {:?}",
-            plugin.worker().status().error
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     activate(&mut plugin, rate, block);
+    wait_for_score(&plugin);
     let audio = performance(rate, 20.0);
     let mut host = Host::new(rate);
     let mut decoder = MidiProtocol::default().decoder();

@@ -9,9 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use rosc::{OscPacket, OscType};
-use segno::follow::{FollowState, Report};
 use segno::live::protocol::{BeatTracker, PositionEvent};
-use segno::output::read_positions;
+use segno::position::csv::read_positions;
+use segno::position::{FollowState, Report};
 
 use common::{example, write_performance};
 

@@ -30,13 +30,18 @@ pub struct OltwConfig {
     pub max_step: usize,
 }
 
+impl OltwConfig {
+    /// The default settings, as a constant.
+    pub const DEFAULT: Self = Self {
+        window_back: 100,
+        window_forward: 300,
+        max_step: 4,
+    };
+}
+
 impl Default for OltwConfig {
     fn default() -> Self {
-        Self {
-            window_back: 100,
-            window_forward: 300,
-            max_step: 4,
-        }
+        Self::DEFAULT
     }
 }
 

@@ -45,20 +45,25 @@ pub struct FilterConfig {
     pub confidence_radius: usize,
 }
 
+impl FilterConfig {
+    /// The default settings, as a constant.
+    pub const DEFAULT: Self = Self {
+        tempo_min: 0.25,
+        tempo_max: 4.0,
+        tempo_steps_per_octave: 6,
+        tempo_prior_octaves: 0.75,
+        tempo_change: 0.015,
+        pause: 0.2,
+        window_back: 100,
+        window_forward: 300,
+        temperature: 1.0,
+        confidence_radius: 10,
+    };
+}
+
 impl Default for FilterConfig {
     fn default() -> Self {
-        Self {
-            tempo_min: 0.25,
-            tempo_max: 4.0,
-            tempo_steps_per_octave: 6,
-            tempo_prior_octaves: 0.75,
-            tempo_change: 0.015,
-            pause: 0.2,
-            window_back: 100,
-            window_forward: 300,
-            temperature: 1.0,
-            confidence_radius: 10,
-        }
+        Self::DEFAULT
     }
 }
 

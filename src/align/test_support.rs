@@ -1,7 +1,7 @@
 //! Synthetic feature sequences for the alignment tests.
 
-use crate::eval::degrade::Rng;
 use crate::features::Features;
+use crate::rng::Rng;
 
 /// A smooth random 8-d feature trajectory: no two places look alike, neighbours do.
 pub fn trajectory(len: usize) -> Vec<[f32; 8]> {

@@ -20,21 +20,22 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use rustysynth::SoundFont;
-use segno::audio::normalize_peak;
-use segno::audio::room::reverb;
 use segno::eval::anchors::note_anchors;
 use segno::eval::cases::{load_cases, Case};
-use segno::eval::degrade::{add_noise, Rng};
+use segno::eval::degrade::Degradation;
 use segno::eval::metrics::{truth_perf_at, truth_score_at};
 use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAMPLE_RATE};
 use segno::nn::embed::chroma_of;
 use segno::nn::npy;
-use segno::nn::salience::{Salience, MODEL_ENV as SALIENCE_ENV, MODEL_FILE as SALIENCE_FILE};
+use segno::nn::salience::Salience;
 use segno::nn::Device;
 use segno::reference::Reference;
-use segno::render::{
-    find_soundfont, load_soundfont, render_events, RenderOptions, OTHER_PIANO_SOUNDFONT,
+use segno::render::{find_soundfont, load_soundfont, render_events, RenderOptions};
+use segno::resources::{
+    Resources, OTHER_PIANO_SOUNDFONT, SALIENCE_MODEL_ENV as SALIENCE_ENV,
+    SALIENCE_MODEL_FILE as SALIENCE_FILE,
 };
+use segno::rng::Rng;
 use segno::score::{midi, Score};
 
 #[derive(clap::Args)]
@@ -76,7 +77,7 @@ pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
         .collect();
     let reference_font = load_soundfont(&find_soundfont(None)?)?;
     let pianos = performance_pianos()?;
-    let salience_model = Salience::find(&[]).with_context(|| {
+    let salience_model = Resources::default().salience_model(None).with_context(|| {
         format!("basic-pitch's {SALIENCE_FILE} is needed for the salience input: run `cargo xtask setup` or set {SALIENCE_ENV}")
     })?;
     std::fs::create_dir_all(&args.out)
@@ -195,7 +196,8 @@ fn write_case(
         },
     )?;
     perf.truncate(((perf_end + 2.0) * f64::from(SAMPLE_RATE)) as usize);
-    degrade(&mut perf, &mut rng);
+    // A recording, not a synthesiser: random room, tone and noise.
+    Degradation::random(&mut rng).apply(&mut perf, &mut rng);
 
     std::fs::create_dir_all(&dir)?;
     let (ref_semitone, ref_chroma) = frames(&reference);
@@ -278,30 +280,6 @@ fn write_case(
             .map(|&(s, p)| (truth_perf_at(&case.truth, s) - p).abs() * 1e3)
             .collect(),
     })
-}
-
-/// A recording, not a synthesiser: random room, tone and noise.
-fn degrade(audio: &mut [f32], rng: &mut Rng) {
-    normalize_peak(audio, 0.7);
-    tilt(audio, rng.uniform() * 2.0 - 1.0);
-    reverb(
-        audio,
-        SAMPLE_RATE,
-        0.3 + 1.2 * rng.uniform(),
-        0.15 + 0.2 * rng.uniform() as f32,
-    );
-    add_noise(audio, 20.0 + 20.0 * rng.uniform(), rng);
-}
-
-/// A gentle EQ around 1.5 kHz: `amount` in −1…1 scales what lies above by 0.4…1.6.
-fn tilt(audio: &mut [f32], amount: f64) {
-    let a = (-2.0 * std::f64::consts::PI * 1500.0 / f64::from(SAMPLE_RATE)).exp() as f32;
-    let high_gain = (1.0 + 0.6 * amount) as f32;
-    let mut low = 0.0f32;
-    for x in audio.iter_mut() {
-        low = (1.0 - a) * *x + a * low;
-        *x = low + high_gain * (*x - low);
-    }
 }
 
 /// Compressed semitone spectrogram and chroma of every frame, row-major.

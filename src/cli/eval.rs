@@ -2,15 +2,15 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use segno::align::cost::{ChromaCost, ClassicalCost};
 use segno::eval::cases::load_cases;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::eval::run::{peak_memory_mib, run_all, CaseResult, EvalConfig};
 use segno::follow::Method;
-use segno::render::{find_soundfont, load_soundfont, OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
-use segno::similarity::Similarity;
+use segno::render::{find_soundfont, load_soundfont};
+use segno::resources::Resources;
+use segno::resources::{OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
+use segno::similarity::{Similarity, SimilarityPlanner, Task, HYBRID_WEIGHT};
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -38,20 +38,20 @@ pub struct EvalArgs {
     /// the performance uses the reference's SoundFont).
     #[arg(long)]
     performance_program: Option<u8>,
-    /// Local cost: classical (chroma + onset), chroma (chroma only, the plain DTW baseline),
-    /// learned (Euclidean distance of --model's embeddings), learned-binary (seed 000's binary
-    /// matrix) or hybrid (classical + --hybrid-weight × learned).
-    #[arg(long, default_value = "classical")]
-    cost: String,
-    /// Weight of the learned distance added to the classical cost, for --cost hybrid.
-    #[arg(long, default_value_t = 1.0)]
+    /// How frames are compared: classical (chroma + onset), chroma (chroma only, the plain DTW
+    /// baseline), learned (Euclidean distance of --model's embeddings), learned-binary (seed 000's
+    /// binary matrix), hybrid (classical + --hybrid-weight × learned) or auto (as `segno follow`).
+    #[arg(long, default_value_t = Similarity::Classical)]
+    similarity: Similarity,
+    /// Weight of the learned distance added to the classical cost, for --similarity hybrid.
+    #[arg(long, default_value_t = HYBRID_WEIGHT)]
     hybrid_weight: f32,
-    /// The learned-similarity model for --cost learned.
-    #[arg(long, default_value = "models/scnn_semitone.onnx")]
-    model: PathBuf,
+    /// The learned-similarity model (default: as `segno follow`, models/scnn_semitone.onnx).
+    #[arg(long)]
+    model: Option<PathBuf>,
     /// Online aligner: filter (position–tempo filter) or oltw (online time warping).
-    #[arg(long, default_value = "filter")]
-    follower: String,
+    #[arg(long, default_value_t = Method::default())]
+    follower: Method,
     #[arg(long)]
     no_online: bool,
     #[arg(long)]
@@ -104,44 +104,31 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         );
         cfg.performance_program = program;
     }
-    cfg.method = match args.follower.as_str() {
-        "filter" => Method::Filter(Default::default()),
-        "oltw" => {
-            cfg.online_cost = Arc::new(ClassicalCost::OLTW);
-            Method::Oltw(Default::default())
-        }
-        other => anyhow::bail!("--follower {other}: use filter or oltw"),
+    cfg.method = args.follower;
+    // The benchmark measures on the CPU, the machine every figure in BENCHMARKS.md comes from.
+    let planner = SimilarityPlanner::new(Resources::default(), segno::nn::Device::Cpu)
+        .with_model(args.model.clone())
+        .with_hybrid_weight(args.hybrid_weight);
+    let task = if args.no_online {
+        Task::Align
+    } else {
+        Task::Follow(cfg.method)
     };
-    match args.cost.as_str() {
-        "classical" => {}
-        "chroma" => {
-            (cfg.online_cost, cfg.offline_cost) = (Arc::new(ChromaCost), Arc::new(ChromaCost))
-        }
-        "learned" | "learned-binary" | "hybrid" => {
-            let binary = args.cost == "learned-binary";
-            let hybrid = (args.cost == "hybrid").then_some(args.hybrid_weight);
-            cfg.similarity =
-                Similarity::learned_with(&args.model, segno::nn::Device::Cpu, binary, hybrid)?;
-            cfg.online_cost = cfg.similarity.cost(false);
-            cfg.offline_cost = cfg.similarity.cost(true);
-            eprintln!("{}", cfg.similarity.describe());
-        }
-        other => anyhow::bail!(
-            "--cost {other}: use classical, chroma, learned, learned-binary or hybrid"
-        ),
-    }
+    cfg.similarity = planner.plan(args.similarity, task)?;
+    eprintln!("comparing frames with {}", cfg.similarity.describe());
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
     cfg.dump = args.dump.clone();
     eprintln!(
-        "{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s",
+        "{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s, EQ tilt {}",
         cases.len(),
         ref_path.display(),
         perf_path.display(),
         cfg.performance_program,
         cfg.max_detune_cents,
-        cfg.snr_db,
-        cfg.reverb_decay_s
+        cfg.degradation.snr_db,
+        cfg.degradation.reverb_decay_s,
+        cfg.degradation.tilt
     );
     let bar = indicatif::ProgressBar::new(cases.len() as u64).with_style(
         indicatif::ProgressStyle::with_template(

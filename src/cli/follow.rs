@@ -8,10 +8,11 @@ use anyhow::Context;
 use segno::audio::decode_file;
 use segno::eval::cases::read_truth;
 use segno::eval::metrics::{summarize, THRESHOLDS_MS};
-use segno::follow::{first_reach_times, Follower, Method, Report};
-use segno::output::{write_onsets, write_position, POSITIONS_HEADER};
+use segno::follow::{first_reach_times, Follower, Method};
+use segno::position::csv::{write_onsets, PositionWriter};
+use segno::position::Report;
 use segno::score::Score;
-use segno::similarity::Similarity;
+use segno::similarity::{SimilarityPlan, Task};
 
 #[derive(clap::Args)]
 pub struct FollowArgs {
@@ -53,37 +54,27 @@ pub struct FollowArgs {
 
 /// Writes `positions.csv` as the follower goes, so an interrupted run keeps what it had.
 pub(crate) struct PositionLog {
-    writer: BufWriter<File>,
+    writer: PositionWriter,
     pub reports: Vec<Report>,
 }
 
 impl PositionLog {
     pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let mut writer = BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        );
-        writeln!(writer, "{POSITIONS_HEADER}")?;
         Ok(Self {
-            writer,
+            writer: PositionWriter::create(path)?,
             reports: Vec::new(),
         })
     }
 
     pub fn add(&mut self, score: &Score, r: &Report) -> anyhow::Result<()> {
-        write_position(&mut self.writer, score, r)?;
+        self.writer.write(score, r)?;
         self.reports.push(*r);
-        if self.reports.len().is_multiple_of(43) {
-            self.writer.flush()?;
-        }
         Ok(())
     }
 }
 
 pub(crate) fn live_line(score: &Score, r: &Report) -> String {
-    let m = score
-        .measures
-        .get(r.measure_index)
-        .map_or("-", |m| m.number.as_str());
+    let m = score.measure_number(r.measure_index).unwrap_or("-");
     format!(
         "measure {m:>4}  beat {:4.1}  tempo {:4.2}×  confidence {:3.0}%  {}",
         r.beat_in_measure,
@@ -98,7 +89,7 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
         return list_devices();
     }
     let score_path = args.score.as_deref().expect("clap requires --score");
-    let similarity = args.similarity.resolve(false)?;
+    let similarity = args.similarity.plan(Task::Follow(Method::default()))?;
     let reference = super::load_reference(
         score_path,
         args.soundfont.as_deref(),
@@ -119,7 +110,7 @@ fn start_follower(
     reference: &std::sync::Arc<segno::reference::Reference>,
     rate: u32,
     args: &FollowArgs,
-    similarity: &Similarity,
+    similarity: &SimilarityPlan,
 ) -> anyhow::Result<Follower> {
     let mut follower = similarity.follower(reference.clone(), rate, Method::default())?;
     if let Some(m) = &args.start_measure {
@@ -144,7 +135,7 @@ fn follow_file(
     reference: &std::sync::Arc<segno::reference::Reference>,
     audio: &Path,
     args: &FollowArgs,
-    similarity: &Similarity,
+    similarity: &SimilarityPlan,
 ) -> anyhow::Result<PositionLog> {
     let decoded = decode_file(audio)?;
     let mut follower = start_follower(reference, decoded.sample_rate, args, similarity)?;
@@ -175,7 +166,7 @@ fn follow_file(
 fn follow_mic(
     reference: &std::sync::Arc<segno::reference::Reference>,
     args: &FollowArgs,
-    similarity: &Similarity,
+    similarity: &SimilarityPlan,
 ) -> anyhow::Result<PositionLog> {
     let mut input = super::mic::MicInput::open(args.device.as_deref())?;
     let mut follower = start_follower(reference, input.sample_rate(), args, similarity)?;
@@ -217,7 +208,7 @@ fn follow_mic(
 fn follow_mic(
     _: &std::sync::Arc<segno::reference::Reference>,
     _: &FollowArgs,
-    _: &Similarity,
+    _: &SimilarityPlan,
 ) -> anyhow::Result<PositionLog> {
     anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature (needs libasound2-dev)")
 }
@@ -237,8 +228,8 @@ fn list_devices() -> anyhow::Result<()> {
     anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature")
 }
 
-fn finish(score: &Score, mut log: PositionLog, args: &FollowArgs) -> anyhow::Result<()> {
-    log.writer.flush()?;
+fn finish(score: &Score, log: PositionLog, args: &FollowArgs) -> anyhow::Result<()> {
+    log.writer.finish()?;
     eprintln!(
         "wrote {} positions to {}",
         log.reports.len(),

@@ -9,14 +9,16 @@ mod mic;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use segno::audio::{decode_file, resample::resample, write_wav};
 use segno::features::SAMPLE_RATE;
+use segno::nn::Device;
+use segno::position::csv::PositionWriter;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
+use segno::resources::Resources;
 use segno::score::Score;
-use segno::similarity::{FrameMaker, Similarity};
+use segno::similarity::{FrameMaker, Similarity, SimilarityPlan, SimilarityPlanner, Task};
 
 #[derive(Parser)]
 #[command(
@@ -66,7 +68,7 @@ enum Command {
     Devices {
         /// auto, cpu, cuda, tensorrt, directml or coreml (default: $SEGNO_DEVICE, else auto).
         #[arg(long)]
-        device: Option<String>,
+        device: Option<Device>,
         /// A model to load and run once.
         #[arg(long)]
         model: Option<PathBuf>,
@@ -108,18 +110,18 @@ pub fn run() -> anyhow::Result<()> {
             &audio,
             &out,
             soundfont.as_deref(),
-            &similarity.resolve(true)?,
+            &similarity.plan(Task::Align)?,
         ),
         Command::Eval(args) => eval::run(args),
         Command::Dataset(args) => dataset::run(args),
-        Command::Devices { device, model } => devices(device.as_deref(), model.as_deref()),
+        Command::Devices { device, model } => devices(device, model.as_deref()),
     }
 }
 
-fn devices(device: Option<&str>, model: Option<&Path>) -> anyhow::Result<()> {
+fn devices(device: Option<Device>, model: Option<&Path>) -> anyhow::Result<()> {
     let device = match device {
-        Some(d) => d.parse()?,
-        None => segno::nn::Device::from_env()?,
+        Some(d) => d,
+        None => Device::from_env()?,
     };
     match segno::nn::runtime() {
         Ok(rt) => println!("ONNX Runtime: {}", rt.library.display()),
@@ -140,34 +142,31 @@ fn devices(device: Option<&str>, model: Option<&Path>) -> anyhow::Result<()> {
 #[derive(clap::Args)]
 pub(crate) struct SimilarityArgs {
     /// auto (hybrid when the learned model and ONNX Runtime are found, else classical; `align`
-    /// prefers the salience model), hybrid (classical + learned), learned (alone) or classical.
-    #[arg(long, default_value = segno::similarity::DEFAULT_CHOICE)]
-    similarity: String,
+    /// prefers the salience model), hybrid (classical + learned), learned (alone), learned-binary,
+    /// classical or chroma.
+    #[arg(long, default_value_t = Similarity::Auto)]
+    similarity: Similarity,
     /// The learned model (default: $SEGNO_MODEL, else models/scnn_semitone.onnx).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Inference device: auto, cpu, cuda, tensorrt, directml, coreml (default: $SEGNO_DEVICE, else auto).
     #[arg(long)]
-    nn_device: Option<String>,
+    nn_device: Option<Device>,
 }
 
 impl SimilarityArgs {
-    /// The similarity for following, or with `offline` for alignment (where `auto` prefers the
-    /// salience model).
-    pub(crate) fn resolve(&self, offline: bool) -> anyhow::Result<Similarity> {
-        let device = match &self.nn_device {
-            Some(d) => d.parse()?,
-            None => segno::nn::Device::from_env()?,
+    /// The plan for `task`.
+    pub(crate) fn plan(&self, task: Task) -> anyhow::Result<SimilarityPlan> {
+        let device = match self.nn_device {
+            Some(d) => d,
+            None => Device::from_env()?,
         };
-        let choose = if offline {
-            Similarity::choose_offline
-        } else {
-            Similarity::choose
-        };
-        let similarity = choose(&self.similarity, self.model.as_deref(), device, &[])
-            .map_err(|e| anyhow::anyhow!("--similarity: {e}"))?;
-        eprintln!("comparing frames with {}", similarity.describe());
-        Ok(similarity)
+        let plan = SimilarityPlanner::new(Resources::default(), device)
+            .with_model(self.model.clone())
+            .plan(self.similarity, task)
+            .map_err(|e| anyhow::anyhow!("--similarity {}: {e}", self.similarity))?;
+        eprintln!("comparing frames with {}", plan.describe());
+        Ok(plan)
     }
 }
 
@@ -193,23 +192,17 @@ fn align(
     audio: &Path,
     out: &Path,
     soundfont: Option<&Path>,
-    similarity: &Similarity,
+    similarity: &SimilarityPlan,
 ) -> anyhow::Result<()> {
     let mut frames = similarity.frame_maker()?;
     let reference = load_reference(score, soundfont, &mut frames)?;
     let decoded = decode_file(audio)?;
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
     let perf = frames.frames(&samples)?;
-    let rows = segno::offline::align(&reference, &perf, similarity.cost(true).as_ref());
-    let mut w = std::io::BufWriter::new(
-        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
-    );
-    use std::io::Write;
-    writeln!(w, "{}", segno::output::POSITIONS_HEADER)?;
-    for r in &rows {
-        segno::output::write_position(&mut w, &reference.score, r)?;
-    }
-    w.flush()?;
+    let rows = segno::offline::align(&reference, &perf, similarity.cost(Task::Align).as_ref());
+    let mut writer = PositionWriter::create(out)?;
+    writer.write_all(&reference.score, &rows)?;
+    writer.finish()?;
     eprintln!(
         "aligned {:.1} s of audio to {} score seconds; wrote {} rows to {}",
         decoded.duration_s(),

@@ -1,39 +1,61 @@
-//! Making a clean synthesised performance sound like a recording: noise here, room reverb in
-//! [`crate::audio::room`], detuning at synthesis ([`crate::render::RenderOptions`]).
+//! Making a clean synthesised performance sound like a recording: one recipe, [`Degradation`]
+//! (tone, room, noise; the room's reverb is [`crate::audio::room`]), for the benchmark and for the
+//! training data alike. Detuning happens at synthesis ([`crate::render::RenderOptions`]).
 
-/// Small deterministic random generator (SplitMix64), so every benchmark run hears the same noise.
-pub struct Rng(u64);
+use crate::audio::normalize_peak;
+use crate::audio::room::reverb;
+use crate::features::SAMPLE_RATE;
+use crate::rng::Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
+/// How a clean rendering at the internal rate is made to sound like a recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Degradation {
+    /// A gentle EQ around 1.5 kHz, −1…1 ([`tilt`]); 0 leaves the tone alone.
+    pub tilt: f64,
+    pub reverb_decay_s: f64,
+    pub reverb_wet: f32,
+    /// White noise this far below the signal.
+    pub snr_db: f64,
+}
+
+impl Degradation {
+    /// The benchmark's recording: one room, 30 dB SNR, the tone untouched.
+    pub const BENCHMARK: Self = Self {
+        tilt: 0.0,
+        reverb_decay_s: 1.2,
+        reverb_wet: 0.25,
+        snr_db: 30.0,
+    };
+
+    /// A random recording (the training data's): tone, room and noise drawn from `rng`.
+    pub fn random(rng: &mut Rng) -> Self {
+        Self {
+            tilt: rng.uniform() * 2.0 - 1.0,
+            reverb_decay_s: 0.3 + 1.2 * rng.uniform(),
+            reverb_wet: 0.15 + 0.2 * rng.uniform() as f32,
+            snr_db: 20.0 + 20.0 * rng.uniform(),
+        }
     }
 
-    pub fn from_name(name: &str) -> Self {
-        // FNV-1a
-        Self(name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-        }))
+    /// Peak-normalises `audio` (at the internal rate), then tone, room and noise (from `rng`).
+    pub fn apply(&self, audio: &mut [f32], rng: &mut Rng) {
+        normalize_peak(audio, 0.7);
+        if self.tilt != 0.0 {
+            tilt(audio, self.tilt);
+        }
+        reverb(audio, SAMPLE_RATE, self.reverb_decay_s, self.reverb_wet);
+        add_noise(audio, self.snr_db, rng);
     }
+}
 
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+/// A gentle EQ around 1.5 kHz: `amount` in −1…1 scales what lies above by 0.4…1.6.
+pub fn tilt(audio: &mut [f32], amount: f64) {
+    let a = (-2.0 * std::f64::consts::PI * 1500.0 / f64::from(SAMPLE_RATE)).exp() as f32;
+    let high_gain = (1.0 + 0.6 * amount) as f32;
+    let mut low = 0.0f32;
+    for x in audio.iter_mut() {
+        low = (1.0 - a) * *x + a * low;
+        *x = low + high_gain * (*x - low);
     }
 }
 

@@ -1,5 +1,6 @@
 //! Running the benchmark on one case and on a set of cases.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -7,19 +8,45 @@ use std::time::Instant;
 use rustysynth::SoundFont;
 
 use super::cases::Case;
-use super::degrade::{add_noise, Rng};
+use super::degrade::Degradation;
 use super::metrics::{longest_lost_s, summarize, Summary};
-use crate::align::cost::{ClassicalCost, LocalCost};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
-use crate::audio::normalize_peak;
-use crate::audio::room::reverb;
+use crate::audio::AudioError;
 use crate::features::{self, HOP_S, SAMPLE_RATE};
-use crate::follow::{first_reach_times, Follower, Method};
+use crate::follow::{first_reach_times, Method};
+use crate::nn::RuntimeError;
+use crate::position::csv::{PositionWriter, WriteError};
+use crate::position::Report;
 use crate::reference::Reference;
-use crate::render::{render_events, RenderOptions};
-use crate::score::{midi, Score};
-use crate::similarity::Similarity;
+use crate::render::{render_events, RenderError, RenderOptions};
+use crate::rng::Rng;
+use crate::score::{midi, Score, ScoreError};
+use crate::similarity::{SimilarityError, SimilarityPlan, Task};
+
+/// Why a case could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+    #[error("{}: {message}", path.display())]
+    Performance { path: PathBuf, message: String },
+    #[error(transparent)]
+    Similarity(#[from] SimilarityError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// How the performance audio is made and followed.
 #[derive(Clone)]
@@ -29,21 +56,16 @@ pub struct EvalConfig {
     /// General MIDI program for the performance (the reference always plays 0).
     pub performance_program: u8,
     pub max_detune_cents: f64,
-    pub snr_db: f64,
-    pub reverb_decay_s: f64,
-    pub reverb_wet: f32,
+    pub degradation: Degradation,
     /// Host block size the follower is fed with.
     pub block: usize,
-    /// Local cost of the online follower and of the offline aligner.
-    pub online_cost: Arc<dyn LocalCost + Send>,
-    pub offline_cost: Arc<dyn LocalCost + Send>,
+    /// How frames are compared: the reference's frames, the follower's and the aligner's cost.
+    pub similarity: SimilarityPlan,
     pub method: Method,
     pub online: bool,
     pub offline: bool,
     /// Folder to write each case's rendered performance and follower positions to, for diagnosis.
-    pub dump: Option<std::path::PathBuf>,
-    /// Which frames are compared (a learned similarity needs its cost in the two fields above).
-    pub similarity: Similarity,
+    pub dump: Option<PathBuf>,
 }
 
 impl EvalConfig {
@@ -53,17 +75,13 @@ impl EvalConfig {
             performance_font,
             performance_program: 0,
             max_detune_cents: 30.0,
-            snr_db: 30.0,
-            reverb_decay_s: 1.2,
-            reverb_wet: 0.25,
+            degradation: Degradation::BENCHMARK,
             block: 512,
-            online_cost: Arc::new(ClassicalCost::default()),
-            offline_cost: Arc::new(ClassicalCost::OFFLINE),
+            similarity: SimilarityPlan::classical(),
             method: Method::default(),
             online: true,
             offline: true,
             dump: None,
-            similarity: Similarity::classical(),
         }
     }
 }
@@ -95,11 +113,15 @@ impl CaseResult {
 }
 
 /// Renders the performance as a degraded recording at the internal rate.
-pub fn render_performance(case: &Case, cfg: &EvalConfig) -> anyhow::Result<(Vec<f32>, f64)> {
-    let bytes = std::fs::read(&case.performance)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", case.performance.display()))?;
-    let events = midi::read_events(&bytes).map_err(|e| {
-        anyhow::anyhow!("{}: {}: {}", case.performance.display(), e.place, e.message)
+pub fn render_performance(case: &Case, cfg: &EvalConfig) -> Result<(Vec<f32>, f64), EvalError> {
+    let path = &case.performance;
+    let bytes = std::fs::read(path).map_err(|source| EvalError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let events = midi::read_events(&bytes).map_err(|e| EvalError::Performance {
+        path: path.clone(),
+        message: format!("{}: {}", e.place, e.message),
     })?;
     let mut rng = Rng::from_name(&case.id);
     let detune = (rng.uniform() * 2.0 - 1.0) * cfg.max_detune_cents;
@@ -109,20 +131,22 @@ pub fn render_performance(case: &Case, cfg: &EvalConfig) -> anyhow::Result<(Vec<
         detune_cents: detune,
     };
     let mut audio = render_events(&cfg.performance_font, &events, opts)?;
-    normalize_peak(&mut audio, 0.7);
-    reverb(&mut audio, SAMPLE_RATE, cfg.reverb_decay_s, cfg.reverb_wet);
-    add_noise(&mut audio, cfg.snr_db, &mut rng);
+    cfg.degradation.apply(&mut audio, &mut rng);
     Ok((audio, detune))
 }
 
-pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
+pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> {
     let score = Score::load(&case.score)?;
     let mut frames = cfg.similarity.frame_maker()?;
     let reference = Arc::new(frames.reference(score, &cfg.reference_font)?);
     let (audio, detune_cents) = render_performance(case, cfg)?;
     if let Some(dir) = &cfg.dump {
-        std::fs::create_dir_all(dir)?;
-        crate::audio::write_wav(&dir.join(format!("{}.wav", case.id)), &audio, SAMPLE_RATE)?;
+        std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let wav = dir.join(format!("{}.wav", case.id));
+        crate::audio::write_wav(&wav, &audio, SAMPLE_RATE)?;
     }
     let score_times: Vec<f64> = case.truth.iter().map(|r| r.0).collect();
     let mut result = CaseResult {
@@ -138,15 +162,9 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         offline_compute_s: 0.0,
     };
     if cfg.online {
-        let mut follower = Follower::with_method(
-            reference.clone(),
-            SAMPLE_RATE,
-            cfg.online_cost.clone(),
-            cfg.method,
-        );
-        if let Some(e) = cfg.similarity.embedder()? {
-            follower = follower.with_embedder(e);
-        }
+        let mut follower = cfg
+            .similarity
+            .follower(reference.clone(), SAMPLE_RATE, cfg.method)?;
         let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
         let start = Instant::now();
         for block in audio.chunks(cfg.block) {
@@ -175,7 +193,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> anyhow::Result<CaseResult> {
         let path = multiscale::align(
             &perf,
             &reference.features,
-            cfg.offline_cost.as_ref(),
+            cfg.similarity.cost(Task::Align).as_ref(),
             MultiscaleConfig::default(),
         );
         result.offline_compute_s = start.elapsed().as_secs_f64();
@@ -205,7 +223,7 @@ pub fn run_all(
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(case) = cases.get(k) else { break };
-                let r = run_case(case, cfg).map_err(|e| (case.id.clone(), format!("{e:#}")));
+                let r = run_case(case, cfg).map_err(|e| (case.id.clone(), e.to_string()));
                 results.lock().expect("no panics while holding the lock")[k] = Some(r);
                 progress(
                     done.fetch_add(1, Ordering::SeqCst) + 1,
@@ -232,18 +250,12 @@ pub fn peak_memory_mib() -> Option<f64> {
 }
 
 fn write_positions(
-    dir: &std::path::Path,
+    dir: &Path,
     case: &Case,
     reference: &Reference,
-    reports: &[crate::follow::Report],
-) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut w = std::io::BufWriter::new(std::fs::File::create(
-        dir.join(format!("{}.positions.csv", case.id)),
-    )?);
-    writeln!(w, "{}", crate::output::POSITIONS_HEADER)?;
-    for r in reports {
-        crate::output::write_position(&mut w, &reference.score, r)?;
-    }
-    Ok(())
+    reports: &[Report],
+) -> Result<(), WriteError> {
+    let mut w = PositionWriter::create(&dir.join(format!("{}.positions.csv", case.id)))?;
+    w.write_all(&reference.score, reports)?;
+    w.finish()
 }

@@ -9,7 +9,7 @@
 //!
 //! Clocks go out when reports arrive (every 23 ms), so a tick may be up to one analysis hop late.
 
-use crate::follow::{FollowState, Report};
+use crate::position::{FollowState, Report};
 
 pub const CLOCK: u8 = 0xF8;
 pub const CONTINUE: u8 = 0xFB;

@@ -16,7 +16,7 @@ pub use link::{link, AudioEnd, TimedEvent, WorkerEnd};
 pub use shared::{Controls, Published, Snapshot, Status};
 pub use worker::{Command, Worker};
 
-use crate::follow::Report;
+use crate::position::Report;
 use crate::score::Score;
 
 /// Receives every report the worker makes, on the worker thread.

@@ -13,9 +13,9 @@ use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
 use rosc::{OscMessage, OscPacket, OscType};
 
-use crate::follow::{FollowState, Report};
 use crate::live::protocol::{BeatTracker, PositionEvent};
 use crate::live::ReportSink;
+use crate::position::{FollowState, Report};
 use crate::score::Score;
 
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@
 //! Per the MIDI 1.0 convention for 14-bit controllers the LSB controller is the MSB's number + 32,
 //! so `measure_cc` must be 0…31.
 
-use crate::follow::{FollowState, Report};
+use crate::position::{FollowState, Report};
 
 /// What an accompaniment system is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

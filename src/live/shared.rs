@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use atomic_float::{AtomicF32, AtomicF64};
 
-use crate::follow::{FollowState, Report};
+use crate::position::{FollowState, Report};
 use crate::score::Score;
 
 /// The latest report as a seqlock over atomics: one writer (the worker), any number of readers,
@@ -47,15 +47,8 @@ pub struct Snapshot {
     pub version: u64,
 }
 
-const STATES: [FollowState; 4] = [
-    FollowState::Waiting,
-    FollowState::Following,
-    FollowState::Uncertain,
-    FollowState::Lost,
-];
-
 fn state_code(s: FollowState) -> u8 {
-    STATES.iter().position(|&x| x == s).unwrap_or(0) as u8
+    FollowState::ALL.iter().position(|&x| x == s).unwrap_or(0) as u8
 }
 
 impl Published {
@@ -99,7 +92,7 @@ impl Published {
                 measure_index: self.measure_index.load(Ordering::Relaxed) as usize,
                 tempo_ratio: self.tempo_ratio.load(Ordering::Relaxed),
                 confidence: self.confidence.load(Ordering::Relaxed),
-                state: STATES[usize::from(self.state.load(Ordering::Relaxed)).min(3)],
+                state: FollowState::ALL[usize::from(self.state.load(Ordering::Relaxed)).min(3)],
                 version: before / 2,
             };
             fence(Ordering::Acquire);

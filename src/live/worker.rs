@@ -12,15 +12,17 @@ use crossbeam_channel::{select, Receiver, Sender};
 use ringbuf::traits::{Consumer, Producer};
 
 use crate::features::{HOP, SAMPLE_RATE};
-use crate::follow::{Follower, Method, Report};
+use crate::follow::{Follower, Method};
 use crate::live::link::{TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
 use crate::live::shared::{Controls, Published, Status};
 use crate::live::ReportSink;
+use crate::nn::Device;
+use crate::position::Report;
 use crate::reference::Reference;
 use crate::render::{find_soundfont, load_soundfont, RenderError};
 use crate::score::{Score, ScoreFormat};
-use crate::similarity::Similarity;
+use crate::similarity::{Similarity, SimilarityPlan, SimilarityPlanner, Task};
 use rustysynth::SoundFont;
 
 /// How often the worker looks for new audio when there are no commands.
@@ -44,48 +46,96 @@ pub enum Command {
     /// Start over at the first played measure with this written number.
     StartAtMeasure(String),
     /// Compare frames this way from now on (a loaded score is prepared again).
-    SetSimilarity(Similarity),
+    SetSimilarity(SimilarityPlan),
+    /// Plan this similarity on this device and compare frames so from now on; if it cannot be
+    /// had, keep the current one and say why (a project saved on a machine with a GPU).
+    ChooseSimilarity {
+        similarity: Similarity,
+        device: Device,
+    },
 }
 
-/// The running worker; dropping it stops the thread.
+/// The worker; its thread runs from [`start`](Self::start) until the worker is dropped. Commands
+/// sent before the start wait for it.
 pub struct Worker {
     commands: Sender<Command>,
+    pending: Mutex<Option<Pending>>,
     pub published: Arc<Published>,
     pub controls: Arc<Controls>,
     status: Arc<Mutex<Status>>,
-    thread: Option<JoinHandle<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What the thread starts with.
+struct Pending {
+    commands: Receiver<Command>,
+    sinks: Vec<Box<dyn ReportSink>>,
+    planner: SimilarityPlanner,
+    similarity: Similarity,
 }
 
 impl Worker {
-    /// Starts the worker; `sinks` receive every report (OSC, MIDI clock, files); frames are
-    /// compared with `similarity`.
-    pub fn spawn(sinks: Vec<Box<dyn ReportSink>>, similarity: Similarity) -> Self {
-        let published = Arc::new(Published::default());
-        let controls = Arc::new(Controls::default());
-        let status = Arc::new(Mutex::new(Status {
-            following: true,
-            similarity: similarity.describe(),
-            ..Status::default()
-        }));
+    /// The worker's queues and shared state, without its thread: cheap enough for a plugin
+    /// constructor, which hosts call for every scan. `sinks` receive every report (OSC, MIDI
+    /// clock, files); frames are compared as `planner` plans `similarity`, once started.
+    pub fn new(
+        sinks: Vec<Box<dyn ReportSink>>,
+        planner: SimilarityPlanner,
+        similarity: Similarity,
+    ) -> Self {
         let (commands, rx) = crossbeam_channel::unbounded();
-        let state = State::new(
-            published.clone(),
-            controls.clone(),
-            status.clone(),
-            sinks,
-            similarity,
+        Self {
+            commands,
+            pending: Mutex::new(Some(Pending {
+                commands: rx,
+                sinks,
+                planner,
+                similarity,
+            })),
+            published: Arc::new(Published::default()),
+            controls: Arc::new(Controls::default()),
+            status: Arc::new(Mutex::new(Status {
+                following: true,
+                similarity: "choosing how to compare frames…".into(),
+                ..Status::default()
+            })),
+            thread: Mutex::new(None),
+        }
+    }
+
+    /// A started worker: [`new`](Self::new), then [`start`](Self::start).
+    pub fn spawn(
+        sinks: Vec<Box<dyn ReportSink>>,
+        planner: SimilarityPlanner,
+        similarity: Similarity,
+    ) -> Self {
+        let w = Self::new(sinks, planner, similarity);
+        w.start();
+        w
+    }
+
+    /// Starts the thread (once; later calls change nothing). It first plans the similarity
+    /// (loading ONNX Runtime and the model there, not on the caller's thread; what cannot be had
+    /// falls back to the classical features with the reason), then takes commands.
+    pub fn start(&self) {
+        let Some(p) = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        let (published, controls, status) = (
+            self.published.clone(),
+            self.controls.clone(),
+            self.status.clone(),
         );
         let thread = std::thread::Builder::new()
             .name("segno-worker".into())
-            .spawn(move || state.run(rx))
+            .spawn(move || {
+                let task = Task::Follow(Method::default());
+                let plan = p.planner.plan_or_classical(p.similarity, task);
+                lock(&status).similarity = plan.describe().to_owned();
+                State::new(published, controls, status, p.sinks, p.planner, plan).run(p.commands)
+            })
             .expect("cannot start the worker thread");
-        Self {
-            commands,
-            published,
-            controls,
-            status,
-            thread: Some(thread),
-        }
+        *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
     }
 
     /// Sends a command; never blocks.
@@ -114,7 +164,12 @@ impl Drop for Worker {
         // Closing the channel is the stop signal.
         let (dead, _) = crossbeam_channel::unbounded();
         self.commands = dead;
-        if let Some(t) = self.thread.take() {
+        if let Some(t) = self
+            .thread
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             let _ = t.join();
         }
     }
@@ -132,7 +187,8 @@ struct Loaded {
 }
 
 struct State {
-    similarity: Similarity,
+    planner: SimilarityPlanner,
+    similarity: SimilarityPlan,
     published: Arc<Published>,
     controls: Arc<Controls>,
     status: Arc<Mutex<Status>>,
@@ -166,10 +222,12 @@ impl State {
         controls: Arc<Controls>,
         status: Arc<Mutex<Status>>,
         sinks: Vec<Box<dyn ReportSink>>,
-        similarity: Similarity,
+        planner: SimilarityPlanner,
+        similarity: SimilarityPlan,
     ) -> Self {
         let (loaded_tx, loaded_rx) = crossbeam_channel::unbounded();
         Self {
+            planner,
             similarity,
             published,
             controls,
@@ -306,13 +364,27 @@ impl State {
                 true
             }),
             Command::StartAtMeasure(m) => self.start_at_measure(&m),
-            Command::SetSimilarity(similarity) => {
-                lock(&self.status).similarity = similarity.describe();
-                self.similarity = similarity;
-                if let Some((bytes, name, soundfont)) = self.last_load.clone() {
-                    self.load(bytes, name, soundfont);
+            Command::SetSimilarity(plan) => self.set_similarity(plan),
+            Command::ChooseSimilarity { similarity, device } => {
+                let task = Task::Follow(Method::default());
+                match self.planner.clone().with_device(device).plan(similarity, task) {
+                    Ok(plan) => self.set_similarity(plan),
+                    Err(e) => {
+                        lock(&self.status).error = Some(format!(
+                            "The analysis saved with this project ({similarity} on {device}) cannot run here ({e}); using {}.",
+                            self.similarity.describe()
+                        ))
+                    }
                 }
             }
+        }
+    }
+
+    fn set_similarity(&mut self, plan: SimilarityPlan) {
+        lock(&self.status).similarity = plan.describe().to_owned();
+        self.similarity = plan;
+        if let Some((bytes, name, soundfont)) = self.last_load.clone() {
+            self.load(bytes, name, soundfont);
         }
     }
 
@@ -440,7 +512,7 @@ pub fn load_reference(
     bytes: &[u8],
     name: &str,
     soundfont: Option<&Path>,
-    similarity: &Similarity,
+    similarity: &SimilarityPlan,
 ) -> Result<Arc<Reference>, String> {
     let path = Path::new(name);
     let format = ScoreFormat::from_path(path).ok_or_else(|| {

@@ -7,12 +7,14 @@
 //! kind of frame and [`crate::align::cost::LearnedCost`] reads the part it needs.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::features::semitone::BANDS;
 use crate::features::{self, Features, CHROMA_DIM, DIM, SAMPLE_RATE};
 use crate::nn::runtime::{Device, Model, RuntimeError};
 use crate::nn::salience::Salience;
+use crate::resources::{Resources, SALIENCE_MODEL_ENV, SALIENCE_MODEL_FILE};
 
 /// Frames per patch (models/train/model.py CONTEXT).
 pub const CONTEXT: usize = 8;
@@ -72,6 +74,16 @@ pub struct Embedder {
 impl Embedder {
     /// Loads a model exported by `models/train/train.py`; `threads` as [`Model::load_with_threads`].
     pub fn load(path: &Path, device: Device, threads: usize) -> Result<Self, RuntimeError> {
+        Self::load_with(path, device, threads, &Resources::default())
+    }
+
+    /// As [`load`](Self::load); a salience model's front end is looked for in `resources`.
+    pub fn load_with(
+        path: &Path,
+        device: Device,
+        threads: usize,
+        resources: &Resources,
+    ) -> Result<Self, RuntimeError> {
         let mut model = Model::load_with_threads(path, device, threads)?;
         let bad = |message: String| RuntimeError::Model {
             path: path.to_owned(),
@@ -100,9 +112,8 @@ impl Embedder {
         model.bind(&[1, 1, representation.bands(), CONTEXT], &[1, dim])?;
         let salience = match representation {
             Representation::Salience => {
-                let found =
-                    Salience::find(&[path.parent().map(Path::to_owned).unwrap_or_default()]);
-                let found = found.ok_or_else(|| bad(format!("a salience model needs basic-pitch's {} (run `cargo xtask setup`, or set {})", crate::nn::salience::MODEL_FILE, crate::nn::salience::MODEL_ENV)))?;
+                let found = resources.salience_model(path.parent());
+                let found = found.ok_or_else(|| bad(format!("a salience model needs basic-pitch's {SALIENCE_MODEL_FILE} (run `cargo xtask setup`, or set {SALIENCE_MODEL_ENV})")))?;
                 Some(Salience::load(&found, device, threads)?)
             }
             _ => None,
@@ -218,6 +229,84 @@ fn transpose_into<'a>(frames: impl Iterator<Item = &'a [f32]>, bands: usize, out
     for (t, f) in frames.enumerate() {
         for (b, &x) in f.iter().enumerate() {
             out[start + b * CONTEXT + t] = x;
+        }
+    }
+}
+
+/// Embedders of one model, loaded once and lent out: a score's reference, the recordings aligned
+/// to it and the follower that comes after take turns with the same model session instead of
+/// loading their own. A lent embedder comes back when its [`PooledEmbedder`] is dropped.
+pub struct EmbedderPool {
+    model: PathBuf,
+    device: Device,
+    resources: Resources,
+    idle: Mutex<Vec<Embedder>>,
+}
+
+impl EmbedderPool {
+    /// A pool for `model` that starts with `first` (the embedder loaded to check the model).
+    pub fn new(first: Embedder, resources: Resources) -> Arc<Self> {
+        Arc::new(Self {
+            model: first.model().path.clone(),
+            device: first.model().device,
+            resources,
+            idle: Mutex::new(vec![first]),
+        })
+    }
+
+    /// An idle embedder, or a newly loaded one when all are lent (one core each: see
+    /// [`Model::load_with_threads`]).
+    pub fn take(self: &Arc<Self>) -> Result<PooledEmbedder, RuntimeError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let embedder = match idle {
+            Some(e) => e,
+            None => Embedder::load_with(&self.model, self.device, 1, &self.resources)?,
+        };
+        Ok(PooledEmbedder {
+            embedder: Some(embedder),
+            pool: Some(self.clone()),
+        })
+    }
+
+    /// Model sessions loaded and idle (for tests).
+    pub fn idle(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// An embedder, lent by an [`EmbedderPool`] (or owned outright, from an [`Embedder`]).
+pub struct PooledEmbedder {
+    embedder: Option<Embedder>,
+    pool: Option<Arc<EmbedderPool>>,
+}
+
+impl From<Embedder> for PooledEmbedder {
+    fn from(e: Embedder) -> Self {
+        Self {
+            embedder: Some(e),
+            pool: None,
+        }
+    }
+}
+
+impl std::ops::Deref for PooledEmbedder {
+    type Target = Embedder;
+
+    fn deref(&self) -> &Embedder {
+        self.embedder.as_ref().expect("present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for PooledEmbedder {
+    fn deref_mut(&mut self) -> &mut Embedder {
+        self.embedder.as_mut().expect("present until dropped")
+    }
+}
+
+impl Drop for PooledEmbedder {
+    fn drop(&mut self) {
+        if let (Some(pool), Some(e)) = (&self.pool, self.embedder.take()) {
+            pool.idle.lock().unwrap_or_else(|e| e.into_inner()).push(e);
         }
     }
 }

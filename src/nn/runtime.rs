@@ -10,28 +10,21 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ort::ep::ExecutionProviderDispatch;
+use ort::logging::LogLevel;
 use ort::session::{IoBinding, Session};
 use ort::value::Tensor;
 
-/// Names the ONNX Runtime library file to load (before any search).
-pub const LIBRARY_ENV: &str = "SEGNO_ONNXRUNTIME";
-/// Chooses the device: `auto`, `cpu`, `cuda`, `tensorrt`, `directml`, `coreml`.
-pub const DEVICE_ENV: &str = "SEGNO_DEVICE";
+use crate::resources::{
+    self, Resources, DEVICE_ENV, ONNXRUNTIME_ENV, ONNXRUNTIME_LOG_ENV, ONNXRUNTIME_NAMES,
+};
 
-#[cfg(target_os = "linux")]
-const LIBRARY_NAMES: &[&str] = &["libonnxruntime.so", "libonnxruntime.so.1"];
-#[cfg(target_os = "macos")]
-const LIBRARY_NAMES: &[&str] = &["libonnxruntime.dylib"];
-#[cfg(target_os = "windows")]
-const LIBRARY_NAMES: &[&str] = &["onnxruntime.dll"];
-
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RuntimeError {
     #[error(
-        "ONNX Runtime was not found (looked for {names} in {searched}). Run `cargo xtask setup`, or name the library with {LIBRARY_ENV}; Segno uses its classical features meanwhile"
+        "ONNX Runtime was not found (looked for {names} in {searched}). Run `cargo xtask setup`, or name the library with {ONNXRUNTIME_ENV}; Segno uses its classical features meanwhile"
     )]
     NotFound { names: String, searched: String },
     #[error("ONNX Runtime at {path} could not be loaded ({message}); Segno uses its classical features meanwhile")]
@@ -60,15 +53,11 @@ impl FromStr for Device {
     type Err = RuntimeError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.to_ascii_lowercase().as_str() {
-            "auto" => Self::Auto,
-            "cpu" => Self::Cpu,
-            "cuda" => Self::Cuda,
-            "tensorrt" => Self::TensorRt,
-            "directml" => Self::DirectMl,
-            "coreml" => Self::CoreMl,
-            _ => return Err(RuntimeError::UnknownDevice(s.to_owned())),
-        })
+        let lower = s.to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|d| d.name() == lower)
+            .ok_or_else(|| RuntimeError::UnknownDevice(s.to_owned()))
     }
 }
 
@@ -86,9 +75,30 @@ impl fmt::Display for Device {
 }
 
 impl Device {
+    pub const ALL: [Self; 6] = [
+        Self::Auto,
+        Self::Cpu,
+        Self::Cuda,
+        Self::TensorRt,
+        Self::DirectMl,
+        Self::CoreMl,
+    ];
+
+    /// The name it is chosen by (`--nn-device`, `SEGNO_DEVICE`, a project's saved analysis).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Cpu => "cpu",
+            Self::Cuda => "cuda",
+            Self::TensorRt => "tensorrt",
+            Self::DirectMl => "directml",
+            Self::CoreMl => "coreml",
+        }
+    }
+
     /// The device named by `SEGNO_DEVICE`, or `auto`.
     pub fn from_env() -> Result<Self, RuntimeError> {
-        std::env::var(DEVICE_ENV).map_or(Ok(Self::Auto), |v| v.parse())
+        resources::setting(DEVICE_ENV).map_or(Ok(Self::Auto), |v| v.parse())
     }
 
     /// GPU providers to try, in order.
@@ -128,51 +138,23 @@ pub struct Runtime {
 }
 
 static RUNTIME: OnceLock<Result<Runtime, RuntimeError>> = OnceLock::new();
-static EXTRA_DIRS: OnceLock<Vec<PathBuf>> = OnceLock::new();
 
-/// Adds places to look for the library before the first [`runtime`] call (the plugin adds the
-/// folder its own binary is in). Later calls have no effect.
-pub fn set_search_dirs(dirs: Vec<PathBuf>) {
-    let _ = EXTRA_DIRS.set(dirs);
-}
-
-/// The process's ONNX Runtime, loaded on first use.
+/// The process's ONNX Runtime, loaded on first use from where [`Resources::default`] finds it.
 pub fn runtime() -> Result<&'static Runtime, &'static RuntimeError> {
-    RUNTIME.get_or_init(load).as_ref()
+    runtime_in(&Resources::default())
 }
 
-fn search_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = EXTRA_DIRS.get().cloned().unwrap_or_default();
-    if let Some(exe_dir) = executable_dir() {
-        dirs.push(exe_dir.join("onnxruntime"));
-        dirs.push(exe_dir.clone());
-        // target/release/segno → target/onnxruntime
-        if let Some(target) = exe_dir.parent() {
-            dirs.push(target.join("onnxruntime"));
-        }
-    }
-    // A build of this repository finds what `cargo xtask setup` installed.
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/onnxruntime"));
-    dirs
+/// The process's ONNX Runtime; the first call of the process loads it from where `resources`
+/// finds it (a plugin calls this with its install folder before loading any model).
+pub fn runtime_in(resources: &Resources) -> Result<&'static Runtime, &'static RuntimeError> {
+    RUNTIME.get_or_init(|| load(resources)).as_ref()
 }
 
-/// The folder of the running executable, where bundles and builds keep what Segno looks for.
-pub(crate) fn executable_dir() -> Option<PathBuf> {
-    std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_owned))
-}
-
-fn find_library() -> Result<PathBuf, RuntimeError> {
-    if let Some(p) = std::env::var_os(LIBRARY_ENV).or_else(|| std::env::var_os("ORT_DYLIB_PATH")) {
-        return Ok(PathBuf::from(p));
-    }
-    let dirs = search_dirs();
-    dirs.iter()
-        .flat_map(|d| LIBRARY_NAMES.iter().map(move |n| d.join(n)))
-        .find(|p| p.is_file())
-        .ok_or_else(|| RuntimeError::NotFound {
-            names: LIBRARY_NAMES.join(" or "),
+fn find_library(resources: &Resources) -> Result<PathBuf, RuntimeError> {
+    resources
+        .onnxruntime()
+        .map_err(|dirs| RuntimeError::NotFound {
+            names: ONNXRUNTIME_NAMES.join(" or "),
             searched: dirs
                 .iter()
                 .map(|d| d.display().to_string())
@@ -181,8 +163,20 @@ fn find_library() -> Result<PathBuf, RuntimeError> {
         })
 }
 
-fn load() -> Result<Runtime, RuntimeError> {
-    let library = find_library()?;
+/// ONNX Runtime's own messages from this level up reach stderr (`SEGNO_ONNXRUNTIME_LOG`, default
+/// warnings): a plugin host's log is no place for its dozens of lines of session details.
+fn log_level() -> LogLevel {
+    match resources::setting(ONNXRUNTIME_LOG_ENV).as_deref() {
+        Some("verbose") => LogLevel::Verbose,
+        Some("info") => LogLevel::Info,
+        Some("error") => LogLevel::Error,
+        Some("fatal") => LogLevel::Fatal,
+        _ => LogLevel::Warning,
+    }
+}
+
+fn load(resources: &Resources) -> Result<Runtime, RuntimeError> {
+    let library = find_library(resources)?;
     let load_error = |message: String| RuntimeError::Load {
         path: library.clone(),
         message,
@@ -191,10 +185,18 @@ fn load() -> Result<Runtime, RuntimeError> {
         return Err(load_error("no such file".into()));
     }
     let builder = ort::init_from(&library).map_err(|e| load_error(e.to_string()))?;
+    let level = log_level();
+    let logger: ort::logging::LoggerFunction = Arc::new(move |l, _category, _id, _at, message| {
+        if l >= level {
+            eprintln!("ONNX Runtime ({l:?}): {message}");
+        }
+    });
     let environment = builder
         .with_name("segno")
+        .with_logger(logger)
         .build()
         .map_err(|e| load_error(e.to_string()))?;
+    environment.set_log_level(level);
     Ok(Runtime {
         library,
         environment,
@@ -231,10 +233,7 @@ impl Model {
         device: Device,
         threads: usize,
     ) -> Result<Model, RuntimeError> {
-        let rt = runtime().map_err(|e| RuntimeError::Load {
-            path: PathBuf::new(),
-            message: e.to_string(),
-        })?;
+        let rt = runtime().map_err(RuntimeError::clone)?;
         let builder = || {
             let b = Session::builder(&rt.environment)?;
             if threads == 0 {

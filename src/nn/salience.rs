@@ -1,7 +1,8 @@
 //! Pitch salience (seed 000's SCNN_Sal input) from basic-pitch's pretrained model (Bittner et
 //! al., ICASSP 2022; Apache-2.0), whose "contour" output is the deep-salience representation
 //! seed 000 cites, trained on real recordings. `cargo xtask setup` takes `nmp.onnx` from the
-//! `basic-pitch` wheel on PyPI into `target/models/`; it is never committed.
+//! `basic-pitch` wheel on PyPI into `target/models/`; it is never committed. Where Segno looks
+//! for it: [`crate::resources`].
 //!
 //! The model reads 43 844 samples (about 2 s) at 22 050 Hz and writes 172 frames at a hop of 256
 //! samples, 264 bins from A0 at 3 per semitone. Its constant-Q front end and convolutions look
@@ -13,14 +14,11 @@
 //! ends at sample `512k`), and each semitone pools its three bins, so a salience frame is 88
 //! values in 0…1 on the same grid as the semitone spectrogram.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::features::semitone::BANDS;
 use crate::features::{HOP, SAMPLE_RATE};
 use crate::nn::runtime::{Device, Model, RuntimeError};
-
-pub const MODEL_FILE: &str = "basic-pitch-nmp.onnx";
-pub const MODEL_ENV: &str = "SEGNO_SALIENCE_MODEL";
 
 const WINDOW: usize = 43_844;
 const MODEL_HOP: usize = 256;
@@ -41,27 +39,6 @@ pub struct Salience {
 }
 
 impl Salience {
-    /// The model named by `SEGNO_SALIENCE_MODEL`, else `basic-pitch-nmp.onnx` in `dirs`, beside
-    /// the executable (and its `models/`), or in this repository's `target/models`.
-    pub fn find(dirs: &[PathBuf]) -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os(MODEL_ENV) {
-            return Some(PathBuf::from(p));
-        }
-        let mut all = dirs.to_vec();
-        if let Some(exe) = crate::nn::runtime::executable_dir() {
-            all.push(exe.join("models"));
-            all.push(exe.clone());
-            // target/release/segno → target/models
-            if let Some(target) = exe.parent() {
-                all.push(target.join("models"));
-            }
-        }
-        all.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/models"));
-        all.into_iter()
-            .map(|d| d.join(MODEL_FILE))
-            .find(|p| p.is_file())
-    }
-
     pub fn load(path: &Path, device: Device, threads: usize) -> Result<Self, RuntimeError> {
         let model = Model::load_with_threads(path, device, threads)?;
         let bad = |message: String| RuntimeError::Model {

@@ -51,7 +51,8 @@ pub struct Measure {
 pub struct ScorePosition {
     pub score_time_s: f64,
     pub beat: f64,
-    pub measure: String,
+    /// Index into the played measures (`None` for a score without measures).
+    pub measure_index: Option<usize>,
     /// 1-based, in units of the time signature's denominator.
     pub beat_in_measure: f64,
 }
@@ -169,25 +170,25 @@ impl Score {
 
     pub fn position_at(&self, score_time_s: f64) -> ScorePosition {
         let beat = self.tempo.beat_at(score_time_s.max(0.0));
-        let (measure, beat_in_measure) = match self.measure_index_at(beat) {
-            Some(i) => {
-                let m = &self.measures[i];
-                let unit = 4.0 / f64::from(m.time_signature.1.max(1));
-                // Past the end (the reference's reverb tail) the position stays in the last beat.
-                let last_beat = (m.length_beats / unit).ceil().max(1.0);
-                (
-                    m.number.clone(),
-                    1.0 + ((beat - m.start_beat) / unit).min(last_beat - 1e-3),
-                )
-            }
-            None => (String::new(), 0.0),
-        };
+        let measure_index = self.measure_index_at(beat);
+        let beat_in_measure = measure_index.map_or(0.0, |i| {
+            let m = &self.measures[i];
+            let unit = 4.0 / f64::from(m.time_signature.1.max(1));
+            // Past the end (the reference's reverb tail) the position stays in the last beat.
+            let last_beat = (m.length_beats / unit).ceil().max(1.0);
+            1.0 + ((beat - m.start_beat) / unit).min(last_beat - 1e-3)
+        });
         ScorePosition {
             score_time_s,
             beat,
-            measure,
+            measure_index,
             beat_in_measure,
         }
+    }
+
+    /// The written number of played measure `index` ("12", "12a"), if there is one.
+    pub fn measure_number(&self, index: usize) -> Option<&str> {
+        self.measures.get(index).map(|m| m.number.as_str())
     }
 
     /// The played measure containing `beat` (the last one for positions past the end).
@@ -265,7 +266,10 @@ mod tests {
             measures: measures_from_time_signatures(&[(0.0, (3, 4))], 9.0),
         };
         let p = score.position_at(4.5);
-        assert_eq!(p.measure, "2");
+        assert_eq!(
+            p.measure_index.and_then(|i| score.measure_number(i)),
+            Some("2")
+        );
         assert!((p.beat_in_measure - 2.5).abs() < 1e-9);
         assert_eq!(score.measure_start_s("3"), Some(6.0));
     }

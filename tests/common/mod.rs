@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustysynth::SoundFont;
-use segno::render::{find_soundfont, load_soundfont, OTHER_PIANO_SOUNDFONT};
+use segno::render::{find_soundfont, load_soundfont};
+use segno::resources::OTHER_PIANO_SOUNDFONT;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -3,20 +3,20 @@
 //! --input-file` follows a recording at the speed of the file instead, for tests and dry runs.
 //! Either way it can send the position over OSC and as MIDI clock on a system port.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use segno::follow::Report;
 use segno::live::osc::OscSender;
-use segno::live::{link, Command, ReportSink, Worker};
-use segno::output::{write_position, POSITIONS_HEADER};
+use segno::live::{link, Command, ReportSink};
+use segno::position::csv::PositionWriter;
+use segno::position::Report;
 use segno::score::Score;
-use segno_plugin::outputs::{read_score_file, set_app_setup, AppSetup, MidiClockPort};
+use segno_plugin::app_setup::{self, AppSetup};
+use segno_plugin::midi_clock_port::MidiClockPort;
+use segno_plugin::score_file::read_score_file;
 use segno_plugin::Segno;
 
 const USAGE: &str = "usage: segno-app [options] [audio options]
@@ -125,7 +125,7 @@ fn main() -> Result<()> {
         .map(segno::audio::decode::decode_file)
         .transpose()?;
     let wrapper_args = with_default_input(options.wrapper_args, input_file.is_some());
-    set_app_setup(AppSetup {
+    app_setup::hand_over(AppSetup {
         sinks,
         score,
         input_file,
@@ -194,10 +194,10 @@ fn headless(
     let input = options.input_file.as_deref().expect("checked in parse");
     let audio = segno::audio::decode::decode_file(input)?;
     if let Some(out) = &options.out {
-        sinks.push(Box::new(CsvSink::create(out)?));
+        sinks.push(Box::new(CsvSink(Some(PositionWriter::create(out)?))));
     }
-    let worker = Worker::spawn(sinks, segno_plugin::similarity());
-    eprintln!("comparing frames with {}", worker.status().similarity);
+    let worker = segno_plugin::new_worker(sinks, segno_plugin::planner());
+    worker.start();
     worker.send(Command::LoadScore {
         bytes,
         name,
@@ -211,6 +211,7 @@ fn headless(
             bail!("{e}");
         }
         if status.score.is_some() {
+            eprintln!("comparing frames with {}", status.similarity);
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -239,11 +240,12 @@ fn headless(
             }
         }
     }
-    while audio_end.backlog() > 0 {
-        std::thread::sleep(Duration::from_millis(2));
+    if !audio_end.wait_for_worker(Duration::from_secs(60)) {
+        eprintln!(
+            "the worker did not finish the last {} samples within a minute",
+            audio_end.backlog()
+        );
     }
-    // The worker may still be on its last chunk.
-    std::thread::sleep(Duration::from_millis(50));
     let dropped = worker.published.dropped.load(Ordering::Relaxed);
     let last = worker.published.snapshot();
     drop(worker);
@@ -260,23 +262,11 @@ fn headless(
 }
 
 /// `positions.csv`, written as the worker reports.
-struct CsvSink {
-    writer: BufWriter<File>,
-}
-
-impl CsvSink {
-    fn create(path: &Path) -> Result<Self> {
-        let mut writer = BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        );
-        writeln!(writer, "{POSITIONS_HEADER}")?;
-        Ok(Self { writer })
-    }
-}
+struct CsvSink(Option<PositionWriter>);
 
 impl ReportSink for CsvSink {
     fn report(&mut self, report: &Report, score: &Score, _sample_time: u64) {
-        if let Err(e) = write_position(&mut self.writer, score, report) {
+        if let Some(Err(e)) = self.0.as_mut().map(|w| w.write(score, report)) {
             eprintln!("cannot write positions: {e}");
         }
     }
@@ -284,6 +274,8 @@ impl ReportSink for CsvSink {
 
 impl Drop for CsvSink {
     fn drop(&mut self) {
-        let _ = self.writer.flush();
+        if let Some(Err(e)) = self.0.take().map(PositionWriter::finish) {
+            eprintln!("cannot write positions: {e}");
+        }
     }
 }

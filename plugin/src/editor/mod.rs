@@ -2,6 +2,7 @@
 //! smoothly, and the controls a pianist needs (load, reset, start at measure, follow, sensitivity).
 
 mod dialog;
+pub mod palette;
 mod roll;
 
 use dialog::Pick;
@@ -19,14 +20,13 @@ use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
     baseview, create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp,
 };
-use segno::follow::FollowState;
 use segno::live::{Command, Snapshot, Status, Worker};
+use segno::nn::Device;
+use segno::position::FollowState;
+use segno::similarity::Similarity;
 
-use crate::outputs::load_score_file;
-use crate::session::Analysis;
+use crate::score_file::load_score_file;
 use crate::SegnoParams;
-
-pub use roll::NOTE_COLOR;
 
 const WIDTH: u32 = 900;
 const HEIGHT: u32 = 520;
@@ -104,6 +104,9 @@ impl NiceEguiApp for SegnoEditor {
     ) -> Result<(), baseview::HandlerError> {
         egui_ctx.set_visuals(egui::Visuals::light());
         self.gui = Some(gui);
+        // An open window is no scan: a score loaded before the host activates the plugin is
+        // prepared now.
+        self.worker.start();
         Ok(())
     }
 
@@ -164,7 +167,7 @@ impl SegnoEditor {
         .into_iter()
         .flatten()
         {
-            ui.colored_label(Color32::from_rgb(170, 20, 20), error);
+            ui.colored_label(rgb(palette::ERROR), error);
         }
     }
 
@@ -228,30 +231,22 @@ impl SegnoEditor {
 
     /// How frames are compared and on which device; the current choice is in the session.
     fn analysis_choice(&mut self, ui: &mut egui::Ui) {
-        let current = self
-            .params
-            .session
-            .get()
-            .analysis
-            .unwrap_or_else(|| Analysis {
-                similarity: "auto".into(),
-                device: "auto".into(),
-            });
-        let mut chosen = current.clone();
+        let current = self.params.session.analysis();
+        let mut chosen = current;
         ui.label("Analysis");
         egui::ComboBox::from_id_salt("analysis")
-            .selected_text(&chosen.similarity)
+            .selected_text(chosen.similarity.name())
             .show_ui(ui, |ui| {
-                for s in ["auto", "hybrid", "learned", "classical"] {
-                    ui.selectable_value(&mut chosen.similarity, s.to_owned(), s);
+                for s in Similarity::FOR_MUSICIANS {
+                    ui.selectable_value(&mut chosen.similarity, s, s.name());
                 }
             });
         ui.label("Device");
         egui::ComboBox::from_id_salt("device")
-            .selected_text(&chosen.device)
+            .selected_text(chosen.device.name())
             .show_ui(ui, |ui| {
-                for d in ["auto", "cpu", "cuda", "tensorrt", "directml", "coreml"] {
-                    ui.selectable_value(&mut chosen.device, d.to_owned(), d);
+                for d in Device::ALL {
+                    ui.selectable_value(&mut chosen.device, d, d.name());
                 }
             });
         if chosen != current {
@@ -262,23 +257,19 @@ impl SegnoEditor {
     fn readout(&self, ui: &mut egui::Ui, status: &Status, snap: Option<Snapshot>) {
         let published = &self.worker.published;
         ui.horizontal(|ui| {
+            let shade = |c| rgb(palette::text_shade(c));
             let (state, color) = match (status.following, snap.map(|s| s.state)) {
                 (false, _) => ("not following", Color32::GRAY),
                 (true, None | Some(FollowState::Waiting)) => {
-                    ("listening", Color32::from_rgb(40, 90, 170))
+                    ("listening", shade(palette::LISTENING))
                 }
-                (true, Some(FollowState::Following)) => {
-                    ("following", Color32::from_rgb(20, 130, 40))
-                }
-                (true, Some(FollowState::Uncertain)) => ("unsure", Color32::from_rgb(190, 120, 0)),
-                (true, Some(FollowState::Lost)) => ("lost", Color32::from_rgb(190, 20, 20)),
+                (true, Some(FollowState::Following)) => ("following", shade(palette::FOLLOWING)),
+                (true, Some(FollowState::Uncertain)) => ("unsure", shade(palette::UNCERTAIN)),
+                (true, Some(FollowState::Lost)) => ("lost", shade(palette::LOST)),
             };
             ui.label(RichText::new(state).color(color).strong().size(18.0));
             if let (Some(s), Some(score)) = (snap, status.score.as_ref()) {
-                let measure = score
-                    .measures
-                    .get(s.measure_index)
-                    .map_or("–", |m| m.number.as_str());
+                let measure = score.measure_number(s.measure_index).unwrap_or("–");
                 ui.label(
                     RichText::new(format!("measure {measure}  beat {:.1}", s.beat_in_measure))
                         .size(18.0),
@@ -303,7 +294,7 @@ impl SegnoEditor {
             let dropped = published.dropped.load(Ordering::Relaxed);
             let text = format!("dropped samples: {dropped}");
             if dropped > 0 {
-                ui.colored_label(Color32::from_rgb(190, 20, 20), text);
+                ui.colored_label(rgb(palette::LOST), text);
             } else {
                 ui.label(text);
             }
@@ -363,4 +354,9 @@ fn soundfont_hint(params: &SegnoParams) -> String {
         Some(path) => format!("Piano sound used to prepare scores: {}", path.display()),
         None => "Piano sound used to prepare scores: the system's General MIDI SoundFont (choose a .sf2 file to use another)".into(),
     }
+}
+
+/// A palette colour for egui.
+fn rgb(c: palette::Rgb) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
 }

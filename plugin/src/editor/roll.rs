@@ -2,13 +2,11 @@
 //! their printed numbers, and the view scrolls so the cursor stays a third of the way in.
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke};
-use segno::follow::FollowState;
+use segno::position::FollowState;
 use segno::score::Score;
 
-/// Notes still to come; tests look for this colour in screenshots.
-pub const NOTE_COLOR: Color32 = Color32::from_rgb(40, 96, 200);
-const PLAYED_COLOR: Color32 = Color32::from_rgb(170, 190, 225);
-const MEASURE_LINE: Color32 = Color32::from_rgb(200, 200, 200);
+use super::{palette, rgb};
+
 /// Seconds of the score in view.
 const WINDOW_S: f64 = 10.0;
 /// Where the cursor sits, as a share of the width.
@@ -49,7 +47,7 @@ pub fn show(
             let x = view.x(t);
             painter.line_segment(
                 [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
-                Stroke::new(1.0, MEASURE_LINE),
+                Stroke::new(1.0, rgb(palette::MEASURE_LINE)),
             );
             painter.text(
                 Pos2::new(x + 3.0, rect.top() + 2.0),
@@ -73,19 +71,19 @@ pub fn show(
         painter.rect_filled(
             r.intersect(rect),
             1.5,
-            if n.onset_s < now {
-                PLAYED_COLOR
+            rgb(if n.onset_s < now {
+                palette::PLAYED
             } else {
-                NOTE_COLOR
-            },
+                palette::NOTE
+            }),
         );
     }
     if cursor.is_some() {
-        let color = match state {
-            Some(FollowState::Lost) => Color32::from_rgb(200, 30, 30),
-            Some(FollowState::Uncertain) => Color32::from_rgb(220, 140, 0),
-            _ => Color32::from_rgb(20, 150, 60),
-        };
+        let color = rgb(match state {
+            Some(FollowState::Lost) => palette::LOST,
+            Some(FollowState::Uncertain) => palette::UNCERTAIN,
+            _ => palette::FOLLOWING,
+        });
         let x = view.x(now);
         painter.line_segment(
             [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],

@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use segno::render::{load_soundfont, render_score, RenderOptions, OTHER_PIANO_SOUNDFONT};
+use segno::render::{load_soundfont, render_score, RenderOptions};
+use segno::resources::OTHER_PIANO_SOUNDFONT;
 use segno::score::Score;
 
 pub fn root() -> PathBuf {

@@ -1,68 +1,11 @@
-//! Outputs of the standalone app beyond the plugin's MIDI: a system MIDI port carrying Song
-//! Position Pointer and MIDI clock ([`MidiClockPort`]), and OSC (from [`segno::live::osc`]).
-//! The app opens them (so it can report a bad port or address before starting) and hands them to
-//! the plugin instance the wrapper creates.
-
-use std::path::Path;
-use std::sync::{Arc, Mutex};
+//! Song Position Pointer and MIDI clock on a system MIDI port (midir) or a JACK MIDI port, for the
+//! standalone app ([`segno::live::clock`] decides what to send).
 
 use midir::{MidiOutput, MidiOutputConnection};
-use segno::follow::Report;
 use segno::live::clock::MidiClock;
 use segno::live::ReportSink;
+use segno::position::Report;
 use segno::score::Score;
-
-use crate::session::{SessionField, MAX_SCORE_BYTES};
-
-/// What the standalone app gives the plugin instance the wrapper creates.
-#[derive(Default)]
-pub struct AppSetup {
-    pub sinks: Vec<Box<dyn ReportSink>>,
-    /// A score to load at start: file name and bytes.
-    pub score: Option<(String, Arc<[u8]>)>,
-    /// A recording analysed in place of the audio input (a simulated performance).
-    pub input_file: Option<segno::audio::decode::DecodedAudio>,
-}
-
-static APP_SETUP: Mutex<Option<AppSetup>> = Mutex::new(None);
-
-/// Hands `setup` to the next plugin instance (the standalone app has exactly one).
-pub fn set_app_setup(setup: AppSetup) {
-    *APP_SETUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(setup);
-}
-
-pub(crate) fn take_app_setup() -> AppSetup {
-    APP_SETUP
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .unwrap_or_default()
-}
-
-/// Reads a score file: its name (which tells the format) and bytes; the error is for the musician.
-pub fn read_score_file(path: &Path) -> Result<(String, Arc<[u8]>), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("Could not open {}: {e}", path.display()))?;
-    if bytes.len() > MAX_SCORE_BYTES {
-        return Err(format!(
-            "{} is too large to be a score ({} MB).",
-            path.display(),
-            bytes.len() >> 20
-        ));
-    }
-    Ok((name, Arc::from(bytes)))
-}
-
-/// Reads a score file and loads it.
-pub fn load_score_file(session: &SessionField, path: &Path) -> Result<(), String> {
-    let (name, bytes) = read_score_file(path)?;
-    session.load_score(name, bytes);
-    Ok(())
-}
 
 /// Song Position Pointer and clock on a system MIDI port.
 pub struct MidiClockPort {

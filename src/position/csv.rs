@@ -1,0 +1,156 @@
+//! Result files: `positions.csv` (one row per [`Report`], written as it goes by
+//! [`PositionWriter`], read back by [`read_positions`]) and `onsets.csv`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{FollowState, Report};
+use crate::score::Score;
+
+pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure";
+
+/// Rows between flushes: about a second of following, so an interrupted run keeps what it had.
+const FLUSH_EVERY: usize = 43;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// `positions.csv`, written row by row and flushed about once a second of following.
+pub struct PositionWriter {
+    writer: BufWriter<File>,
+    path: PathBuf,
+    rows: usize,
+}
+
+impl PositionWriter {
+    /// Creates (or truncates) `path` and writes the header.
+    pub fn create(path: &Path) -> Result<Self, WriteError> {
+        let error = |source| WriteError {
+            path: path.to_owned(),
+            source,
+        };
+        let mut writer = BufWriter::new(File::create(path).map_err(error)?);
+        writeln!(writer, "{POSITIONS_HEADER}").map_err(error)?;
+        Ok(Self {
+            writer,
+            path: path.to_owned(),
+            rows: 0,
+        })
+    }
+
+    pub fn write(&mut self, score: &Score, r: &Report) -> Result<(), WriteError> {
+        write_row(&mut self.writer, score, r).map_err(|e| self.error(e))?;
+        self.rows += 1;
+        if self.rows.is_multiple_of(FLUSH_EVERY) {
+            self.writer.flush().map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    pub fn write_all<'a>(
+        &mut self,
+        score: &Score,
+        reports: impl IntoIterator<Item = &'a Report>,
+    ) -> Result<(), WriteError> {
+        reports.into_iter().try_for_each(|r| self.write(score, r))
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn finish(mut self) -> Result<(), WriteError> {
+        self.writer.flush().map_err(|e| self.error(e))
+    }
+
+    fn error(&self, source: std::io::Error) -> WriteError {
+        WriteError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+fn write_row(w: &mut impl Write, score: &Score, r: &Report) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{},{}",
+        r.perf_time_s,
+        r.score_time_s,
+        r.score_beat,
+        csv_field(score.measure_number(r.measure_index).unwrap_or("")),
+        r.beat_in_measure,
+        r.tempo_ratio,
+        r.confidence,
+        r.state.as_str(),
+        r.measure_index + 1
+    )
+}
+
+/// Reads a `positions.csv` back (what `follow`, `segno-app --out` and `align` write): the reports,
+/// with the played measure of each row. The written measure column is not needed for that.
+pub fn read_positions(text: &str) -> Result<Vec<Report>, String> {
+    let mut reports = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let bad = |what: &str| format!("line {}: {what}: {line}", i + 1);
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 9 {
+            return Err(bad("expected the 9 columns of positions.csv"));
+        }
+        let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad("not a number"));
+        reports.push(Report {
+            perf_time_s: num(0)?,
+            score_time_s: num(1)?,
+            score_beat: num(2)?,
+            beat_in_measure: num(4)?,
+            tempo_ratio: num(5)?,
+            confidence: num(6)? as f32,
+            state: FollowState::from_name(f[7]).ok_or_else(|| bad("unknown state"))?,
+            measure_index: f[8]
+                .parse::<usize>()
+                .ok()
+                .and_then(|m| m.checked_sub(1))
+                .ok_or_else(|| bad("bad played measure"))?,
+        });
+    }
+    Ok(reports)
+}
+
+/// `onsets.csv`: for each distinct score onset, the performance time assigned to it.
+pub fn write_onsets(
+    w: &mut impl Write,
+    onsets: &[f64],
+    perf_times: &[Option<f64>],
+) -> std::io::Result<()> {
+    writeln!(w, "score_time_s,perf_time_s")?;
+    for (s, p) in onsets.iter().zip(perf_times) {
+        match p {
+            Some(p) => writeln!(w, "{s:.6},{p:.6}")?,
+            None => writeln!(w, "{s:.6},")?,
+        }
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

@@ -1,0 +1,54 @@
+//! `cargo xtask models`: retrains the learned-similarity models from the train split.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+use crate::test::venv;
+use crate::{run, segno_binary};
+
+/// Input representations of the Siamese CNN variants (models/scnn_<input>.onnx).
+const MODEL_INPUTS: &[&str] = &["semitone", "chroma", "salience"];
+
+/// Rebuilds every model in models/ from the train split: data, training, export, cards.
+pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
+    if let Some(unknown) = only.iter().find(|i| !MODEL_INPUTS.contains(&i.as_str())) {
+        bail!(
+            "no model on '{unknown}': choose among {}",
+            MODEL_INPUTS.join(", ")
+        );
+    }
+    let train = root.join("../shared/benchmark/train");
+    if !train.is_dir() {
+        bail!(
+            "training data not found at {}: the models are trained on the benchmark's train split",
+            train.display()
+        );
+    }
+    let segno = segno_binary(root)?;
+    let data = root.join("target/dataset");
+    run(Command::new(&segno)
+        .args(["dataset", "--cases"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&data)
+        .args(["--every", "2"]))?;
+    let python = venv(
+        root,
+        "trainenv",
+        &root.join("models/train/requirements.txt"),
+    )?;
+    for input in MODEL_INPUTS
+        .iter()
+        .filter(|i| only.is_empty() || only.iter().any(|o| o == *i))
+    {
+        run(Command::new(&python)
+            .current_dir(root.join("models/train"))
+            .args(["train.py", "--data"])
+            .arg(&data)
+            .args(["--input", input, "--out"])
+            .arg(root.join(format!("models/scnn_{input}.onnx"))))?;
+    }
+    Ok(())
+}
