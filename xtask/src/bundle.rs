@@ -63,7 +63,9 @@ pub(crate) fn bundle() -> Result<()> {
 /// Fails if a shipped binary (the bundles' plugin, `segno`, `segno-app`) carries the path of this
 /// checkout: a release binary must find what it needs from where it is installed, not from where
 /// it was built. `segno` and `segno-app` keep debug information for profiling (which names source
-/// files by nature), so they are checked as they ship: stripped of it, as the bundles are.
+/// files by nature), so they are checked as they ship: stripped of it, as the bundles are. One
+/// kind of occurrence is not ours and finds nothing: the panic locations of source files a
+/// dependency's build script generates (`target/release/build/<crate>/out/`, jack-sys's).
 pub(crate) fn check_no_build_paths(root: &Path) -> Result<()> {
     let needle = root
         .canonicalize()
@@ -89,7 +91,7 @@ pub(crate) fn check_no_build_paths(root: &Path) -> Result<()> {
     for binary in &checked {
         let bytes =
             std::fs::read(binary).with_context(|| format!("cannot read {}", binary.display()))?;
-        if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+        if compiled_in_paths(&bytes, needle.as_bytes()) > 0 {
             bail!(
                 "{} contains the build machine's checkout path {needle}: something compiles it in (env!(\"CARGO_MANIFEST_DIR\")?)",
                 binary.display()
@@ -101,4 +103,18 @@ pub(crate) fn check_no_build_paths(root: &Path) -> Result<()> {
         checked.len()
     );
     Ok(())
+}
+
+/// Occurrences of `checkout` in `binary` other than a dependency's generated sources.
+fn compiled_in_paths(binary: &[u8], checkout: &[u8]) -> usize {
+    let generated: [&[u8]; 2] = [b"/target/release/build/", b"/target/debug/build/"];
+    binary
+        .windows(checkout.len())
+        .enumerate()
+        .filter(|(_, w)| *w == checkout)
+        .filter(|(at, _)| {
+            let rest = &binary[at + checkout.len()..];
+            !generated.iter().any(|g| rest.starts_with(g))
+        })
+        .count()
 }
