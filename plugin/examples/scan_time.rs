@@ -24,7 +24,9 @@ impl HostHandlers for ScanHost {
 fn main() {
     let mut args = std::env::args().skip(1);
     let bundle = args.next().expect("usage: scan_time PATH/Segno.clap [N]");
-    let n: usize = args.next().map_or(50, |a| a.parse().expect("N is a number"));
+    let n: usize = args
+        .next()
+        .map_or(50, |a| a.parse().expect("N is a number"));
     let entry = unsafe { PluginEntry::load(&bundle) }.expect("cannot load the bundle");
     let factory = entry.get_plugin_factory().expect("no plugin factory");
     let id = factory

@@ -144,7 +144,11 @@ pub fn new_worker(sinks: Vec<Box<dyn ReportSink>>, planner: SimilarityPlanner) -
     };
     let worker = Worker::new(sinks, planner, similarity);
     if error.is_some() {
-        worker.status_handle().lock().unwrap_or_else(|e| e.into_inner()).error = error;
+        worker
+            .status_handle()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .error = error;
     }
     worker
 }

@@ -118,7 +118,12 @@ impl Worker {
     /// (loading ONNX Runtime and the model there, not on the caller's thread; what cannot be had
     /// falls back to the classical features with the reason), then takes commands.
     pub fn start(&self) {
-        let Some(p) = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        let Some(p) = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
             return;
         };
         let (published, controls, status) = (
