@@ -12,6 +12,8 @@ use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
 use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, DIM, HOP_S};
+use crate::locate::relocation::{Relocation, Verdict};
+use crate::locate::search::{SearchConfig, SubsequenceSearch};
 use crate::nn::embed::PooledEmbedder;
 use crate::position::{FollowState, Report};
 use crate::reference::Reference;
@@ -166,6 +168,8 @@ struct Core {
     history: VecDeque<(f64, f64)>,
     confidence: f32,
     uncertain_s: f64,
+    /// The look over the whole piece that finds the pianist after a restart or a skip.
+    relocation: Option<Relocation>,
 }
 
 impl Follower {
@@ -186,8 +190,10 @@ impl Follower {
     ) -> Self {
         let features = reference.features.clone();
         let tracker = match method {
-            Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),
-            Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
+            Method::Filter(cfg) => {
+                Tracker::Filter(PositionTempoFilter::new(features, cost.clone(), cfg))
+            }
+            Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost.clone(), cfg)),
         };
         let onset_frames = reference
             .score
@@ -196,6 +202,7 @@ impl Follower {
             .map(|&t| (t / HOP_S - 1e-9).ceil() as usize)
             .collect();
         let core = Core {
+            relocation: None,
             onset_frames,
             reference,
             tracker,
@@ -227,6 +234,23 @@ impl Follower {
             frame: Vec::new(),
             error: None,
         });
+        self
+    }
+
+    /// Also looks for the pianist over the whole piece ([`crate::locate`]) and moves there after a
+    /// restart, a skip or a start in the middle. Experimental, and off by default: on the dev set
+    /// it finds some jumps that the follower alone never finds, but it also moves away from
+    /// pianists playing straight on (BENCHMARKS.md, "Practice").
+    pub fn with_relocation(mut self) -> Self {
+        let cost = match &self.core.tracker {
+            Tracker::Filter(f) => f.cost(),
+            Tracker::Oltw(o) => o.cost(),
+        };
+        self.core.relocation = Some(Relocation::new(Box::new(SubsequenceSearch::new(
+            self.core.reference.features.clone(),
+            cost,
+            SearchConfig::DEFAULT,
+        ))));
         self
     }
 
@@ -306,6 +330,20 @@ impl Core {
         self.history.clear();
         self.confidence = 1.0;
         self.uncertain_s = 0.0;
+        if let Some(r) = self.relocation.as_mut() {
+            r.reset();
+        }
+    }
+
+    /// Carries on from reference frame `position`: the pianist is there, not where the tracker
+    /// was (a restart, a skip).
+    fn relocate(&mut self, position: usize) {
+        let position = position.min(self.reference.features.len() - 1);
+        self.tracker.reset(position);
+        self.reported = position;
+        self.history.clear();
+        self.confidence = 0.5;
+        self.uncertain_s = 0.0;
     }
 
     /// One live frame in, one report out.
@@ -319,12 +357,28 @@ impl Core {
         // Until the first note is heard there is nothing to follow: silence before the
         // performer starts must not move the position through the score.
         self.started |= attack;
-        if self.started {
+        let mut report = if self.started {
             let step = self.tracker.step(live);
             self.report(step, perf_time_s)
         } else {
             self.waiting_report(perf_time_s, self.tracker.position())
+        };
+        let tempo = self.tempo_ratio().clamp(0.5, 2.0);
+        let verdict = match self.relocation.as_mut() {
+            Some(r) if self.started => {
+                let sure = self.confidence >= UNCERTAIN_BELOW;
+                r.frame(live, self.reported, attack, tempo, sure)
+            }
+            _ => Verdict::Stay,
+        };
+        match verdict {
+            Verdict::Move(position) => self.relocate(position),
+            Verdict::Doubt if report.state == FollowState::Following => {
+                report.state = FollowState::Uncertain
+            }
+            _ => {}
         }
+        report
     }
 
     /// The reported position crosses the next score onset only once an attack has been heard:

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod features;
 pub mod follow;
 pub mod live;
+pub mod locate;
 pub mod nn;
 pub mod offline;
 pub mod position;

@@ -6,7 +6,7 @@ pub mod multiscale;
 pub mod oltw;
 pub mod tempo_filter;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 /// A warping path: `(performance frame, reference frame)` pairs, both non-decreasing.
 pub type Path = Vec<(usize, usize)>;

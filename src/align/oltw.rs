@@ -93,6 +93,11 @@ impl Oltw {
         self.prev_lo = self.start;
     }
 
+    /// The local cost it follows with.
+    pub fn cost(&self) -> Arc<dyn LocalCost + Send> {
+        self.cost.clone()
+    }
+
     pub fn position(&self) -> usize {
         self.position
     }

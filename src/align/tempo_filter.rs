@@ -150,6 +150,11 @@ impl PositionTempoFilter {
         self.position
     }
 
+    /// The local cost it follows with.
+    pub fn cost(&self) -> Arc<dyn LocalCost + Send> {
+        self.cost.clone()
+    }
+
     pub fn step(&mut self, live: &[f32]) -> Estimate {
         self.predict();
         self.update(live);

@@ -4,8 +4,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use segno::eval::cases::load_cases;
+use segno::eval::cases::Case;
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
-use segno::eval::run::{peak_memory_mib, run_all, CaseResult, EvalConfig};
+use segno::eval::practice::Scenario;
+use segno::eval::run::{
+    peak_memory_mib, run_all, run_case, run_practice_case, CaseResult, EvalConfig, PracticeResult,
+};
 use segno::follow::Method;
 use segno::render::{find_soundfont, load_soundfont};
 use segno::resources::Resources;
@@ -52,10 +56,19 @@ pub struct EvalArgs {
     /// Online aligner: filter (position–tempo filter) or oltw (online time warping).
     #[arg(long, default_value_t = Method::default())]
     follower: Method,
+    /// Let the follower also look for the pianist over the whole piece (experimental relocation
+    /// after restarts and skips; off by default).
+    #[arg(long)]
+    relocation: bool,
     #[arg(long)]
     no_online: bool,
     #[arg(long)]
     no_offline: bool,
+    /// Play every case as a pianist practising, and measure how the follower finds them again:
+    /// restart (stop, start again 4–20 s earlier), skip (8–30 s ahead), mid-piece (start 20–60 %
+    /// into the piece), or all three (no value). Online only.
+    #[arg(long, num_args = 0..=1, default_missing_value = "all", value_name = "SCENARIO")]
+    practice: Option<String>,
     /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here.
     #[arg(long)]
     dump: Option<PathBuf>,
@@ -64,7 +77,7 @@ pub struct EvalArgs {
     markdown: Option<PathBuf>,
     /// Append one summary row (pooled shares online and offline, compute per frame) named
     /// --summary-name to this CSV: the rows of BENCHMARKS.md's Table II.
-    #[arg(long, requires = "summary_name")]
+    #[arg(long, requires = "summary_name", conflicts_with = "practice")]
     summary_csv: Option<PathBuf>,
     #[arg(long)]
     summary_name: Option<String>,
@@ -105,6 +118,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         cfg.performance_program = program;
     }
     cfg.method = args.follower;
+    cfg.relocation = args.relocation;
     // The benchmark measures on the CPU, the machine every figure in BENCHMARKS.md comes from.
     let planner = SimilarityPlanner::new(Resources::default(), segno::nn::Device::Cpu)
         .with_model(args.model.clone())
@@ -137,28 +151,127 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .expect("valid template"),
     );
     let started = std::time::Instant::now();
-    let results = run_all(&cases, &cfg, args.threads, &|done, _, id| {
+    let progress = |done: usize, _: usize, id: &str| {
         bar.set_position(done as u64);
         bar.set_message(id.to_owned());
-    });
-    bar.finish_and_clear();
-    let mut ok = Vec::new();
-    for r in results {
-        match r {
-            Ok(r) => ok.push(r),
-            Err((id, e)) => eprintln!("{id}: FAILED: {e}"),
+    };
+    let report = match args.practice.as_deref() {
+        Some(which) => {
+            let scenarios = practice_scenarios(which)?;
+            let jobs: Vec<(Scenario, &Case)> = scenarios
+                .iter()
+                .flat_map(|&s| cases.iter().map(move |c| (s, c)))
+                .collect();
+            bar.set_length(jobs.len() as u64);
+            let name = |(s, c): &(Scenario, &Case)| format!("{} ({s})", c.id);
+            let results = run_all(&jobs, args.threads, name, &progress, |(s, c)| {
+                run_practice_case(c, &cfg, *s)
+            });
+            bar.finish_and_clear();
+            let ok: Vec<PracticeResult> = succeeded(results).into_iter().flatten().collect();
+            practice_report(
+                &ok,
+                &scenarios,
+                started.elapsed().as_secs_f64(),
+                args.threads,
+            )
         }
-    }
-    let report = report(&ok, &cfg, started.elapsed().as_secs_f64(), args.threads);
+        None => {
+            let name = |c: &Case| c.id.clone();
+            let results = run_all(&cases, args.threads, name, &progress, |c| run_case(c, &cfg));
+            bar.finish_and_clear();
+            let ok = succeeded(results);
+            if let (Some(path), Some(name)) = (&args.summary_csv, &args.summary_name) {
+                append_summary(path, name, &ok, &cfg)?;
+            }
+            report(&ok, &cfg, started.elapsed().as_secs_f64(), args.threads)
+        }
+    };
     print!("{report}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &report)?;
         eprintln!("wrote {}", path.display());
     }
-    if let (Some(path), Some(name)) = (&args.summary_csv, &args.summary_name) {
-        append_summary(path, name, &ok, &cfg)?;
-    }
     Ok(())
+}
+
+/// `all`, or one scenario.
+fn practice_scenarios(s: &str) -> anyhow::Result<Vec<Scenario>> {
+    match s {
+        "all" => Ok(Scenario::ALL.to_vec()),
+        other => Ok(vec![other.parse().map_err(anyhow::Error::msg)?]),
+    }
+}
+
+/// The results that came, with the failures said.
+fn succeeded<T>(results: Vec<Result<T, (String, String)>>) -> Vec<T> {
+    results
+        .into_iter()
+        .filter_map(|r| r.map_err(|(id, e)| eprintln!("{id}: FAILED: {e}")).ok())
+        .collect()
+}
+
+/// Tables of the practice scenarios: tracking, recovery, false confidence, cost.
+fn practice_report(
+    results: &[PracticeResult],
+    scenarios: &[Scenario],
+    wall_s: f64,
+    threads: usize,
+) -> String {
+    let mut out = String::from("\n### Practice: finding the pianist again\n\n| scenario | cases | jumps | recovered ≤3 s % | median recovery s | never recovered | ticks on target (≤0.5 s) % | false confidence % of ticks | µs per frame |\n|---|---|---|---|---|---|---|---|---|\n");
+    for &scenario in scenarios {
+        let rs: Vec<&PracticeResult> = results.iter().filter(|r| r.scenario == scenario).collect();
+        let recoveries: Vec<Option<f64>> =
+            rs.iter().flat_map(|r| r.score.recoveries.clone()).collect();
+        let mut found: Vec<f64> = recoveries.iter().flatten().copied().collect();
+        found.sort_by(f64::total_cmp);
+        let within = found.iter().filter(|&&t| t <= 3.0).count();
+        let sum = |f: fn(&PracticeResult) -> usize| rs.iter().map(|r| f(r)).sum::<usize>();
+        let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+        let frames = sum(|r| r.frames);
+        let secs: f64 = rs.iter().map(|r| r.compute_s).sum();
+        let _ = writeln!(
+            out,
+            "| {scenario} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2} | {:.0} |",
+            rs.len(),
+            recoveries.len(),
+            pct(within, recoveries.len()),
+            found
+                .get(found.len() / 2)
+                .map_or("–".into(), |m| format!("{m:.1}")),
+            recoveries.len() - found.len(),
+            pct(sum(|r| r.score.on_target), sum(|r| r.score.ticks)),
+            pct(
+                sum(|r| r.score.falsely_confident),
+                sum(|r| r.score.all_ticks)
+            ),
+            secs / frames.max(1) as f64 * 1e6
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n- {} practice performances, wall time {wall_s:.0} s on {threads} threads",
+        results.len()
+    );
+    let _ = writeln!(out, "\n### Per case\n\n| case | scenario | recovery s | ticks on target % | false confidence % |\n|---|---|---|---|---|");
+    for r in results {
+        let rec: Vec<String> = r
+            .score
+            .recoveries
+            .iter()
+            .map(|t| t.map_or("never".into(), |t| format!("{t:.1}")))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {:.2} |",
+            r.id,
+            r.scenario,
+            rec.join(", "),
+            100.0 * r.score.on_target as f64 / r.score.ticks.max(1) as f64,
+            100.0 * r.score.falsely_confident as f64 / r.score.all_ticks.max(1) as f64
+        );
+    }
+    out
 }
 
 /// `name,online shares…,offline shares…,µs per frame` (shares in %, empty when not run).

@@ -5,4 +5,5 @@ pub mod anchors;
 pub mod cases;
 pub mod degrade;
 pub mod metrics;
+pub mod practice;
 pub mod run;

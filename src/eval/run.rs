@@ -10,6 +10,7 @@ use rustysynth::SoundFont;
 use super::cases::Case;
 use super::degrade::Degradation;
 use super::metrics::{longest_lost_s, summarize, Summary};
+use super::practice::{Practice, PracticeScore, Scenario};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
 use crate::audio::AudioError;
@@ -21,7 +22,8 @@ use crate::position::Report;
 use crate::reference::Reference;
 use crate::render::{render_events, RenderError, RenderOptions};
 use crate::rng::Rng;
-use crate::score::{midi, Score, ScoreError};
+use crate::score::midi::{self, ChannelEvent};
+use crate::score::{Score, ScoreError};
 use crate::similarity::{SimilarityError, SimilarityPlan, Task};
 
 /// Why a case could not be run.
@@ -62,6 +64,9 @@ pub struct EvalConfig {
     /// How frames are compared: the reference's frames, the follower's and the aligner's cost.
     pub similarity: SimilarityPlan,
     pub method: Method,
+    /// Whether the follower also looks for the pianist over the whole piece
+    /// ([`crate::follow::Follower::with_relocation`]; experimental).
+    pub relocation: bool,
     pub online: bool,
     pub offline: bool,
     /// Folder to write each case's rendered performance and follower positions to, for diagnosis.
@@ -79,6 +84,7 @@ impl EvalConfig {
             block: 512,
             similarity: SimilarityPlan::classical(),
             method: Method::default(),
+            relocation: false,
             online: true,
             offline: true,
             dump: None,
@@ -112,17 +118,31 @@ impl CaseResult {
     }
 }
 
-/// Renders the performance as a degraded recording at the internal rate.
-pub fn render_performance(case: &Case, cfg: &EvalConfig) -> Result<(Vec<f32>, f64), EvalError> {
+/// The performance's MIDI events.
+fn performance_events(case: &Case) -> Result<Vec<ChannelEvent>, EvalError> {
     let path = &case.performance;
     let bytes = std::fs::read(path).map_err(|source| EvalError::Io {
         path: path.clone(),
         source,
     })?;
-    let events = midi::read_events(&bytes).map_err(|e| EvalError::Performance {
+    midi::read_events(&bytes).map_err(|e| EvalError::Performance {
         path: path.clone(),
         message: format!("{}: {}", e.place, e.message),
-    })?;
+    })
+}
+
+/// Renders the performance as a degraded recording at the internal rate.
+pub fn render_performance(case: &Case, cfg: &EvalConfig) -> Result<(Vec<f32>, f64), EvalError> {
+    render_degraded(case, &performance_events(case)?, cfg)
+}
+
+/// Renders `events` (the case's performance, or a practice performance made of it) on the
+/// performance piano, detuned and degraded as the case's name decides.
+fn render_degraded(
+    case: &Case,
+    events: &[ChannelEvent],
+    cfg: &EvalConfig,
+) -> Result<(Vec<f32>, f64), EvalError> {
     let mut rng = Rng::from_name(&case.id);
     let detune = (rng.uniform() * 2.0 - 1.0) * cfg.max_detune_cents;
     let opts = RenderOptions {
@@ -130,9 +150,70 @@ pub fn render_performance(case: &Case, cfg: &EvalConfig) -> Result<(Vec<f32>, f6
         program: cfg.performance_program,
         detune_cents: detune,
     };
-    let mut audio = render_events(&cfg.performance_font, &events, opts)?;
+    let mut audio = render_events(&cfg.performance_font, events, opts)?;
     cfg.degradation.apply(&mut audio, &mut rng);
     Ok((audio, detune))
+}
+
+/// Follows `audio` as a host would deliver it, in `cfg.block`-sample blocks; returns the reports
+/// and the seconds of compute they took.
+fn follow(
+    reference: &Arc<Reference>,
+    audio: &[f32],
+    cfg: &EvalConfig,
+) -> Result<(Vec<Report>, f64), EvalError> {
+    let mut follower = cfg
+        .similarity
+        .follower(reference.clone(), SAMPLE_RATE, cfg.method)?;
+    if cfg.relocation {
+        follower = follower.with_relocation();
+    }
+    let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
+    let start = Instant::now();
+    for block in audio.chunks(cfg.block) {
+        follower.push(block, |r| reports.push(*r));
+    }
+    Ok((reports, start.elapsed().as_secs_f64()))
+}
+
+/// One case played as a pianist practising ([`Scenario`]): `None` if the performance is too
+/// short for the scenario.
+#[derive(Debug, Clone)]
+pub struct PracticeResult {
+    pub id: String,
+    pub scenario: Scenario,
+    pub score: PracticeScore,
+    pub performance_s: f64,
+    pub frames: usize,
+    pub compute_s: f64,
+}
+
+pub fn run_practice_case(
+    case: &Case,
+    cfg: &EvalConfig,
+    scenario: Scenario,
+) -> Result<Option<PracticeResult>, EvalError> {
+    let events = performance_events(case)?;
+    let mut rng = Rng::from_name(&format!("{} {scenario}", case.id));
+    let Some(practice) = Practice::build(scenario, &events, &case.truth, &mut rng) else {
+        return Ok(None);
+    };
+    let score = Score::load(&case.score)?;
+    let reference = Arc::new(cfg.similarity.reference(score, &cfg.reference_font)?);
+    let (audio, _) = render_degraded(case, &practice.events, cfg)?;
+    let (reports, compute_s) = follow(&reference, &audio, cfg)?;
+    if let Some(dir) = &cfg.dump {
+        let name = format!("{}.{scenario}", case.id);
+        dump(dir, &name, &reference, &audio, &reports)?;
+    }
+    Ok(Some(PracticeResult {
+        id: case.id.clone(),
+        scenario,
+        score: PracticeScore::of(&practice, &case.truth, &reports),
+        performance_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+        frames: reports.len(),
+        compute_s,
+    }))
 }
 
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> {
@@ -140,14 +221,6 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> 
     let mut frames = cfg.similarity.frame_maker()?;
     let reference = Arc::new(frames.reference(score, &cfg.reference_font)?);
     let (audio, detune_cents) = render_performance(case, cfg)?;
-    if let Some(dir) = &cfg.dump {
-        std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        let wav = dir.join(format!("{}.wav", case.id));
-        crate::audio::write_wav(&wav, &audio, SAMPLE_RATE)?;
-    }
     let score_times: Vec<f64> = case.truth.iter().map(|r| r.0).collect();
     let mut result = CaseResult {
         id: case.id.clone(),
@@ -162,15 +235,8 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> 
         offline_compute_s: 0.0,
     };
     if cfg.online {
-        let mut follower = cfg
-            .similarity
-            .follower(reference.clone(), SAMPLE_RATE, cfg.method)?;
-        let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
-        let start = Instant::now();
-        for block in audio.chunks(cfg.block) {
-            follower.push(block, |r| reports.push(*r));
-        }
-        result.online_compute_s = start.elapsed().as_secs_f64();
+        let (reports, compute_s) = follow(&reference, &audio, cfg)?;
+        result.online_compute_s = compute_s;
         result.online_frames = reports.len();
         let reached = first_reach_times(&reports, &score_times);
         result.online_errors = reached
@@ -183,7 +249,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> 
             .map(|r| (r.perf_time_s, r.score_time_s))
             .collect();
         if let Some(dir) = &cfg.dump {
-            write_positions(dir, case, &reference, &reports)?;
+            dump(dir, &case.id, &reference, &audio, &reports)?;
         }
         result.longest_lost_s = longest_lost_s(&case.truth, &path, 2.0);
     }
@@ -207,29 +273,27 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> 
     Ok(result)
 }
 
-/// Runs every case on `threads` worker threads; `progress(done, total, id)` after each case.
-/// A case that fails is reported by its id and error, and the others still run.
-pub fn run_all(
-    cases: &[Case],
-    cfg: &EvalConfig,
+/// Runs `job` on every item on `threads` worker threads; `progress(done, total, name)` after each.
+/// An item that fails is reported by its name and error, and the others still run.
+pub fn run_all<I: Sync, T: Send>(
+    items: &[I],
     threads: usize,
+    name: impl Fn(&I) -> String + Sync,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
-) -> Vec<Result<CaseResult, (String, String)>> {
+    job: impl Fn(&I) -> Result<T, EvalError> + Sync,
+) -> Vec<Result<T, (String, String)>> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results = Mutex::new(vec![None; cases.len()]);
+    let results = Mutex::new((0..items.len()).map(|_| None).collect::<Vec<_>>());
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::SeqCst);
-                let Some(case) = cases.get(k) else { break };
-                let r = run_case(case, cfg).map_err(|e| (case.id.clone(), e.to_string()));
+                let Some(item) = items.get(k) else { break };
+                let r = job(item).map_err(|e| (name(item), e.to_string()));
                 results.lock().expect("no panics while holding the lock")[k] = Some(r);
-                progress(
-                    done.fetch_add(1, Ordering::SeqCst) + 1,
-                    cases.len(),
-                    &case.id,
-                );
+                let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
+                progress(finished, items.len(), &name(item));
             });
         }
     });
@@ -237,7 +301,7 @@ pub fn run_all(
         .into_inner()
         .expect("threads joined")
         .into_iter()
-        .map(|r| r.expect("every case ran"))
+        .map(|r| r.expect("every item ran"))
         .collect()
 }
 
@@ -249,13 +313,20 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn write_positions(
+/// Writes `<name>.wav` (the rendered performance) and `<name>.positions.csv` into `dir`.
+fn dump(
     dir: &Path,
-    case: &Case,
+    name: &str,
     reference: &Reference,
+    audio: &[f32],
     reports: &[Report],
-) -> Result<(), WriteError> {
-    let mut w = PositionWriter::create(&dir.join(format!("{}.positions.csv", case.id)))?;
+) -> Result<(), EvalError> {
+    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    crate::audio::write_wav(&dir.join(format!("{name}.wav")), audio, SAMPLE_RATE)?;
+    let mut w = PositionWriter::create(&dir.join(format!("{name}.positions.csv")))?;
     w.write_all(&reference.score, reports)?;
-    w.finish()
+    Ok(w.finish()?)
 }
