@@ -17,8 +17,8 @@ pub(crate) struct Relocation {
     /// last): where the follower was when the localiser's frames ended, and whether they held
     /// any music.
     recent: VecDeque<(usize, bool)>,
-    /// Frames the follower still reports `searching` for: a better place was seen, not yet
-    /// clearly enough to move there.
+    /// Frames the follower still reports `uncertain` for (until a `searching` state exists): a
+    /// better place was seen, not yet clearly enough to move there.
     doubt_frames: usize,
     /// A better place seen by the last look (reference frame, at live frame `frames`): a second
     /// look that finds the pianist moving on from there confirms it.
@@ -35,11 +35,11 @@ const RECENT_FRAMES: usize = 256;
 const ELSEWHERE_FRAMES: usize = 86;
 /// … and the followed position's own match cost is the best ending this close to it.
 const HERE_FRAMES: usize = 43;
-/// The follower moves at once when a candidate elsewhere matches at this share of the cost here
-/// or less …
+/// A follower unsure of where it is moves at once when a candidate elsewhere matches at this share
+/// of the cost here or less (a sure one only when two looks agree) …
 const MOVE_RATIO: f64 = 0.75;
 /// … and at this share or less when two looks in a row find the pianist there, moving on as they
-/// play; it doubts (reports `searching`) from the first.
+/// play; it doubts (reports `uncertain`) from the first.
 const CONFIRM_RATIO: f64 = 0.9;
 /// The place the follower holds has degraded when it matches this much worse than typical …
 const DEGRADED_RATIO: f64 = 1.15;
