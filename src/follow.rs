@@ -190,10 +190,8 @@ impl Follower {
     ) -> Self {
         let features = reference.features.clone();
         let tracker = match method {
-            Method::Filter(cfg) => {
-                Tracker::Filter(PositionTempoFilter::new(features, cost.clone(), cfg))
-            }
-            Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost.clone(), cfg)),
+            Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),
+            Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
         };
         let onset_frames = reference
             .score
@@ -363,15 +361,7 @@ impl Core {
         } else {
             self.waiting_report(perf_time_s, self.tracker.position())
         };
-        let tempo = self.tempo_ratio().clamp(0.5, 2.0);
-        let verdict = match self.relocation.as_mut() {
-            Some(r) if self.started => {
-                let sure = self.confidence >= UNCERTAIN_BELOW;
-                r.frame(live, self.reported, attack, tempo, sure)
-            }
-            _ => Verdict::Stay,
-        };
-        match verdict {
+        match self.relocation_verdict(live, attack) {
             Verdict::Move(position) => self.relocate(position),
             Verdict::Doubt if report.state == FollowState::Following => {
                 report.state = FollowState::Uncertain
@@ -379,6 +369,20 @@ impl Core {
             _ => {}
         }
         report
+    }
+
+    /// What the look over the whole piece makes of this frame (nothing, without one or before the
+    /// first note; the tempo is only worked out for it).
+    fn relocation_verdict(&mut self, live: &[f32], attack: bool) -> Verdict {
+        if !self.started || self.relocation.is_none() {
+            return Verdict::Stay;
+        }
+        let tempo = self.tempo_ratio().clamp(0.5, 2.0);
+        let sure = self.confidence >= UNCERTAIN_BELOW;
+        let reported = self.reported;
+        self.relocation.as_mut().map_or(Verdict::Stay, |r| {
+            r.frame(live, reported, attack, tempo, sure)
+        })
     }
 
     /// The reported position crosses the next score onset only once an attack has been heard:

@@ -6,7 +6,7 @@
 //! - **SoundFont**: the file given (`--soundfont`, the plugin's SoundFont… button),
 //!   `$SEGNO_SOUNDFONT`, then the system's ([`SYSTEM_SOUNDFONTS`]).
 //! - **Learned model** `NAME.onnx`: the file given (`--model`), `$SEGNO_MODEL` (for the default
-//!   model), then `models/NAME.onnx` and `NAME.onnx` in each [search folder](Resources::folders).
+//!   model), then `models/NAME.onnx` and `NAME.onnx` in each search folder (below).
 //! - **basic-pitch's model** (`basic-pitch-nmp.onnx`): `$SEGNO_SALIENCE_MODEL`, the folder of the
 //!   salience model that needs it, then the search folders, then the checkout's `target/models/`.
 //! - **ONNX Runtime** (`libonnxruntime.so`, `.dylib`, `onnxruntime.dll`): `$SEGNO_ONNXRUNTIME`
@@ -131,18 +131,6 @@ impl Resources {
             .map(Path::to_owned)
     }
 
-    /// The search folders: install, executable, checkout.
-    pub fn folders(&self) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = self
-            .install_dir
-            .iter()
-            .chain(&self.executable_dir)
-            .cloned()
-            .collect();
-        dirs.extend(self.checkout());
-        dirs
-    }
-
     /// Each search folder's `sub/` and the folder itself, then the checkout's `target/<sub>`.
     fn candidates(&self, sub: &str) -> Vec<PathBuf> {
         let mut dirs: Vec<PathBuf> = self
@@ -245,13 +233,12 @@ mod tests {
     }
 
     #[test]
-    fn the_install_folder_comes_first() {
+    fn an_install_folder_is_searched() {
         let dir = std::env::temp_dir().join(format!("segno-install-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("models")).unwrap();
         std::fs::write(dir.join("models/m.onnx"), "").unwrap();
         let r = Resources::isolated(Some(dir.clone()));
         assert_eq!(r.model("m.onnx"), Some(dir.join("models/m.onnx")));
-        assert_eq!(r.folders(), vec![dir.clone()]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

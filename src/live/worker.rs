@@ -103,17 +103,6 @@ impl Worker {
         }
     }
 
-    /// A started worker: [`new`](Self::new), then [`start`](Self::start).
-    pub fn spawn(
-        sinks: Vec<Box<dyn ReportSink>>,
-        planner: SimilarityPlanner,
-        similarity: Similarity,
-    ) -> Self {
-        let w = Self::new(sinks, planner, similarity);
-        w.start();
-        w
-    }
-
     /// Starts the thread (once; later calls change nothing). It first plans the similarity
     /// (loading ONNX Runtime and the model there, not on the caller's thread; what cannot be had
     /// falls back to the classical features with the reason), then takes commands.
