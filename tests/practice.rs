@@ -25,20 +25,24 @@ fn recoveries(relocation: bool) -> Vec<(Scenario, Vec<Option<f64>>)> {
     let mut cfg = EvalConfig::new(reference_font(), performance_font());
     cfg.relocation = relocation;
     let case = minuet();
-    Scenario::ALL
+    let results = run_practice_case(&case, &cfg, &Scenario::ALL).unwrap();
+    assert_eq!(
+        results.len(),
+        3,
+        "the example is long enough for every scenario"
+    );
+    results
         .into_iter()
-        .map(|scenario| {
-            let r = run_practice_case(&case, &cfg, scenario)
-                .unwrap()
-                .unwrap_or_else(|| panic!("the example is long enough for a {scenario}"));
+        .map(|r| {
             let s = r.score;
             eprintln!(
-                "relocation {relocation}, {scenario}: found after {:?} s; {:.1} % of ticks on target, {:.2} % falsely confident",
+                "relocation {relocation}, {}: found after {:?} s; {:.1} % of ticks on target, {:.2} % falsely confident",
+                r.scenario,
                 s.recoveries,
-                100.0 * s.on_target as f64 / s.ticks as f64,
-                100.0 * s.falsely_confident as f64 / s.all_ticks as f64
+                100.0 * s.on_target_share(),
+                100.0 * s.false_confidence_share()
             );
-            (scenario, s.recoveries)
+            (r.scenario, s.recoveries)
         })
         .collect()
 }

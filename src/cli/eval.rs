@@ -151,6 +151,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .expect("valid template"),
     );
     let started = std::time::Instant::now();
+    let name = |c: &Case| c.id.clone();
     let progress = |done: usize, _: usize, id: &str| {
         bar.set_position(done as u64);
         bar.set_message(id.to_owned());
@@ -158,14 +159,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let report = match args.practice.as_deref() {
         Some(which) => {
             let scenarios = practice_scenarios(which)?;
-            let jobs: Vec<(Scenario, &Case)> = scenarios
-                .iter()
-                .flat_map(|&s| cases.iter().map(move |c| (s, c)))
-                .collect();
-            bar.set_length(jobs.len() as u64);
-            let name = |(s, c): &(Scenario, &Case)| format!("{} ({s})", c.id);
-            let results = run_all(&jobs, args.threads, name, &progress, |(s, c)| {
-                run_practice_case(c, &cfg, *s)
+            let name = |c: &Case| c.id.clone();
+            let results = run_all(&cases, args.threads, name, &progress, |c| {
+                run_practice_case(c, &cfg, &scenarios)
             });
             bar.finish_and_clear();
             let ok: Vec<PracticeResult> = succeeded(results).into_iter().flatten().collect();
@@ -177,7 +173,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             )
         }
         None => {
-            let name = |c: &Case| c.id.clone();
             let results = run_all(&cases, args.threads, name, &progress, |c| run_case(c, &cfg));
             bar.finish_and_clear();
             let ok = succeeded(results);
@@ -267,8 +262,8 @@ fn practice_report(
             r.id,
             r.scenario,
             rec.join(", "),
-            100.0 * r.score.on_target as f64 / r.score.ticks.max(1) as f64,
-            100.0 * r.score.falsely_confident as f64 / r.score.all_ticks.max(1) as f64
+            100.0 * r.score.on_target_share(),
+            100.0 * r.score.false_confidence_share()
         );
     }
     out

@@ -276,6 +276,16 @@ pub struct PracticeScore {
 }
 
 impl PracticeScore {
+    /// Share of the measured ticks within [`ON_TARGET_S`] of the truth.
+    pub fn on_target_share(&self) -> f64 {
+        self.on_target as f64 / self.ticks.max(1) as f64
+    }
+
+    /// Share of all ticks reported `following` more than [`FALSE_CONFIDENCE_S`] off.
+    pub fn false_confidence_share(&self) -> f64 {
+        self.falsely_confident as f64 / self.all_ticks.max(1) as f64
+    }
+
     /// Scores `reports` (in time order) against the practice performance's truth.
     pub fn of(practice: &Practice, truth: &[(f64, f64)], reports: &[Report]) -> Self {
         let end = reports.last().map_or(0.0, |r| r.perf_time_s);

@@ -176,8 +176,7 @@ fn follow(
     Ok((reports, start.elapsed().as_secs_f64()))
 }
 
-/// One case played as a pianist practising ([`Scenario`]): `None` if the performance is too
-/// short for the scenario.
+/// One case played as a pianist practising ([`Scenario`]).
 #[derive(Debug, Clone)]
 pub struct PracticeResult {
     pub id: String,
@@ -188,32 +187,38 @@ pub struct PracticeResult {
     pub compute_s: f64,
 }
 
+/// Plays `case` as each of `scenarios` (those the performance is long enough for), with one
+/// reference for all of them.
 pub fn run_practice_case(
     case: &Case,
     cfg: &EvalConfig,
-    scenario: Scenario,
-) -> Result<Option<PracticeResult>, EvalError> {
+    scenarios: &[Scenario],
+) -> Result<Vec<PracticeResult>, EvalError> {
     let events = performance_events(case)?;
-    let mut rng = Rng::from_name(&format!("{} {scenario}", case.id));
-    let Some(practice) = Practice::build(scenario, &events, &case.truth, &mut rng) else {
-        return Ok(None);
-    };
     let score = Score::load(&case.score)?;
     let reference = Arc::new(cfg.similarity.reference(score, &cfg.reference_font)?);
-    let (audio, _) = render_degraded(case, &practice.events, cfg)?;
-    let (reports, compute_s) = follow(&reference, &audio, cfg)?;
-    if let Some(dir) = &cfg.dump {
-        let name = format!("{}.{scenario}", case.id);
-        dump(dir, &name, &reference, &audio, &reports)?;
+    let mut results = Vec::with_capacity(scenarios.len());
+    for &scenario in scenarios {
+        let mut rng = Rng::from_name(&format!("{} {scenario}", case.id));
+        let Some(practice) = Practice::build(scenario, &events, &case.truth, &mut rng) else {
+            continue;
+        };
+        let (audio, _) = render_degraded(case, &practice.events, cfg)?;
+        let (reports, compute_s) = follow(&reference, &audio, cfg)?;
+        if let Some(dir) = &cfg.dump {
+            let name = format!("{}.{scenario}", case.id);
+            dump(dir, &name, &reference, &audio, &reports)?;
+        }
+        results.push(PracticeResult {
+            id: case.id.clone(),
+            scenario,
+            score: PracticeScore::of(&practice, &case.truth, &reports),
+            performance_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
+            frames: reports.len(),
+            compute_s,
+        });
     }
-    Ok(Some(PracticeResult {
-        id: case.id.clone(),
-        scenario,
-        score: PracticeScore::of(&practice, &case.truth, &reports),
-        performance_s: audio.len() as f64 / f64::from(SAMPLE_RATE),
-        frames: reports.len(),
-        compute_s,
-    }))
+    Ok(results)
 }
 
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> {
