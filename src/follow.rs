@@ -11,8 +11,10 @@ use std::sync::Arc;
 use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
+use crate::features::semitone::BANDS;
 use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, DIM, HOP_S};
-use crate::locate::relocation::{Relocation, Verdict};
+use crate::locate::dual_stack::DualStack;
+use crate::locate::relocation::{Checker, Heard, Relocation, Verdict};
 use crate::locate::search::{SearchConfig, SubsequenceSearch};
 use crate::nn::embed::PooledEmbedder;
 use crate::position::{FollowState, Report};
@@ -170,6 +172,8 @@ struct Core {
     uncertain_s: f64,
     /// The look over the whole piece that finds the pianist after a restart or a skip.
     relocation: Option<Relocation>,
+    /// The follower moved since the last report: the next one says so.
+    relocated: bool,
 }
 
 impl Follower {
@@ -201,6 +205,7 @@ impl Follower {
             .collect();
         let core = Core {
             relocation: None,
+            relocated: false,
             onset_frames,
             reference,
             tracker,
@@ -238,17 +243,20 @@ impl Follower {
     /// Also looks for the pianist over the whole piece ([`crate::locate`]) and moves there after a
     /// restart, a skip or a start in the middle. Experimental, and off by default: on the dev set
     /// it finds some jumps that the follower alone never finds, but it also moves away from
-    /// pianists playing straight on (BENCHMARKS.md, "Practice").
-    pub fn with_relocation(mut self) -> Self {
+    /// pianists playing straight on (BENCHMARKS.md, "Practice"). With `localiser` (seed 001's
+    /// dual-stack network), every place the search proposes is checked by it before a move.
+    pub fn with_relocation(mut self, localiser: Option<DualStack>) -> Self {
         let cost = match &self.core.tracker {
             Tracker::Filter(f) => f.cost(),
             Tracker::Oltw(o) => o.cost(),
         };
-        self.core.relocation = Some(Relocation::new(Box::new(SubsequenceSearch::new(
+        let search = SubsequenceSearch::new(
             self.core.reference.features.clone(),
             cost,
             SearchConfig::DEFAULT,
-        ))));
+        );
+        let checker = localiser.map(|l| Checker::new(l, self.core.reference.semitones.clone()));
+        self.core.relocation = Some(Relocation::new(Box::new(search), checker));
         self
     }
 
@@ -295,18 +303,18 @@ impl Follower {
             ..
         } = self;
         let latency_s = extractor.latency_s();
-        match learned {
-            None => extractor.push(block, |f| on_report(&core.frame(f, latency_s))),
-            Some(l) => extractor.push_with_semitones(block, |f, semitones| {
-                if let Err(e) = l.embedder.extend(f, semitones, &mut l.frame) {
-                    l.error.get_or_insert_with(|| e.to_string());
-                    l.frame.clear();
-                    l.frame.extend_from_slice(f);
-                    l.frame.resize(DIM + l.embedder.dim, 0.0);
-                }
-                on_report(&core.frame(&l.frame, latency_s))
-            }),
-        }
+        extractor.push_with_semitones(block, |f, semitones| {
+            let Some(l) = learned.as_mut() else {
+                return on_report(&core.frame(f, semitones, latency_s));
+            };
+            if let Err(e) = l.embedder.extend(f, semitones, &mut l.frame) {
+                l.error.get_or_insert_with(|| e.to_string());
+                l.frame.clear();
+                l.frame.extend_from_slice(f);
+                l.frame.resize(DIM + l.embedder.dim, 0.0);
+            }
+            on_report(&core.frame(&l.frame, semitones, latency_s))
+        });
     }
 }
 
@@ -328,6 +336,7 @@ impl Core {
         self.history.clear();
         self.confidence = 1.0;
         self.uncertain_s = 0.0;
+        self.relocated = false;
         if let Some(r) = self.relocation.as_mut() {
             r.reset();
         }
@@ -342,10 +351,11 @@ impl Core {
         self.history.clear();
         self.confidence = 0.5;
         self.uncertain_s = 0.0;
+        self.relocated = true;
     }
 
-    /// One live frame in, one report out.
-    fn frame(&mut self, live: &[f32], latency_s: f64) -> Report {
+    /// One live frame (and its semitone spectrogram) in, one report out.
+    fn frame(&mut self, live: &[f32], semitones: &[f32; BANDS], latency_s: f64) -> Report {
         let perf_time_s = frame_time(self.frames) + latency_s;
         let attack = onset_strength(live) >= ATTACK_STRENGTH;
         if attack {
@@ -361,10 +371,11 @@ impl Core {
         } else {
             self.waiting_report(perf_time_s, self.tracker.position())
         };
-        match self.relocation_verdict(live, attack) {
+        report.relocated = std::mem::take(&mut self.relocated);
+        match self.relocation_verdict(live, semitones, attack) {
             Verdict::Move(position) => self.relocate(position),
-            Verdict::Doubt if report.state == FollowState::Following => {
-                report.state = FollowState::Uncertain
+            Verdict::Doubt if report.state != FollowState::Waiting => {
+                report.state = FollowState::Searching
             }
             _ => {}
         }
@@ -373,16 +384,26 @@ impl Core {
 
     /// What the look over the whole piece makes of this frame (nothing, without one or before the
     /// first note; the tempo is only worked out for it).
-    fn relocation_verdict(&mut self, live: &[f32], attack: bool) -> Verdict {
+    fn relocation_verdict(
+        &mut self,
+        live: &[f32],
+        semitones: &[f32; BANDS],
+        attack: bool,
+    ) -> Verdict {
         if !self.started || self.relocation.is_none() {
             return Verdict::Stay;
         }
-        let tempo = self.tempo_ratio().clamp(0.5, 2.0);
-        let sure = self.confidence >= UNCERTAIN_BELOW;
-        let reported = self.reported;
-        self.relocation.as_mut().map_or(Verdict::Stay, |r| {
-            r.frame(live, reported, attack, tempo, sure)
-        })
+        let heard = Heard {
+            live,
+            semitones,
+            position: self.reported,
+            attack,
+            tempo: self.tempo_ratio().clamp(0.5, 2.0),
+            sure: self.confidence >= UNCERTAIN_BELOW,
+        };
+        self.relocation
+            .as_mut()
+            .map_or(Verdict::Stay, |r| r.frame(&heard))
     }
 
     /// The reported position crosses the next score onset only once an attack has been heard:
@@ -419,7 +440,10 @@ impl Core {
             self.history.pop_front();
         }
         self.update_confidence(&step);
-        let state = if self.uncertain_s >= LOST_AFTER_S {
+        // A follower that looks over the whole piece has not given up where a local one would.
+        let state = if self.uncertain_s >= LOST_AFTER_S && self.relocation.is_some() {
+            FollowState::Searching
+        } else if self.uncertain_s >= LOST_AFTER_S {
             FollowState::Lost
         } else if self.confidence < UNCERTAIN_BELOW {
             FollowState::Uncertain

@@ -6,6 +6,7 @@ use rustysynth::SoundFont;
 
 use crate::audio::normalize_peak;
 use crate::audio::room::reverb;
+use crate::features::semitone::BANDS;
 use crate::features::{self, Features, SAMPLE_RATE};
 use crate::nn::embed::Embedder;
 use crate::nn::RuntimeError;
@@ -20,6 +21,9 @@ const REFERENCE_REVERB_WET: f32 = 0.25;
 pub struct Reference {
     pub score: Score,
     pub features: Arc<Features>,
+    /// The rendering's semitone spectrogram, frame for frame: what the dual-stack localiser
+    /// ([`crate::locate::dual_stack`]) reads.
+    pub semitones: Arc<Features>,
 }
 
 impl Reference {
@@ -46,8 +50,10 @@ impl Reference {
 
     /// A reference from audio already at the internal rate whose time 0 is score time 0.
     pub fn from_audio(score: Score, audio: &[f32]) -> Self {
+        let (frames, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
         Self {
-            features: Arc::new(features::extract(audio, SAMPLE_RATE)),
+            features: Arc::new(frames),
+            semitones: Arc::new(Features::from_rows(BANDS, semitones)),
             score,
         }
     }
@@ -58,9 +64,10 @@ impl Reference {
         audio: &[f32],
         embedder: &mut Embedder,
     ) -> Result<Self, RuntimeError> {
-        let features = embedder.frames_of(audio)?;
+        let (features, semitones) = embedder.frames_and_semitones_of(audio)?;
         Ok(Self {
             features: Arc::new(features),
+            semitones: Arc::new(semitones),
             score,
         })
     }

@@ -54,6 +54,8 @@ pub const SYSTEM_SOUNDFONTS: &[&str] = &[
 /// A second piano, unlike the reference's (Debian's `timgm6mb-soundfont`): the benchmark and the
 /// tests render "performances" with it so that nothing is ever followed against its own sound.
 pub const OTHER_PIANO_SOUNDFONT: &str = "/usr/share/sounds/sf2/TimGM6mb.sf2";
+/// csound's General MIDI bank (Debian's csound-soundfont): a third piano, for the benchmark.
+pub const CSOUND_SOUNDFONT: &str = "/usr/share/sounds/sf2/sf_GMbank.sf2";
 
 /// basic-pitch's model file (see [`crate::nn::salience`]).
 pub const SALIENCE_MODEL_FILE: &str = "basic-pitch-nmp.onnx";
@@ -161,6 +163,11 @@ impl Resources {
     /// Whether `$SEGNO_MODEL` names the model (it replaces the default one).
     pub fn model_from_env(&self) -> Option<PathBuf> {
         self.env(MODEL_ENV)
+    }
+
+    /// The folders a model is looked for in, in order.
+    pub fn model_folders(&self) -> Vec<PathBuf> {
+        self.candidates("models")
     }
 
     /// The model file `name` (e.g. `scnn_semitone.onnx`) in the search folders.

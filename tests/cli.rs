@@ -63,7 +63,7 @@ fn render_follow_and_align_the_example() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&positions).unwrap();
-    assert!(text.starts_with("perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure\n"));
+    assert!(text.starts_with("perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure,relocated\n"));
     assert!(text.lines().count() > 2000, "one row per 23 ms frame");
     let last = text.lines().last().unwrap();
     assert_eq!(

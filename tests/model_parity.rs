@@ -1,7 +1,8 @@
 //! The learned similarity means the same thing in training and at run time:
 //! - the NumPy features of models/train (features.py) equal the Rust features on the same audio
 //!   (max abs difference ≤ 1e-4);
-//! - every model in models/ gives, through ONNX Runtime, the embeddings PyTorch gave at export;
+//! - every Siamese model in models/ gives, through ONNX Runtime, the embeddings PyTorch gave at
+//!   export, and the dual-stack localiser the probabilities it gave;
 //! - a live follower's frame-by-frame embeddings (preallocated, bound run) equal the batched ones
 //!   of a reference; a salience model refuses to run live.
 
@@ -10,7 +11,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use segno::features::{extract_with_semitones, CHROMA_DIM, DIM, SAMPLE_RATE};
+use segno::features::{extract_with_semitones, Features, CHROMA_DIM, DIM, SAMPLE_RATE};
+use segno::locate::dual_stack::{self, DualStack, Output};
 use segno::nn::embed::{chroma_of, Embedder, Representation};
 use segno::nn::{npy, Device};
 use segno::render::{render_score, RenderOptions};
@@ -18,12 +20,17 @@ use segno::score::Score;
 
 const TOLERANCE: f32 = 1e-4;
 
+/// The Siamese models (the learned similarity) in models/.
 fn models() -> Vec<PathBuf> {
     let dir = common::root().join("models");
     let mut m: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("scnn_"))
+        })
         .collect();
     m.sort();
     assert!(
@@ -132,6 +139,51 @@ fn onnx_runtime_gives_the_embeddings_pytorch_gave() {
         let d = max_abs_diff(&got, &expected);
         eprintln!("{}: max |ONNX Runtime − PyTorch| {d:.2e}", model.display());
         assert!(d <= TOLERANCE, "{}: {d}", model.display());
+    }
+}
+
+#[test]
+fn onnx_runtime_gives_the_localiser_probabilities_pytorch_gave() {
+    let model = common::root().join("models").join(dual_stack::MODEL_FILE);
+    let vectors =
+        |part: &str| npy::read::<f32>(&model.with_extension(format!("parity-{part}.npy"))).unwrap();
+    let ((ref_shape, reference), (snip_shape, snippet), (out_shape, expected), (_, logits)) = (
+        vectors("reference"),
+        vectors("snippet"),
+        vectors("output"),
+        vectors("logits"),
+    );
+    assert_eq!(
+        (&ref_shape[1..], &snip_shape[1..], &out_shape[1..]),
+        (
+            &[dual_stack::WINDOW_FRAMES, 88][..],
+            &[dual_stack::SNIPPET_FRAMES, 88][..],
+            &[dual_stack::MODEL_FRAMES][..]
+        )
+    );
+    // Through the localiser's own path: windows cut from a reference, one snippet per window.
+    let windows = ref_shape[0];
+    let flat = Features::from_rows(88, reference);
+    let starts: Vec<isize> = (0..windows)
+        .map(|w| (w * dual_stack::WINDOW_FRAMES) as isize)
+        .collect();
+    let mut localiser = DualStack::load(&model, Device::Cpu).unwrap();
+    let got = localiser
+        .windows(&flat, &starts, &snippet, Output::Probabilities)
+        .unwrap();
+    let d = max_abs_diff(&got, &expected);
+    let got_logits = localiser
+        .windows(&flat, &starts, &snippet, Output::Logits)
+        .unwrap();
+    let dl = max_abs_diff(&got_logits, &logits);
+    eprintln!(
+        "{}: max |ONNX Runtime − PyTorch| {d:.2e} (probabilities), {dl:.2e} (logits)",
+        model.display()
+    );
+    assert!(d <= TOLERANCE && dl <= TOLERANCE, "{d} {dl}");
+    // Each window's probabilities sum to one.
+    for w in got.chunks(dual_stack::MODEL_FRAMES) {
+        assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
 }
 

@@ -39,6 +39,10 @@ pub struct SegnoParams {
 
     #[id = "follow"]
     pub follow: BoolParam,
+    /// Also look for the pianist over the whole piece and move there after a restart, a skip or
+    /// a start in the middle (practice); the state is `searching` while they are looked for.
+    #[id = "relocation"]
+    pub relocation: BoolParam,
     /// Input gain before analysis: raise it if Segno does not hear soft playing.
     #[id = "sensitivity"]
     pub sensitivity: FloatParam,
@@ -62,6 +66,7 @@ impl SegnoParams {
             editor_state: editor::default_state(),
             session,
             follow: BoolParam::new("Follow", true),
+            relocation: BoolParam::new("Relocation", false),
             sensitivity: FloatParam::new(
                 "Sensitivity",
                 0.0,
@@ -251,6 +256,7 @@ impl Plugin for Segno {
     ) -> ProcessStatus {
         let settings = BlockSettings {
             following: self.params.follow.value(),
+            relocation: self.params.relocation.value(),
             gain_db: self.params.sensitivity.value(),
             protocol: self.params.protocol(),
         };

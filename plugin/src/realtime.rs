@@ -23,6 +23,7 @@ use segno::live::{AudioEnd, Controls};
 #[derive(Debug, Clone, Copy)]
 pub struct BlockSettings {
     pub following: bool,
+    pub relocation: bool,
     pub gain_db: f32,
     pub protocol: MidiProtocol,
 }
@@ -80,6 +81,9 @@ impl Realtime {
         self.controls
             .following
             .store(settings.following, Ordering::Relaxed);
+        self.controls
+            .relocation
+            .store(settings.relocation, Ordering::Relaxed);
         self.controls
             .gain_db
             .store(settings.gain_db, Ordering::Relaxed);

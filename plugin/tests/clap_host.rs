@@ -17,6 +17,7 @@ use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::MidiEvent;
 use clack_host::prelude::*;
+use segno::eval::practice::{Practice, Scenario};
 use segno::features::HOP_S;
 use segno::live::protocol::{BeatTracker, ControlChange, MidiProtocol, PositionEvent};
 use segno::position::csv::read_positions;
@@ -62,8 +63,14 @@ fn performance() -> Vec<f32> {
     out
 }
 
-/// Position events from the CLI's `positions.csv`, with the time each was known.
-fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent)> {
+/// Position events from the CLI's `positions.csv`, with the time each was known; `relocation`
+/// as `segno follow --relocation`.
+fn cli_events(
+    bundles: &Path,
+    wav: &Path,
+    out: &Path,
+    relocation: bool,
+) -> Vec<(f64, PositionEvent)> {
     let segno = bundles.parent().unwrap().join("release/segno");
     let o = Command::new(&segno)
         .args(["follow", "--score"])
@@ -72,6 +79,7 @@ fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent
         .arg(wav)
         .arg("--out")
         .arg(out)
+        .args(relocation.then_some("--relocation"))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", segno.display()));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -83,8 +91,9 @@ fn cli_events(bundles: &Path, wav: &Path, out: &Path) -> Vec<(f64, PositionEvent
     events
 }
 
-/// The plugin state a DAW would have saved with a project in which the score was loaded.
-fn project_state() -> Vec<u8> {
+/// The plugin state a DAW would have saved with a project in which the score was loaded, and
+/// relocation turned on or off.
+fn project_state(relocation: bool) -> Vec<u8> {
     use base64::Engine as _;
     let score = std::fs::read(example("minuet.musicxml")).unwrap();
     let session = serde_json::json!({
@@ -94,7 +103,7 @@ fn project_state() -> Vec<u8> {
     });
     let state = serde_json::json!({
         "version": "0.1.0",
-        "params": {},
+        "params": { "relocation": { "bool": relocation } },
         "fields": { "session": session.to_string() },
     });
     // nice-plug's CLAP state: the JSON's length as a little-endian u64, then the JSON.
@@ -111,6 +120,7 @@ fn run_plugin(
     bundle: &Path,
     audio: &[f32],
     mode: RenderMode,
+    relocation: bool,
 ) -> (Vec<(f64, PositionEvent)>, String) {
     let entry = unsafe { PluginEntry::load(bundle) }.expect("cannot load Segno.clap");
     let factory = entry.get_plugin_factory().expect("no plugin factory");
@@ -139,7 +149,10 @@ fn run_plugin(
             .is_err());
     }
     state
-        .load(&instance.plugin_handle(), &mut Cursor::new(project_state()))
+        .load(
+            &instance.plugin_handle(),
+            &mut Cursor::new(project_state(relocation)),
+        )
         .expect("the plugin refused the project state");
 
     let config = PluginAudioConfiguration {
@@ -255,7 +268,7 @@ fn midi_output_matches_the_cli_follower() {
     let dir = test_dir("realtime");
     let mut audio = performance();
     audio.truncate(((LEAD_S + PLAYED_S) * f64::from(RATE)) as usize);
-    let (got, expected, saved) = compare(&bundles, &dir, &audio, RenderMode::Realtime);
+    let (got, expected, saved) = compare(&bundles, &dir, &audio, RenderMode::Realtime, false);
     // The last few events may not have been sent before the stream ended.
     let expected: Vec<_> = expected
         .into_iter()
@@ -285,8 +298,56 @@ fn an_offline_render_sends_every_event_at_its_sample() {
     let dir = test_dir("offline");
     let mut audio = common::performance(RATE);
     audio.truncate((PLAYED_S * f64::from(RATE)) as usize);
-    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline);
+    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, false);
     assert_same_events(&got, &expected, 0.5e-3);
+}
+
+/// A pianist stops and starts again earlier in the piece (the practice benchmark's restart, cut
+/// from the example's performance). With relocation on, the plugin finds them and says so: a
+/// relocation event carrying the measure they are in, among the same events as the CLI's
+/// `follow --relocation`, each at its sample.
+#[test]
+fn a_restart_is_sent_as_a_relocation() {
+    let Some(bundles) = bundle_dir() else { return };
+    let dir = test_dir("restart");
+    let case = segno::eval::cases::Case {
+        id: "minuet".into(),
+        score: example("minuet.musicxml"),
+        performance: example("minuet-performance.mid"),
+        truth: segno::eval::cases::read_truth(&example("minuet-performance.truth.csv")).unwrap(),
+    };
+    let events =
+        segno::score::midi::read_events(&std::fs::read(&case.performance).unwrap()).unwrap();
+    let mut rng = segno::rng::Rng::from_name("minuet restart");
+    let practice = Practice::build(Scenario::Restart, &events, &case.truth, &mut rng).unwrap();
+    let audio = common::render_events(&practice.events, RATE);
+    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, true);
+    assert_same_events(&got, &expected, 0.5e-3);
+
+    let jump = practice.jumps()[0];
+    let score = segno::score::Score::load(&case.score).unwrap();
+    let relocations: Vec<(f64, u16)> = got
+        .iter()
+        .filter_map(|&(t, e)| match e {
+            PositionEvent::Relocated { measure } => Some((t, measure)),
+            _ => None,
+        })
+        .collect();
+    let (t, measure) = *relocations.iter().find(|r| r.0 > jump).unwrap_or_else(|| {
+        panic!("no relocation after the restart at {jump:.1} s: {relocations:?}")
+    });
+    let truth = practice.score_time_at(&case.truth, t).unwrap();
+    let played = score.position_at(truth).measure_index.unwrap() + 1;
+    eprintln!(
+        "restart at {jump:.1} s; relocated at {t:.1} s to measure {measure} (the pianist is in {played})"
+    );
+    // Measured: 4.6 s (this rendering has no room or noise, and the plugin compares frames with
+    // the hybrid similarity; `tests/practice.rs` measures the benchmark's recording).
+    assert!(t - jump <= 6.0, "found {:.1} s after the restart", t - jump);
+    assert!(
+        usize::from(measure).abs_diff(played) <= 1,
+        "relocated to measure {measure}, the pianist is in {played}"
+    );
 }
 
 fn test_dir(name: &str) -> PathBuf {
@@ -304,11 +365,12 @@ fn compare(
     dir: &Path,
     audio: &[f32],
     mode: RenderMode,
+    relocation: bool,
 ) -> (Events, Events, String) {
     let wav = dir.join("performance.wav");
     write_wav(&wav, audio, RATE);
-    let expected = cli_events(bundles, &wav, &dir.join("positions.csv"));
-    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), audio, mode);
+    let expected = cli_events(bundles, &wav, &dir.join("positions.csv"), relocation);
+    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), audio, mode, relocation);
     (got, expected, saved)
 }
 

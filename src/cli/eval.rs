@@ -5,12 +5,15 @@ use std::path::PathBuf;
 
 use segno::eval::cases::load_cases;
 use segno::eval::cases::Case;
+use segno::eval::localiser::{localise_case, Buckets};
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::eval::practice::Scenario;
+use segno::eval::rendering::Rendering;
 use segno::eval::run::{
     peak_memory_mib, run_all, run_case, run_practice_case, CaseResult, EvalConfig, PracticeResult,
 };
 use segno::follow::Method;
+use segno::locate::dual_stack::{self, DualStack};
 use segno::render::{find_soundfont, load_soundfont};
 use segno::resources::Resources;
 use segno::resources::{OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
@@ -57,9 +60,13 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = Method::default())]
     follower: Method,
     /// Let the follower also look for the pianist over the whole piece (experimental relocation
-    /// after restarts and skips; off by default).
+    /// after restarts and skips; off by default). Seed 001's localiser (models/localiser.onnx)
+    /// checks every place found before the follower moves there.
     #[arg(long)]
     relocation: bool,
+    /// With --relocation: move on the classical search alone, without the localiser's check.
+    #[arg(long, requires = "relocation")]
+    no_localiser: bool,
     #[arg(long)]
     no_online: bool,
     #[arg(long)]
@@ -69,6 +76,15 @@ pub struct EvalArgs {
     /// into the piece), or all three (no value). Online only.
     #[arg(long, num_args = 0..=1, default_missing_value = "all", value_name = "SCENARIO")]
     practice: Option<String>,
+    /// Play every performance on each of these pianos and rooms (comma-separated names, or all:
+    /// timgm-hall, csound-studio, timgm-bright-church) and report each and the worst.
+    #[arg(long, conflicts_with_all = ["performance_soundfont", "performance_program", "practice", "summary_csv"])]
+    renderings: Option<String>,
+    /// Measure the dual-stack localiser instead of following (seed 001's buckets: exact model
+    /// frame, within one, within 250 ms, on a snippet every second of each performance): the
+    /// model at this path, or models/localiser.onnx without one.
+    #[arg(long, num_args = 0..=1, value_name = "MODEL", conflicts_with = "practice")]
+    localiser_buckets: Option<Option<PathBuf>>,
     /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here.
     #[arg(long)]
     dump: Option<PathBuf>,
@@ -119,6 +135,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     }
     cfg.method = args.follower;
     cfg.relocation = args.relocation;
+    if args.relocation && !args.no_localiser {
+        cfg.localiser = Some(localiser_model(None)?);
+        eprintln!("relocation checked by {}", dual_stack::MODEL_FILE);
+    }
     // The benchmark measures on the CPU, the machine every figure in BENCHMARKS.md comes from.
     let planner = SimilarityPlanner::new(Resources::default(), segno::nn::Device::Cpu)
         .with_model(args.model.clone())
@@ -133,17 +153,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
     cfg.dump = args.dump.clone();
-    eprintln!(
-        "{} cases; reference {}, performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s, EQ tilt {}",
-        cases.len(),
-        ref_path.display(),
-        perf_path.display(),
-        cfg.performance_program,
-        cfg.max_detune_cents,
-        cfg.degradation.snr_db,
-        cfg.degradation.reverb_decay_s,
-        cfg.degradation.tilt
-    );
+    eprintln!("{} cases; reference {}", cases.len(), ref_path.display());
+    if args.renderings.is_none() {
+        describe_performance(&cfg, &perf_path);
+    }
     let bar = indicatif::ProgressBar::new(cases.len() as u64).with_style(
         indicatif::ProgressStyle::with_template(
             "{bar:30} {pos}/{len} {elapsed_precise} eta {eta}  {msg}",
@@ -156,8 +169,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         bar.set_position(done as u64);
         bar.set_message(id.to_owned());
     };
-    let report = match args.practice.as_deref() {
-        Some(which) => {
+    let report = match (args.practice.as_deref(), &args.localiser_buckets) {
+        (_, Some(model)) => {
+            let model = localiser_model(model.as_deref())?;
+            let results = run_all(&cases, args.threads, name, &progress, |c| {
+                let mut localiser = DualStack::load(&model, segno::nn::Device::Cpu)?;
+                localise_case(c, &cfg, &mut localiser)
+            });
+            bar.finish_and_clear();
+            localiser_report(&model, &succeeded(results), started.elapsed().as_secs_f64())
+        }
+        (Some(which), None) => {
             let scenarios = practice_scenarios(which)?;
             let name = |c: &Case| c.id.clone();
             let results = run_all(&cases, args.threads, name, &progress, |c| {
@@ -172,7 +194,24 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 args.threads,
             )
         }
-        None => {
+        (None, None) if args.renderings.is_some() => {
+            let renderings = parse_renderings(args.renderings.as_deref().unwrap_or("all"))?;
+            let mut sections = String::new();
+            let mut rows = Vec::new();
+            for &rendering in &renderings {
+                let cfg = cfg.rendered(rendering)?;
+                describe_performance(&cfg, rendering.soundfont());
+                bar.reset();
+                let results = run_all(&cases, args.threads, name, &progress, |c| run_case(c, &cfg));
+                let ok = succeeded(results);
+                let _ = write!(sections, "\n## Rendering {rendering}\n");
+                sections += &report(&ok, &cfg, started.elapsed().as_secs_f64(), args.threads);
+                rows.push((rendering, rendering_row(&ok, &cfg)));
+            }
+            bar.finish_and_clear();
+            renderings_report(&rows) + &sections
+        }
+        (None, None) => {
             let results = run_all(&cases, args.threads, name, &progress, |c| run_case(c, &cfg));
             bar.finish_and_clear();
             let ok = succeeded(results);
@@ -188,6 +227,116 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The localiser to use: `given`, or the one in models/.
+fn localiser_model(given: Option<&std::path::Path>) -> anyhow::Result<PathBuf> {
+    if let Some(given) = given {
+        return Ok(given.to_owned());
+    }
+    dual_stack::find_model(&Resources::default()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no {} in the models folder: train it with `cargo xtask models localiser` or pass --localiser PATH",
+            dual_stack::MODEL_FILE
+        )
+    })
+}
+
+/// Seed 001's bucket hit rates, pooled over the cases.
+fn localiser_report(model: &std::path::Path, results: &[Buckets], wall_s: f64) -> String {
+    let mut all = Buckets::default();
+    for b in results {
+        all.add(*b);
+    }
+    let [exact, one, ms250] = all.shares().map(|s| s * 100.0);
+    format!(
+        "\n### Localiser ({}): seed 001's buckets\n\n| cases | snippets | exact model frame ({:.0} ms) % | within one frame % | within 250 ms % |\n|---|---|---|---|---|\n| {} | {} | {exact:.1} | {one:.1} | {ms250:.1} |\n\n- wall time {wall_s:.0} s\n",
+        model.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        dual_stack::MODEL_FRAME_S * 1e3,
+        results.len(),
+        all.snippets
+    )
+}
+
+/// How the performances are played and recorded.
+fn describe_performance(cfg: &EvalConfig, soundfont: &std::path::Path) {
+    let d = cfg.degradation;
+    eprintln!(
+        "performance {} (program {}), ±{} cents, {} dB SNR, reverb {} s ({:.0} % wet), EQ tilt {}",
+        soundfont.display(),
+        cfg.performance_program,
+        cfg.max_detune_cents,
+        d.snr_db,
+        d.reverb_decay_s,
+        d.reverb_wet * 100.0,
+        d.tilt
+    );
+}
+
+/// `all`, or names separated by commas.
+fn parse_renderings(s: &str) -> anyhow::Result<Vec<Rendering>> {
+    if s == "all" {
+        return Ok(Rendering::ALL.to_vec());
+    }
+    s.split(',')
+        .map(|r| r.trim().parse().map_err(anyhow::Error::msg))
+        .collect()
+}
+
+/// Within 100 ms online and offline (%), and the longest a case was lost online (s).
+type RenderingRow = (f64, f64, f64);
+
+fn rendering_row(results: &[CaseResult], cfg: &EvalConfig) -> RenderingRow {
+    let within_100 = |online: bool| {
+        let s = pooled(results, None, online);
+        THRESHOLDS_MS
+            .iter()
+            .position(|&t| t == 100.0)
+            .map_or(f64::NAN, |i| 100.0 * s.within[i])
+    };
+    let lost = results.iter().map(|r| r.longest_lost_s).fold(0.0, f64::max);
+    (
+        if cfg.online {
+            within_100(true)
+        } else {
+            f64::NAN
+        },
+        if cfg.offline {
+            within_100(false)
+        } else {
+            f64::NAN
+        },
+        lost,
+    )
+}
+
+/// One row per rendering, then the worst of each column ("–": not measured).
+fn renderings_report(rows: &[(Rendering, RenderingRow)]) -> String {
+    let cell = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.1}")
+        } else {
+            "–".into()
+        }
+    };
+    let mut out = String::from("\n### Renderings: each piano and room, and the worst\n\n| rendering | online ≤100 ms % | offline ≤100 ms % | longest lost s |\n|---|---|---|---|\n");
+    for (r, (on, off, lost)) in rows {
+        let _ = writeln!(out, "| {r} | {} | {} | {lost:.1} |", cell(*on), cell(*off));
+    }
+    let lowest = |f: fn(&RenderingRow) -> f64| {
+        rows.iter()
+            .map(|(_, row)| f(row))
+            .filter(|x| x.is_finite())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let longest = rows.iter().map(|(_, r)| r.2).fold(0.0, f64::max);
+    let _ = writeln!(
+        out,
+        "| **worst** | {} | {} | {longest:.1} |",
+        cell(lowest(|r| r.0)),
+        cell(lowest(|r| r.1))
+    );
+    out
 }
 
 /// `all`, or one scenario.

@@ -9,8 +9,11 @@ use segno::audio::decode_file;
 use segno::eval::cases::read_truth;
 use segno::eval::metrics::{summarize, THRESHOLDS_MS};
 use segno::follow::{first_reach_times, Follower, Method};
+use segno::locate::dual_stack;
+use segno::nn::Device;
 use segno::position::csv::{write_onsets, PositionWriter};
 use segno::position::Report;
+use segno::resources::Resources;
 use segno::score::Score;
 use segno::similarity::{SimilarityPlan, Task};
 
@@ -37,9 +40,15 @@ pub struct FollowArgs {
     /// Samples per block, as an audio host would deliver them.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=8192))]
     block: u32,
-    /// Written measure number the performer starts at.
+    /// Written measure number the performer starts at (with --relocation, only where the
+    /// follower looks first).
     #[arg(long)]
     start_measure: Option<String>,
+    /// Also look for the performer over the whole piece and move there after a restart, a skip
+    /// or a start anywhere (practice); the state is `searching` while they are looked for. Seed
+    /// 001's localiser (models/localiser.onnx) checks each place first, where it is installed.
+    #[arg(long)]
+    relocation: bool,
     /// Ground truth (`score_time_s,perf_time_s` rows): print the accuracy at the end.
     #[arg(long)]
     truth: Option<PathBuf>,
@@ -113,6 +122,12 @@ fn start_follower(
     similarity: &SimilarityPlan,
 ) -> anyhow::Result<Follower> {
     let mut follower = similarity.follower(reference.clone(), rate, Method::default())?;
+    if args.relocation {
+        let localiser = dual_stack::installed(&Resources::default(), Device::Cpu)
+            .map_err(|e| eprintln!("relocation without the localiser: {e}"))
+            .ok();
+        follower = follower.with_relocation(localiser);
+    }
     if let Some(m) = &args.start_measure {
         if !follower.start_at_measure(m) {
             let numbers: Vec<&str> = reference

@@ -4,6 +4,8 @@
 pub mod anchors;
 pub mod cases;
 pub mod degrade;
+pub mod localiser;
 pub mod metrics;
 pub mod practice;
+pub mod rendering;
 pub mod run;

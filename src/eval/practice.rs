@@ -432,6 +432,7 @@ mod tests {
                     tempo_ratio: 1.0,
                     confidence: 1.0,
                     state: FollowState::Following,
+                    relocated: false,
                 }
             })
             .collect();

@@ -11,16 +11,18 @@ use super::cases::Case;
 use super::degrade::Degradation;
 use super::metrics::{longest_lost_s, summarize, Summary};
 use super::practice::{Practice, PracticeScore, Scenario};
+use super::rendering::Rendering;
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
 use crate::audio::AudioError;
 use crate::features::{self, HOP_S, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Method};
-use crate::nn::RuntimeError;
+use crate::locate::dual_stack::DualStack;
+use crate::nn::{Device, RuntimeError};
 use crate::position::csv::{PositionWriter, WriteError};
 use crate::position::Report;
 use crate::reference::Reference;
-use crate::render::{render_events, RenderError, RenderOptions};
+use crate::render::{load_soundfont, render_events, RenderError, RenderOptions};
 use crate::rng::Rng;
 use crate::score::midi::{self, ChannelEvent};
 use crate::score::{Score, ScoreError};
@@ -43,6 +45,11 @@ pub enum EvalError {
     Write(#[from] WriteError),
     #[error(transparent)]
     Audio(#[from] AudioError),
+    #[error("rendering {rendering}: {message}")]
+    Rendering {
+        rendering: Rendering,
+        message: String,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -67,6 +74,8 @@ pub struct EvalConfig {
     /// Whether the follower also looks for the pianist over the whole piece
     /// ([`crate::follow::Follower::with_relocation`]; experimental).
     pub relocation: bool,
+    /// The dual-stack localiser that checks the relocation's candidates, if any.
+    pub localiser: Option<PathBuf>,
     pub online: bool,
     pub offline: bool,
     /// Folder to write each case's rendered performance and follower positions to, for diagnosis.
@@ -85,10 +94,28 @@ impl EvalConfig {
             similarity: SimilarityPlan::classical(),
             method: Method::default(),
             relocation: false,
+            localiser: None,
             online: true,
             offline: true,
             dump: None,
         }
+    }
+}
+
+impl EvalConfig {
+    /// This configuration with the performance played on `rendering`'s piano, in its room.
+    pub fn rendered(&self, rendering: Rendering) -> Result<Self, EvalError> {
+        let path = rendering.soundfont();
+        let font = load_soundfont(path).map_err(|e| EvalError::Rendering {
+            rendering,
+            message: format!("{e} (install {})", rendering.package()),
+        })?;
+        Ok(Self {
+            performance_font: font,
+            performance_program: rendering.program(),
+            degradation: rendering.degradation(),
+            ..self.clone()
+        })
     }
 }
 
@@ -166,7 +193,12 @@ fn follow(
         .similarity
         .follower(reference.clone(), SAMPLE_RATE, cfg.method)?;
     if cfg.relocation {
-        follower = follower.with_relocation();
+        let localiser = cfg
+            .localiser
+            .as_deref()
+            .map(|path| DualStack::load(path, Device::Cpu))
+            .transpose()?;
+        follower = follower.with_relocation(localiser);
     }
     let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
     let start = Instant::now();

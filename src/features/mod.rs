@@ -51,6 +51,12 @@ impl Features {
         }
     }
 
+    /// Frames of `dim` values each, from their values row after row.
+    pub fn from_rows(dim: usize, data: Vec<f32>) -> Self {
+        debug_assert_eq!(data.len() % dim.max(1), 0);
+        Self { dim, data }
+    }
+
     pub fn len(&self) -> usize {
         self.data.len() / self.dim
     }

@@ -5,7 +5,8 @@
 //! ⌊beat × 24⌋ clocks since the last Song Position Pointer (24 per quarter note, as MIDI defines),
 //! so the receiver's position never drifts from the follower's. A jump (start, a new measure
 //! chosen, found again, or a position that moved back or more than a beat ahead) is sent as Stop,
-//! Song Position Pointer, Continue; losing the performer sends Stop.
+//! Song Position Pointer, Continue; losing the performer, or searching the
+//! piece for them, sends Stop.
 //!
 //! Clocks go out when reports arrive (every 23 ms), so a tick may be up to one analysis hop late.
 
@@ -39,7 +40,8 @@ impl MidiClock {
             FollowState::Following | FollowState::Uncertain
         );
         if !running {
-            if self.ticks.take().is_some() && report.state == FollowState::Lost {
+            let missing = matches!(report.state, FollowState::Lost | FollowState::Searching);
+            if self.ticks.take().is_some() && missing {
                 send(&[STOP]);
             }
             return;
@@ -80,6 +82,7 @@ mod tests {
             tempo_ratio: 1.0,
             confidence: 1.0,
             state,
+            relocated: false,
         }
     }
 

@@ -2,12 +2,17 @@
 //!
 //! Messages (all numbers 32-bit):
 //! - `/segno/position measure beat score_time tempo confidence` after every analysis frame while
-//!   following: `measure` (int) the 1-based played measure, `beat` (float) the 1-based position
+//!   following (not while waiting for the first note or searching): `measure` (int) the 1-based played measure, `beat` (float) the 1-based position
 //!   in it in the time signature's unit, `score_time` (float) seconds of the score at its written
 //!   tempo, `tempo` (float) the performer's tempo in quarter notes per minute, `confidence`
 //!   (float) 0…1;
 //! - `/segno/beat measure beat` (int, int) at every beat, the same events as the MIDI protocol;
-//! - `/segno/state name` (string: waiting, following, uncertain, lost) whenever the state changes.
+//! - `/segno/state name` (string: waiting, following, uncertain, lost, searching) whenever the
+//!   state changes; `searching`: the follower is looking for the performer over the whole piece
+//!   (a restart or a skip is likely), so hold still;
+//! - `/segno/relocated measure` (int) when the follower has moved to another place in the score
+//!   (the performer restarted, skipped or started elsewhere): jump to that 1-based played
+//!   measure. Beats and positions go on from there.
 
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 
@@ -90,14 +95,18 @@ impl ReportSink for OscSender {
         let mut beats = Vec::new();
         self.beats.on_report(report, |e| beats.push(e));
         for event in beats {
-            if let PositionEvent::Beat { measure, beat } = event {
-                self.send(
+            match event {
+                PositionEvent::Beat { measure, beat } => self.send(
                     "/segno/beat",
                     vec![OscType::Int(measure.into()), OscType::Int(beat.into())],
-                );
+                ),
+                PositionEvent::Relocated { measure } => {
+                    self.send("/segno/relocated", vec![OscType::Int(measure.into())])
+                }
+                _ => {}
             }
         }
-        if report.state != FollowState::Waiting {
+        if !matches!(report.state, FollowState::Waiting | FollowState::Searching) {
             self.send("/segno/position", position_args(report, score));
         }
     }

@@ -6,7 +6,13 @@
 //!   *played* measure (14 bits: 1…16383; a repeat's second pass has its own number), then
 //!   controller `beat_cc` carries the 1-based beat within the measure (in the time signature's
 //!   unit). The beat controller comes last and marks the beat's time;
-//! - controller `state_cc` = 0 when the follower loses the performer, 127 when it finds them again.
+//! - controller `state_cc` carries the follower's state when it changes: 0 when it loses the
+//!   performer, 32 when it is searching the whole piece for them (a restart or a skip is likely:
+//!   hold still), 127 when it finds them again where it was;
+//! - a relocation (the performer restarted, skipped or started elsewhere, and the follower has
+//!   moved there): controllers `measure_cc`/`measure_cc + 32` carry the measure moved to, then
+//!   `state_cc` = 96. An accompaniment system jumps to that measure; the beat events go on from
+//!   there. (A receiver that knows only lost and found reads 32 as lost and 96 as found.)
 //!
 //! Per the MIDI 1.0 convention for 14-bit controllers the LSB controller is the MSB's number + 32,
 //! so `measure_cc` must be 0…31.
@@ -22,8 +28,21 @@ pub enum PositionEvent {
         beat: u8,
     },
     Lost,
+    /// The follower is looking for the performer over the whole piece.
+    Searching,
+    /// Found again where the follower was.
     Found,
+    /// Found elsewhere: the performer is now in the 1-based played `measure`.
+    Relocated {
+        measure: u16,
+    },
 }
+
+/// `state_cc` values of the state events.
+const LOST_VALUE: u8 = 0;
+const SEARCHING_VALUE: u8 = 32;
+const RELOCATED_VALUE: u8 = 96;
+const FOUND_VALUE: u8 = 127;
 
 /// One MIDI control change: channel 0…15, controller 0…127, value 0…127.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,22 +95,25 @@ impl MidiProtocol {
             value,
         };
         let none = cc(0, 0);
+        let measure = |m: u16, last: ControlChange| {
+            let m = m.min(MAX_MEASURE);
+            (
+                [
+                    cc(self.measure_cc, (m >> 7) as u8),
+                    cc(self.measure_cc + 32, (m & 0x7f) as u8),
+                    last,
+                ],
+                3,
+            )
+        };
         match event {
-            PositionEvent::Beat { measure, beat } => {
-                let m = measure.min(MAX_MEASURE);
-                let msb = (m >> 7) as u8;
-                let lsb = (m & 0x7f) as u8;
-                (
-                    [
-                        cc(self.measure_cc, msb),
-                        cc(self.measure_cc + 32, lsb),
-                        cc(self.beat_cc, beat.min(127)),
-                    ],
-                    3,
-                )
+            PositionEvent::Beat { measure: m, beat } => measure(m, cc(self.beat_cc, beat.min(127))),
+            PositionEvent::Relocated { measure: m } => {
+                measure(m, cc(self.state_cc, RELOCATED_VALUE))
             }
-            PositionEvent::Lost => ([cc(self.state_cc, 0), none, none], 1),
-            PositionEvent::Found => ([cc(self.state_cc, 127), none, none], 1),
+            PositionEvent::Lost => ([cc(self.state_cc, LOST_VALUE), none, none], 1),
+            PositionEvent::Searching => ([cc(self.state_cc, SEARCHING_VALUE), none, none], 1),
+            PositionEvent::Found => ([cc(self.state_cc, FOUND_VALUE), none, none], 1),
         }
     }
 
@@ -115,6 +137,10 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    fn measure(&self) -> u16 {
+        (u16::from(self.msb) << 7) | u16::from(self.lsb)
+    }
+
     pub fn feed(&mut self, cc: ControlChange) -> Option<PositionEvent> {
         let p = &self.protocol;
         if cc.channel != p.channel {
@@ -124,17 +150,20 @@ impl Decoder {
             c if c == p.measure_cc => self.msb = cc.value,
             c if c == p.measure_cc + 32 => self.lsb = cc.value,
             c if c == p.beat_cc => {
-                let measure = (u16::from(self.msb) << 7) | u16::from(self.lsb);
                 return Some(PositionEvent::Beat {
-                    measure,
+                    measure: self.measure(),
                     beat: cc.value,
                 });
             }
+            // The nearest of the state values.
             c if c == p.state_cc => {
-                return Some(if cc.value >= 64 {
-                    PositionEvent::Found
-                } else {
-                    PositionEvent::Lost
+                return Some(match cc.value {
+                    0..16 => PositionEvent::Lost,
+                    16..64 => PositionEvent::Searching,
+                    64..112 => PositionEvent::Relocated {
+                        measure: self.measure(),
+                    },
+                    _ => PositionEvent::Found,
                 })
             }
             _ => {}
@@ -144,12 +173,14 @@ impl Decoder {
 }
 
 /// Turns the stream of reports into protocol events: a beat event whenever the followed
-/// (measure, beat) changes, lost when the follower loses the performer, found when it has them
-/// again. Nothing is sent while waiting for the first note.
+/// (measure, beat) changes, lost or searching when the follower loses the performer or looks for
+/// them, found when it has them again, relocated when it has moved elsewhere. No beats are sent
+/// while lost or searching, nor while waiting for the first note.
 #[derive(Debug, Clone, Default)]
 pub struct BeatTracker {
     last_beat: Option<(u16, u8)>,
-    lost: bool,
+    /// Lost or searching: what was last said, until the performer is found.
+    missing: Option<FollowState>,
 }
 
 impl BeatTracker {
@@ -157,28 +188,36 @@ impl BeatTracker {
         *self = Self::default();
     }
 
-    /// At most two events per report (found, then the beat it was found at).
+    /// At most two events per report (found or relocated, then the beat there).
     pub fn on_report(&mut self, report: &Report, mut emit: impl FnMut(PositionEvent)) {
+        let beat = beat_of(report);
+        if report.relocated {
+            self.missing = None;
+            self.last_beat = None;
+            emit(PositionEvent::Relocated { measure: beat.0 });
+        }
         match report.state {
             FollowState::Waiting => return,
-            FollowState::Lost => {
-                if !self.lost {
-                    self.lost = true;
-                    emit(PositionEvent::Lost);
+            state @ (FollowState::Lost | FollowState::Searching) => {
+                if self.missing != Some(state) {
+                    self.missing = Some(state);
+                    emit(match state {
+                        FollowState::Lost => PositionEvent::Lost,
+                        _ => PositionEvent::Searching,
+                    });
                 }
                 return;
             }
             FollowState::Following | FollowState::Uncertain => {}
         }
-        if self.lost {
+        if self.missing.is_some() {
             if report.state != FollowState::Following {
                 return;
             }
-            self.lost = false;
+            self.missing = None;
             self.last_beat = None;
             emit(PositionEvent::Found);
         }
-        let beat = beat_of(report);
         if self.last_beat != Some(beat) {
             self.last_beat = Some(beat);
             emit(PositionEvent::Beat {
@@ -211,6 +250,7 @@ mod tests {
             tempo_ratio: 1.0,
             confidence: 1.0,
             state,
+            relocated: false,
         }
     }
 
@@ -236,7 +276,10 @@ mod tests {
                 beat: 12,
             },
             PositionEvent::Lost,
+            PositionEvent::Searching,
             PositionEvent::Found,
+            PositionEvent::Relocated { measure: 2 },
+            PositionEvent::Relocated { measure: 777 },
         ];
         let mut dec = p.decoder();
         for e in events {
@@ -331,6 +374,60 @@ mod tests {
                 Beat {
                     measure: 5,
                     beat: 3
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn searching_holds_the_beats_and_a_relocation_names_its_measure() {
+        let mut t = BeatTracker::default();
+        let mut out = Vec::new();
+        let relocated = Report {
+            relocated: true,
+            ..report(1, 1.0, FollowState::Uncertain)
+        };
+        let reports = [
+            report(7, 1.0, FollowState::Following),
+            report(7, 2.0, FollowState::Searching),
+            report(8, 1.0, FollowState::Searching),
+            relocated,
+            report(1, 2.0, FollowState::Following),
+            report(3, 1.0, FollowState::Following),
+            Report {
+                relocated: true,
+                ..report(9, 1.0, FollowState::Following)
+            },
+        ];
+        for r in &reports {
+            t.on_report(r, |e| out.push(e));
+        }
+        use PositionEvent::*;
+        assert_eq!(
+            out,
+            vec![
+                Beat {
+                    measure: 8,
+                    beat: 1
+                },
+                Searching,
+                Relocated { measure: 2 },
+                Beat {
+                    measure: 2,
+                    beat: 1
+                },
+                Beat {
+                    measure: 2,
+                    beat: 2
+                },
+                Beat {
+                    measure: 4,
+                    beat: 1
+                },
+                Relocated { measure: 10 },
+                Beat {
+                    measure: 10,
+                    beat: 1
                 },
             ]
         );

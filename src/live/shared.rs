@@ -92,7 +92,8 @@ impl Published {
                 measure_index: self.measure_index.load(Ordering::Relaxed) as usize,
                 tempo_ratio: self.tempo_ratio.load(Ordering::Relaxed),
                 confidence: self.confidence.load(Ordering::Relaxed),
-                state: FollowState::ALL[usize::from(self.state.load(Ordering::Relaxed)).min(3)],
+                state: FollowState::ALL[usize::from(self.state.load(Ordering::Relaxed))
+                    .min(FollowState::ALL.len() - 1)],
                 version: before / 2,
             };
             fence(Ordering::Acquire);
@@ -111,6 +112,9 @@ pub struct Controls {
     pub following: AtomicBool,
     /// Input gain before analysis, in dB: raises the follower's sensitivity to quiet playing.
     pub gain_db: AtomicF32,
+    /// Also look for the pianist over the whole piece and move there after a restart or a skip
+    /// ([`crate::follow::Follower::with_relocation`]).
+    pub relocation: AtomicBool,
 }
 
 impl Default for Controls {
@@ -118,6 +122,7 @@ impl Default for Controls {
         Self {
             following: AtomicBool::new(true),
             gain_db: AtomicF32::new(0.0),
+            relocation: AtomicBool::new(false),
         }
     }
 }
@@ -155,6 +160,7 @@ mod tests {
             tempo_ratio: 1.1,
             confidence: 0.9,
             state: FollowState::Uncertain,
+            relocated: false,
         };
         p.publish(&r, 44_100);
         let s = p.snapshot().unwrap();
@@ -183,6 +189,7 @@ mod tests {
                         tempo_ratio: x,
                         confidence: 0.5,
                         state: FollowState::Following,
+                        relocated: false,
                     };
                     p.publish(&r, i);
                 }

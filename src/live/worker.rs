@@ -17,6 +17,7 @@ use crate::live::link::{TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
 use crate::live::shared::{Controls, Published, Status};
 use crate::live::ReportSink;
+use crate::locate::dual_stack::{self, DualStack};
 use crate::nn::Device;
 use crate::position::Report;
 use crate::reference::Reference;
@@ -192,6 +193,8 @@ struct State {
     follower: Option<Follower>,
     beats: BeatTracker,
     following: bool,
+    /// Whether the follower looks over the whole piece ([`Controls::relocation`]).
+    relocation: bool,
     /// The written measure the next loaded score starts at.
     pending_start: Option<String>,
     /// The last score asked for, to prepare again when the similarity changes.
@@ -232,6 +235,7 @@ impl State {
             follower: None,
             beats: BeatTracker::default(),
             following: true,
+            relocation: false,
             pending_start: None,
             last_load: None,
             consumed: 0,
@@ -396,6 +400,11 @@ impl State {
     }
 
     fn apply_controls(&mut self) {
+        let relocation = self.controls.relocation.load(Ordering::Relaxed);
+        if relocation != self.relocation {
+            self.relocation = relocation;
+            self.rebuild_follower();
+        }
         let on = self.controls.following.load(Ordering::Relaxed);
         if on != self.following {
             self.following = on;
@@ -428,6 +437,7 @@ impl State {
                     .similarity
                     .follower(r.clone(), l.rate, Method::default())
                 {
+                    Ok(f) if self.relocation => Some(f.with_relocation(self.localiser())),
                     Ok(f) => Some(f),
                     Err(e) => {
                         lock(&self.status).error = Some(format!("Could not start following: {e}"));
@@ -441,6 +451,18 @@ impl State {
         self.beats.reset();
         self.published.clear();
         self.sinks.iter_mut().for_each(|s| s.reset());
+    }
+
+    /// Seed 001's localiser for the relocation, if it is installed and loads; without it the
+    /// relocation moves on the classical search alone, and the status says so.
+    fn localiser(&self) -> Option<DualStack> {
+        dual_stack::installed(self.planner.resources(), Device::Cpu)
+            .map_err(|e| {
+                lock(&self.status).error = Some(format!(
+                    "Relocation runs without the localiser ({e}): restarts and skips are found more slowly."
+                ))
+            })
+            .ok()
     }
 
     fn load(&mut self, bytes: Arc<[u8]>, name: String, soundfont: Option<PathBuf>) {

@@ -8,6 +8,7 @@
 //! classical one: subsequence DTW of the recent frames against the whole reference, spread over
 //! many frames so that no frame pays for a whole search.
 
+pub mod dual_stack;
 pub mod relocation;
 pub mod search;
 

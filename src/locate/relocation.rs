@@ -2,10 +2,13 @@
 //! where the pianist is now. Experimental ([`crate::follow::Follower::with_relocation`]).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
+use super::dual_stack::{self, DualStack, Output, SNIPPET_FRAMES};
 use super::search::SearchConfig;
 use super::Localiser;
-use crate::features::HOP_S;
+use crate::features::semitone::BANDS;
+use crate::features::{Features, HOP_S};
 
 /// Finding the pianist anywhere in the piece ([`crate::locate`]): a localiser proposes places, and
 /// the follower moves there when the recent frames match there clearly better than where it is.
@@ -27,6 +30,122 @@ pub(crate) struct Relocation {
     /// The match cost where the follower is, averaged over the looks that found it the best
     /// place: what this piece, piano and room cost when all is well.
     typical: Option<f64>,
+    /// Seed 001's localiser, checking a place before the follower moves there …
+    checker: Option<Checker>,
+    /// … and what its checks so far say for the place they agree on.
+    evidence: Option<Evidence>,
+}
+
+/// The localiser's case for moving: the place its checks agree on, where it was at live frame
+/// `frame`, and the sum of their log ratios of the probability there to the probability at the
+/// place held.
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    position: usize,
+    frame: usize,
+    log_ratio: f32,
+}
+
+/// What the follower heard and believed at one live frame.
+pub(crate) struct Heard<'a> {
+    pub live: &'a [f32],
+    pub semitones: &'a [f32; BANDS],
+    /// The position reported for this frame.
+    pub position: usize,
+    /// Whether the frame held an attack.
+    pub attack: bool,
+    /// Relative to the score: carries a found place forward to now.
+    pub tempo: f64,
+    /// A follower sure of where it is moves only on much stronger evidence: a pianist playing on
+    /// as written must not be pulled away by a passage that merely resembles theirs.
+    pub sure: bool,
+}
+
+/// The dual-stack localiser ([`dual_stack`]) on the last 1.35 s of live audio: of a place the
+/// search proposes and the place the follower holds, where is the pianist now?
+pub(crate) struct Checker {
+    localiser: DualStack,
+    /// The reference's semitone frames.
+    reference: Arc<Features>,
+    /// The last [`SNIPPET_FRAMES`] live semitone frames, a ring.
+    ring: Vec<f32>,
+    head: usize,
+    filled: usize,
+    snippet: Vec<f32>,
+    /// The first error of the model, after which the checker is not asked again.
+    error: Option<String>,
+}
+
+/// What the localiser says about a proposed place and the place held.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Check {
+    /// Probability that the pianist is within [`CHECK_FRAMES`] of the proposed place …
+    there: f32,
+    /// … and where in that stretch, most likely;
+    position: usize,
+    /// … and within [`CHECK_FRAMES`] of the place held.
+    here: f32,
+}
+
+impl Checker {
+    pub(crate) fn new(localiser: DualStack, reference: Arc<Features>) -> Self {
+        Self {
+            localiser,
+            reference,
+            ring: vec![0.0; SNIPPET_FRAMES * BANDS],
+            head: 0,
+            filled: 0,
+            snippet: Vec::with_capacity(SNIPPET_FRAMES * BANDS),
+            error: None,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.filled = 0;
+    }
+
+    fn push(&mut self, semitones: &[f32; BANDS]) {
+        self.ring[self.head * BANDS..(self.head + 1) * BANDS].copy_from_slice(semitones);
+        self.head = (self.head + 1) % SNIPPET_FRAMES;
+        self.filled = (self.filled + 1).min(SNIPPET_FRAMES);
+    }
+
+    /// Windows centred on `there` and on `here` (reference frames, both now), scored in one
+    /// batch and weighed by one softmax over both; `None` before 1.35 s of audio or after an
+    /// error.
+    fn check(&mut self, there: usize, here: usize) -> Option<Check> {
+        if self.filled < SNIPPET_FRAMES || self.error.is_some() {
+            return None;
+        }
+        self.snippet.clear();
+        self.snippet
+            .extend_from_slice(&self.ring[self.head * BANDS..]);
+        self.snippet
+            .extend_from_slice(&self.ring[..self.head * BANDS]);
+        let starts = [there, here].map(|c| c as isize - (dual_stack::WINDOW_FRAMES / 2) as isize);
+        let mut p =
+            match self
+                .localiser
+                .windows(&self.reference, &starts, &self.snippet, Output::Logits)
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    return None;
+                }
+            };
+        // One softmax over both windows: as if one window held both places.
+        dual_stack::softmax_over_all(&mut p);
+        let (windows_there, windows_here) = p.split_at(dual_stack::MODEL_FRAMES);
+        let (there_mass, position) =
+            dual_stack::mass_near(windows_there, starts[0], there, CHECK_FRAMES);
+        let (here_mass, _) = dual_stack::mass_near(windows_here, starts[1], here, CHECK_FRAMES);
+        Some(Check {
+            there: there_mass,
+            position,
+            here: here_mass,
+        })
+    }
 }
 
 /// Recent frames kept: the localiser's window plus the longest a look takes.
@@ -52,6 +171,21 @@ const AGREE_FRAMES: usize = 43;
 const ALIKE_RATIO: f64 = 1.1;
 /// A look at fewer attacks than this proves nothing (silence, one held chord).
 const MIN_ATTACKS: usize = 4;
+/// The localiser checks a place only when the last 1.35 s held this many attacks, one of them in
+/// its first half.
+const MIN_SNIPPET_ATTACKS: usize = 3;
+/// The localiser's checks count the probability within this many frames of a place (1 s) …
+const CHECK_FRAMES: usize = 43;
+/// … and the follower moves when the place proposed holds at least this much of it (of one
+/// softmax over both places' windows) …
+const CHECK_MOVE_MASS: f32 = 0.1;
+/// … and the checks that agree on it, together, find it this many times more likely than the
+/// place held (the product of their ratios); the place held stands when a check finds it at
+/// least as likely as the one proposed.
+const CHECK_MOVE_RATIO: f32 = 4.0;
+/// … or this many times, when the follower is sure of where it is (its confidence is a prior
+/// against moving).
+const CHECK_MOVE_RATIO_SURE: f32 = 32.0;
 
 /// What the relocation makes of a live frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,8 +198,10 @@ pub(crate) enum Verdict {
 }
 
 impl Relocation {
-    pub(crate) fn new(localiser: Box<dyn Localiser>) -> Self {
+    pub(crate) fn new(localiser: Box<dyn Localiser>, checker: Option<Checker>) -> Self {
         Self {
+            checker,
+            evidence: None,
             window_frames: (SearchConfig::DEFAULT.window_s / HOP_S) as usize,
             localiser,
             recent: VecDeque::with_capacity(RECENT_FRAMES),
@@ -82,26 +218,31 @@ impl Relocation {
         self.doubt_frames = 0;
         self.pending = None;
         self.typical = None;
+        self.evidence = None;
+        if let Some(c) = self.checker.as_mut() {
+            c.reset();
+        }
     }
 
-    /// Takes a live frame, the position reported for it and whether it held an attack; `tempo`
-    /// (relative to the score) carries a found place forward to now. A follower that is `sure` of
-    /// where it is moves only on much stronger evidence: a pianist playing on as written must not
-    /// be pulled away by a passage that merely resembles theirs.
-    pub(crate) fn frame(
-        &mut self,
-        live: &[f32],
-        position: usize,
-        attack: bool,
-        tempo: f64,
-        sure: bool,
-    ) -> Verdict {
+    /// Takes what the follower heard and believed at a live frame.
+    pub(crate) fn frame(&mut self, heard: &Heard) -> Verdict {
+        let Heard {
+            live,
+            position,
+            attack,
+            tempo,
+            sure,
+            ..
+        } = *heard;
         if self.recent.len() == RECENT_FRAMES {
             self.recent.pop_front();
         }
         self.recent.push_back((position, attack));
         self.frames += 1;
         self.doubt_frames = self.doubt_frames.saturating_sub(1);
+        if let Some(c) = self.checker.as_mut() {
+            c.push(heard.semitones);
+        }
         let Some(found) = self.localiser.push(live) else {
             return self.standing_doubt();
         };
@@ -147,7 +288,18 @@ impl Relocation {
                 None => cost_here,
             });
         }
-        let moves = degraded
+        let frames_ago = found.frames_ago;
+        if ratio < CONFIRM_RATIO {
+            if let Some(verdict) =
+                self.localiser_verdict(best.position + ahead, position, tempo, sure)
+            {
+                return verdict;
+            }
+        }
+        // With a working localiser, only it moves the follower.
+        let classical = self.checker.as_ref().is_none_or(|c| c.error.is_some());
+        let moves = classical
+            && degraded
             && if sure {
                 ratio < MOVE_RATIO && agrees
             } else {
@@ -158,11 +310,50 @@ impl Relocation {
             return Verdict::Move(best.position + ahead);
         }
         if ratio < CONFIRM_RATIO {
-            self.pending = Some((best.position, self.frames - found.frames_ago));
+            self.pending = Some((best.position, self.frames - frames_ago));
             // Until the next look says otherwise.
-            self.doubt_frames = found.frames_ago.max(1) * 2;
+            self.doubt_frames = frames_ago.max(1) * 2;
         }
         self.standing_doubt()
+    }
+
+    /// What the localiser, where there is one, makes of the place proposed (`there`) and the
+    /// place held (`here`), both now: stay, move, or `None` (it cannot say, or not yet enough).
+    fn localiser_verdict(
+        &mut self,
+        there: usize,
+        here: usize,
+        tempo: f64,
+        sure: bool,
+    ) -> Option<Verdict> {
+        // It hears the last 1.35 s: of a pause, or a pause and a chord (the first notes after a
+        // stop), it can say little, and that little matches any rest in the score.
+        let attacks_in = |skip: usize, take: usize| {
+            self.recent
+                .iter()
+                .rev()
+                .skip(skip)
+                .take(take)
+                .filter(|r| r.1)
+                .count()
+        };
+        let playing = attacks_in(0, SNIPPET_FRAMES) >= MIN_SNIPPET_ATTACKS
+            && attacks_in(SNIPPET_FRAMES / 2, SNIPPET_FRAMES / 2) > 0;
+        if !playing {
+            return None;
+        }
+        let check = self.checker.as_mut()?.check(there, here)?;
+        if check.here >= check.there {
+            self.doubt_frames = 0;
+            self.evidence = None;
+            return Some(Verdict::Stay);
+        }
+        if weigh(&mut self.evidence, self.frames, check, tempo, sure) {
+            self.doubt_frames = 0;
+            self.evidence = None;
+            return Some(Verdict::Move(check.position));
+        }
+        None
     }
 
     fn standing_doubt(&self) -> Verdict {
@@ -172,4 +363,33 @@ impl Relocation {
             Verdict::Stay
         }
     }
+}
+
+/// Adds a check's evidence for moving (at live frame `frame`) to what the checks before it found
+/// for the same place (the pianist moving on from there as they play); true when it is enough:
+/// more for a follower `sure` of where it is, whose own belief is the stronger prior.
+fn weigh(
+    evidence: &mut Option<Evidence>,
+    frame: usize,
+    check: Check,
+    tempo: f64,
+    sure: bool,
+) -> bool {
+    let log_ratio = (check.there / check.here.max(1e-6)).ln();
+    let so_far = evidence.filter(|e| {
+        let moved = ((frame - e.frame) as f64 * tempo).round() as usize;
+        check.position.abs_diff(e.position + moved) <= AGREE_FRAMES
+    });
+    let log_ratio = log_ratio + so_far.map_or(0.0, |e| e.log_ratio);
+    *evidence = Some(Evidence {
+        position: check.position,
+        frame,
+        log_ratio,
+    });
+    let needed = if sure {
+        CHECK_MOVE_RATIO_SURE
+    } else {
+        CHECK_MOVE_RATIO
+    };
+    check.there >= CHECK_MOVE_MASS && log_ratio >= needed.ln()
 }

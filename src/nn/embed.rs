@@ -170,15 +170,25 @@ impl Embedder {
     /// Extended frames of a whole mono signal at the internal rate (a reference, or a recording
     /// offline), computed in batches.
     pub fn frames_of(&mut self, audio: &[f32]) -> Result<Features, RuntimeError> {
+        Ok(self.frames_and_semitones_of(audio)?.0)
+    }
+
+    /// As [`frames_of`](Self::frames_of), also returning the audio's semitone spectrogram frames
+    /// (what [`crate::locate::dual_stack`] reads).
+    pub fn frames_and_semitones_of(
+        &mut self,
+        audio: &[f32],
+    ) -> Result<(Features, Features), RuntimeError> {
         let (classical, semitones) = features::extract_with_semitones(audio, SAMPLE_RATE);
         let representation = match (self.representation, &mut self.salience) {
-            (Representation::Semitone, _) => semitones,
+            (Representation::Semitone, _) => semitones.clone(),
             (Representation::Chroma, _) => chroma_of(&classical),
             (Representation::Salience, Some(s)) => s.frames(audio)?,
             (Representation::Salience, None) => unreachable!("loaded with the model"),
         };
         self.reset();
-        self.extend_all(&classical, &representation)
+        let frames = self.extend_all(&classical, &representation)?;
+        Ok((frames, Features::from_rows(BANDS, semitones)))
     }
 
     /// Extended frames for a whole sequence (a reference, or a recording offline), in batches.

@@ -33,6 +33,8 @@ pub enum RuntimeError {
     Model { path: PathBuf, message: String },
     #[error("the model failed to run: {0}")]
     Run(String),
+    #[error("{file} is not in the models folder ({searched}): `cargo xtask models` trains it")]
+    MissingModel { file: String, searched: String },
     #[error("unknown device '{0}': choose auto, cpu, cuda, tensorrt, directml or coreml")]
     UnknownDevice(String),
 }
@@ -303,13 +305,28 @@ impl Model {
         let tensor =
             ort::value::TensorRef::from_array_view((shape.to_vec(), input)).map_err(run_error)?;
         let outputs = self.session.run(ort::inputs![tensor]).map_err(run_error)?;
-        let (out_shape, data) = outputs[output]
-            .try_extract_tensor::<f32>()
+        flattened(&outputs[output])
+    }
+
+    /// Runs a model of two `f32` inputs, given in the model's order as (shape, values); returns
+    /// output number `output`, flattened, and its shape.
+    pub fn run_pair(
+        &mut self,
+        first: (&[usize], &[f32]),
+        second: (&[usize], &[f32]),
+        output: usize,
+    ) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
+        let a = ort::value::TensorRef::from_array_view((first.0.to_vec(), first.1))
             .map_err(run_error)?;
-        Ok((
-            out_shape.iter().map(|&d| d.max(0) as usize).collect(),
-            data.to_vec(),
-        ))
+        let b = ort::value::TensorRef::from_array_view((second.0.to_vec(), second.1))
+            .map_err(run_error)?;
+        let outputs = self.session.run(ort::inputs![a, b]).map_err(run_error)?;
+        flattened(&outputs[output])
+    }
+
+    /// The names of the model's inputs, in order.
+    pub fn input_names(&self) -> Vec<&str> {
+        self.session.inputs().iter().map(|i| i.name()).collect()
     }
 
     /// Preallocates the input and first output for runs of exactly these shapes and binds them
@@ -389,6 +406,15 @@ impl Model {
             None => self.device.to_string(),
         }
     }
+}
+
+/// An `f32` output's shape and values.
+fn flattened(output: &ort::value::DynValue) -> Result<(Vec<usize>, Vec<f32>), RuntimeError> {
+    let (shape, data) = output.try_extract_tensor::<f32>().map_err(run_error)?;
+    Ok((
+        shape.iter().map(|&d| d.max(0) as usize).collect(),
+        data.to_vec(),
+    ))
 }
 
 fn run_error(e: ort::Error) -> RuntimeError {

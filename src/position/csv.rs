@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::{FollowState, Report};
 use crate::score::Score;
 
-pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure";
+pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure,relocated";
 
 /// Rows between flushes: about a second of following, so an interrupted run keeps what it had.
 const FLUSH_EVERY: usize = 43;
@@ -84,7 +84,7 @@ impl PositionWriter {
 fn write_row(w: &mut impl Write, score: &Score, r: &Report) -> std::io::Result<()> {
     writeln!(
         w,
-        "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{},{}",
+        "{:.6},{:.6},{:.4},{},{:.3},{:.4},{:.3},{},{},{}",
         r.perf_time_s,
         r.score_time_s,
         r.score_beat,
@@ -93,7 +93,8 @@ fn write_row(w: &mut impl Write, score: &Score, r: &Report) -> std::io::Result<(
         r.tempo_ratio,
         r.confidence,
         r.state.as_str(),
-        r.measure_index + 1
+        r.measure_index + 1,
+        u8::from(r.relocated)
     )
 }
 
@@ -109,8 +110,9 @@ pub fn read_positions(text: &str) -> Result<Vec<Report>, String> {
     {
         let bad = |what: &str| format!("line {}: {what}: {line}", i + 1);
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 9 {
-            return Err(bad("expected the 9 columns of positions.csv"));
+        // Files written before the `relocated` column have 9.
+        if !(9..=10).contains(&f.len()) {
+            return Err(bad("expected the 10 columns of positions.csv"));
         }
         let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad("not a number"));
         reports.push(Report {
@@ -126,6 +128,11 @@ pub fn read_positions(text: &str) -> Result<Vec<Report>, String> {
                 .ok()
                 .and_then(|m| m.checked_sub(1))
                 .ok_or_else(|| bad("bad played measure"))?,
+            relocated: match f.get(9) {
+                None | Some(&"0") => false,
+                Some(&"1") => true,
+                Some(_) => return Err(bad("relocated is 0 or 1")),
+            },
         });
     }
     Ok(reports)

@@ -16,11 +16,20 @@ pub enum FollowState {
     Following,
     Uncertain,
     Lost,
+    /// The pianist may be elsewhere in the piece (a restart, a skip): the follower is looking for
+    /// them over the whole piece and its position is not to be trusted until it has found them.
+    Searching,
 }
 
 impl FollowState {
     /// Every state, in the order of their codes (the seqlock stores the index).
-    pub const ALL: [Self; 4] = [Self::Waiting, Self::Following, Self::Uncertain, Self::Lost];
+    pub const ALL: [Self; 5] = [
+        Self::Waiting,
+        Self::Following,
+        Self::Uncertain,
+        Self::Lost,
+        Self::Searching,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,6 +37,7 @@ impl FollowState {
             Self::Following => "following",
             Self::Uncertain => "uncertain",
             Self::Lost => "lost",
+            Self::Searching => "searching",
         }
     }
 
@@ -70,6 +80,9 @@ pub struct Report {
     /// 0 (no idea) to 1 (sure).
     pub confidence: f32,
     pub state: FollowState,
+    /// The follower has just moved to another place in the score (a restart or a skip found):
+    /// set on the first report there only.
+    pub relocated: bool,
 }
 
 impl Report {
@@ -93,6 +106,7 @@ impl Report {
             tempo_ratio,
             confidence,
             state,
+            relocated: false,
         }
     }
 }

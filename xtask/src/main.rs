@@ -28,9 +28,9 @@ commands:
             (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
   bundle segno-plugin --release
             build the CLAP and VST3 bundles into target/bundled/
-  models [INPUT..]
-            retrain the learned-similarity models from scratch (all, or those on the named
-            inputs: semitone, chroma, salience): training data from ../shared/benchmark/train,
+  models [MODEL..]
+            retrain the models from scratch (all, or those named: semitone, chroma, salience
+            for the Siamese CNNs, localiser for seed 001's dual-stack localiser): training data from ../shared/benchmark/train,
             PyTorch (CPU) in target/trainenv, ONNX + model cards in models/
   screenshot [FILE]
             render the editor under Xvfb following the example (default target/screenshot/editor.png)

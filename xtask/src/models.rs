@@ -1,4 +1,5 @@
-//! `cargo xtask models`: retrains the learned-similarity models from the train split.
+//! `cargo xtask models`: retrains the learned-similarity models and the localiser from the train
+//! split.
 
 use std::path::Path;
 use std::process::Command;
@@ -10,15 +11,19 @@ use crate::{run, segno_binary};
 
 /// Input representations of the Siamese CNN variants (models/scnn_<input>.onnx).
 const MODEL_INPUTS: &[&str] = &["semitone", "chroma", "salience"];
+/// Seed 001's dual-stack localiser (models/localiser.onnx).
+const LOCALISER: &str = "localiser";
 
 /// Rebuilds every model in models/ from the train split: data, training, export, cards.
 pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
-    if let Some(unknown) = only.iter().find(|i| !MODEL_INPUTS.contains(&i.as_str())) {
+    let known = |i: &str| MODEL_INPUTS.contains(&i) || i == LOCALISER;
+    if let Some(unknown) = only.iter().find(|i| !known(i)) {
         bail!(
-            "no model on '{unknown}': choose among {}",
+            "no model '{unknown}': choose among {}, {LOCALISER}",
             MODEL_INPUTS.join(", ")
         );
     }
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let train = root.join("../shared/benchmark/train");
     if !train.is_dir() {
         bail!(
@@ -39,16 +44,21 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
         "trainenv",
         &root.join("models/train/requirements.txt"),
     )?;
-    for input in MODEL_INPUTS
-        .iter()
-        .filter(|i| only.is_empty() || only.iter().any(|o| o == *i))
-    {
+    for input in MODEL_INPUTS.iter().filter(|i| wanted(i)) {
         run(Command::new(&python)
             .current_dir(root.join("models/train"))
             .args(["train.py", "--data"])
             .arg(&data)
             .args(["--input", input, "--out"])
             .arg(root.join(format!("models/scnn_{input}.onnx"))))?;
+    }
+    if wanted(LOCALISER) {
+        run(Command::new(&python)
+            .current_dir(root.join("models/train"))
+            .args(["train_localiser.py", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(root.join("models/localiser.onnx")))?;
     }
     Ok(())
 }

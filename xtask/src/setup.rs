@@ -7,11 +7,12 @@ use anyhow::{bail, Result};
 
 use crate::{run, workspace_root};
 
-/// Debian/Ubuntu packages: two General MIDI SoundFonts (the reference and the benchmark's
-/// "other piano"), ALSA headers for microphone input, JACK headers for the standalone app.
+/// Debian/Ubuntu packages: three General MIDI SoundFonts (the reference, the benchmark's "other
+/// piano" and a third piano for its renderings), ALSA headers for microphone input, JACK headers for the standalone app.
 const APT_PACKAGES: &[&str] = &[
     "fluid-soundfont-gm",
     "timgm6mb-soundfont",
+    "csound-soundfont",
     "libasound2-dev",
     "libjack-jackd2-dev",
     "pkg-config",

@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use egui::{Color32, RichText};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::prelude::BoolParam;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
     baseview, create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp,
@@ -203,12 +204,21 @@ impl SegnoEditor {
         let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
         ui.horizontal(|ui| {
-            let mut follow = self.params.follow.value();
-            if ui.checkbox(&mut follow, "Follow").changed() {
-                setter.begin_set_parameter(&self.params.follow);
-                setter.set_parameter(&self.params.follow, follow);
-                setter.end_set_parameter(&self.params.follow);
-            }
+            let toggle = |ui: &mut egui::Ui, param: &BoolParam, label: &str, hint: &str| {
+                let mut on = param.value();
+                if ui.checkbox(&mut on, label).on_hover_text(hint).changed() {
+                    setter.begin_set_parameter(param);
+                    setter.set_parameter(param, on);
+                    setter.end_set_parameter(param);
+                }
+            };
+            toggle(ui, &self.params.follow, "Follow", "Follow the input (turning it on starts over at the beginning)");
+            toggle(
+                ui,
+                &self.params.relocation,
+                "Find me anywhere",
+                "Relocation: also look for the pianist over the whole piece, and move there after a restart, a skip or a start in the middle (practice). Experimental.",
+            );
             ui.separator();
             ui.label("Sensitivity");
             ui.add(ParamSlider::for_param(&self.params.sensitivity, &setter).with_width(140.0));
@@ -266,6 +276,7 @@ impl SegnoEditor {
                 (true, Some(FollowState::Following)) => ("following", shade(palette::FOLLOWING)),
                 (true, Some(FollowState::Uncertain)) => ("unsure", shade(palette::UNCERTAIN)),
                 (true, Some(FollowState::Lost)) => ("lost", shade(palette::LOST)),
+                (true, Some(FollowState::Searching)) => ("searching", shade(palette::SEARCHING)),
             };
             ui.label(RichText::new(state).color(color).strong().size(18.0));
             if let (Some(s), Some(score)) = (snap, status.score.as_ref()) {

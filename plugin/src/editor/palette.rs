@@ -15,6 +15,8 @@ pub const LISTENING: Rgb = [40, 90, 170];
 pub const FOLLOWING: Rgb = [20, 150, 60];
 pub const UNCERTAIN: Rgb = [220, 140, 0];
 pub const LOST: Rgb = [200, 30, 30];
+/// Looking over the whole piece: the cursor is not to be trusted.
+pub const SEARCHING: Rgb = [130, 70, 180];
 
 /// The shade a state's name is written in: the state's colour, darker, to read on the light panel
 /// (and so never the cursor's exact colour, which the screenshot check counts).

@@ -82,6 +82,7 @@ pub fn show(
         let color = rgb(match state {
             Some(FollowState::Lost) => palette::LOST,
             Some(FollowState::Uncertain) => palette::UNCERTAIN,
+            Some(FollowState::Searching) => palette::SEARCHING,
             _ => palette::FOLLOWING,
         });
         let x = view.x(now);

@@ -26,6 +26,12 @@ pub fn performance(rate: u32) -> Vec<f32> {
     render_score(&font, &score, RenderOptions::piano(rate)).unwrap()
 }
 
+/// MIDI events (a performance cut for practice) played on the performance's piano, at `rate`.
+pub fn render_events(events: &[segno::score::midi::ChannelEvent], rate: u32) -> Vec<f32> {
+    let font = load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT)).expect("run `cargo xtask setup`");
+    segno::render::render_events(&font, events, RenderOptions::piano(rate)).unwrap()
+}
+
 /// A mono 32-bit float WAV: the apps must hear exactly the samples a test feeds the plugin.
 pub fn write_wav(path: &Path, audio: &[f32], rate: u32) {
     let spec = hound::WavSpec {
