@@ -246,6 +246,17 @@ impl Follower {
     /// pianists playing straight on (BENCHMARKS.md, "Practice"). With `localiser` (seed 001's
     /// dual-stack network), every place the search proposes is checked by it before a move.
     pub fn with_relocation(mut self, localiser: Option<DualStack>) -> Self {
+        self.set_relocation(true, localiser);
+        self
+    }
+
+    /// Turns relocation ([`with_relocation`](Self::with_relocation)) on or off in the middle of
+    /// a performance, where the follower is.
+    pub fn set_relocation(&mut self, on: bool, localiser: Option<DualStack>) {
+        if !on {
+            self.core.relocation = None;
+            return;
+        }
         let cost = match &self.core.tracker {
             Tracker::Filter(f) => f.cost(),
             Tracker::Oltw(o) => o.cost(),
@@ -257,7 +268,6 @@ impl Follower {
         );
         let checker = localiser.map(|l| Checker::new(l, self.core.reference.semitones.clone()));
         self.core.relocation = Some(Relocation::new(Box::new(search), checker));
-        self
     }
 
     /// The first error of the learned embedder, if any.

@@ -168,6 +168,11 @@ impl SimilarityPlanner {
         &self.resources
     }
 
+    /// The device models are planned on.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
     /// The plan for `similarity` on `task`. `auto` never fails: what cannot be had falls back to
     /// the classical features with the reason. A named learned similarity fails instead.
     pub fn plan(

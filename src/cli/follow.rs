@@ -10,7 +10,6 @@ use segno::eval::cases::read_truth;
 use segno::eval::metrics::{summarize, THRESHOLDS_MS};
 use segno::follow::{first_reach_times, Follower, Method};
 use segno::locate::dual_stack;
-use segno::nn::Device;
 use segno::position::csv::{write_onsets, PositionWriter};
 use segno::position::Report;
 use segno::resources::Resources;
@@ -123,7 +122,13 @@ fn start_follower(
 ) -> anyhow::Result<Follower> {
     let mut follower = similarity.follower(reference.clone(), rate, Method::default())?;
     if args.relocation {
-        let localiser = dual_stack::installed(&Resources::default(), Device::Cpu)
+        let localiser = dual_stack::installed(&Resources::default(), args.similarity.device()?)
+            .inspect(|l| {
+                eprintln!(
+                    "relocation checked by the localiser on {}",
+                    l.model().describe()
+                )
+            })
             .map_err(|e| eprintln!("relocation without the localiser: {e}"))
             .ok();
         follower = follower.with_relocation(localiser);

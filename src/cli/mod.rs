@@ -155,12 +155,17 @@ pub(crate) struct SimilarityArgs {
 }
 
 impl SimilarityArgs {
-    /// The plan for `task`.
-    pub(crate) fn plan(&self, task: Task) -> anyhow::Result<SimilarityPlan> {
-        let device = match self.nn_device {
+    /// The inference device asked for.
+    pub(crate) fn device(&self) -> anyhow::Result<Device> {
+        Ok(match self.nn_device {
             Some(d) => d,
             None => Device::from_env()?,
-        };
+        })
+    }
+
+    /// The plan for `task`.
+    pub(crate) fn plan(&self, task: Task) -> anyhow::Result<SimilarityPlan> {
+        let device = self.device()?;
         let plan = SimilarityPlanner::new(Resources::default(), device)
             .with_model(self.model.clone())
             .plan(self.similarity, task)

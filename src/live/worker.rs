@@ -403,7 +403,11 @@ impl State {
         let relocation = self.controls.relocation.load(Ordering::Relaxed);
         if relocation != self.relocation {
             self.relocation = relocation;
-            self.rebuild_follower();
+            // Where the pianist is, not from the start: they may be in the middle of the piece.
+            let localiser = relocation.then(|| self.localiser()).flatten();
+            if let Some(f) = self.follower.as_mut() {
+                f.set_relocation(relocation, localiser);
+            }
         }
         let on = self.controls.following.load(Ordering::Relaxed);
         if on != self.following {
@@ -456,7 +460,7 @@ impl State {
     /// Seed 001's localiser for the relocation, if it is installed and loads; without it the
     /// relocation moves on the classical search alone, and the status says so.
     fn localiser(&self) -> Option<DualStack> {
-        dual_stack::installed(self.planner.resources(), Device::Cpu)
+        dual_stack::installed(self.planner.resources(), self.planner.device())
             .map_err(|e| {
                 lock(&self.status).error = Some(format!(
                     "Relocation runs without the localiser ({e}): restarts and skips are found more slowly."
