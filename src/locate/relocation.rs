@@ -20,8 +20,8 @@ pub(crate) struct Relocation {
     /// last): where the follower was when the localiser's frames ended, and whether they held
     /// any music.
     recent: VecDeque<(usize, bool)>,
-    /// Frames the follower still reports `uncertain` for (until a `searching` state exists): a
-    /// better place was seen, not yet clearly enough to move there.
+    /// Frames the follower still reports `searching` for: a better place was seen, not yet
+    /// clearly enough to move there.
     doubt_frames: usize,
     /// A better place seen by the last look (reference frame, at live frame `frames`): a second
     /// look that finds the pianist moving on from there confirms it.
@@ -158,7 +158,7 @@ const HERE_FRAMES: usize = 43;
 /// of the cost here or less (a sure one only when two looks agree) …
 const MOVE_RATIO: f64 = 0.75;
 /// … and at this share or less when two looks in a row find the pianist there, moving on as they
-/// play; it doubts (reports `uncertain`) from the first.
+/// play; it doubts (reports `searching`) from the first.
 const CONFIRM_RATIO: f64 = 0.9;
 /// The place the follower holds has degraded when it matches this much worse than typical …
 const DEGRADED_RATIO: f64 = 1.15;
@@ -274,10 +274,8 @@ impl Relocation {
         let ahead = (found.frames_ago as f64 * tempo).round() as usize;
         let ratio = best.cost / cost_here;
         let seen = self.pending.take();
-        let agrees = seen.is_some_and(|(at, frame)| {
-            let moved = ((self.frames - frame) as f64 * tempo).round() as usize;
-            best.position.abs_diff(at + moved) <= AGREE_FRAMES
-        });
+        let agrees = seen
+            .is_some_and(|(at, frame)| moved_on_to(at, self.frames - frame, tempo, best.position));
         // The place the follower holds matching worse than it usually does is what a jump looks
         // like; a place elsewhere matching a little better while this one matches as well as
         // ever is a passage that resembles it.
@@ -326,6 +324,7 @@ impl Relocation {
         tempo: f64,
         sure: bool,
     ) -> Option<Verdict> {
+        self.checker.as_ref()?;
         // It hears the last 1.35 s: of a pause, or a pause and a chord (the first notes after a
         // stop), it can say little, and that little matches any rest in the score.
         let attacks_in = |skip: usize, take: usize| {
@@ -376,10 +375,8 @@ fn weigh(
     sure: bool,
 ) -> bool {
     let log_ratio = (check.there / check.here.max(1e-6)).ln();
-    let so_far = evidence.filter(|e| {
-        let moved = ((frame - e.frame) as f64 * tempo).round() as usize;
-        check.position.abs_diff(e.position + moved) <= AGREE_FRAMES
-    });
+    let so_far =
+        evidence.filter(|e| moved_on_to(e.position, frame - e.frame, tempo, check.position));
     let log_ratio = log_ratio + so_far.map_or(0.0, |e| e.log_ratio);
     *evidence = Some(Evidence {
         position: check.position,
@@ -392,4 +389,11 @@ fn weigh(
         CHECK_MOVE_RATIO
     };
     check.there >= CHECK_MOVE_MASS && log_ratio >= needed.ln()
+}
+
+/// Whether a pianist who was at reference frame `at`, `frames` live frames ago, and played on at
+/// `tempo` is now at `position` (within [`AGREE_FRAMES`]): two looks or checks agree.
+fn moved_on_to(at: usize, frames: usize, tempo: f64, position: usize) -> bool {
+    let moved = (frames as f64 * tempo).round() as usize;
+    position.abs_diff(at + moved) <= AGREE_FRAMES
 }
