@@ -10,7 +10,7 @@ use rustysynth::SoundFont;
 use super::cases::Case;
 use super::degrade::Degradation;
 use super::metrics::{longest_lost_s, summarize, Summary};
-use super::practice::{Practice, PracticeScore, Scenario};
+use super::practice::{Practice, PracticeScore, Scenario, TICK_S};
 use super::rendering::Rendering;
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
@@ -240,6 +240,7 @@ pub fn run_practice_case(
         if let Some(dir) = &cfg.dump {
             let name = format!("{}.{scenario}", case.id);
             dump(dir, &name, &reference, &audio, &reports)?;
+            dump_practice_truth(dir, &name, &practice, &case.truth, audio.len())?;
         }
         results.push(PracticeResult {
             id: case.id.clone(),
@@ -351,6 +352,25 @@ pub fn peak_memory_mib() -> Option<f64> {
 }
 
 /// Writes `<name>.wav` (the rendered performance) and `<name>.positions.csv` into `dir`.
+/// The practice performance's truth, every tick the pianist plays: `perf_time_s,score_time_s`.
+fn dump_practice_truth(
+    dir: &Path,
+    name: &str,
+    practice: &Practice,
+    truth: &[(f64, f64)],
+    samples: usize,
+) -> Result<(), EvalError> {
+    let path = dir.join(format!("{name}.truth.csv"));
+    let ticks = (samples as f64 / f64::from(SAMPLE_RATE) / TICK_S) as usize;
+    let mut text = String::from("perf_time_s,score_time_s\n");
+    for t in (0..ticks).map(|k| k as f64 * TICK_S) {
+        if let Some(s) = practice.score_time_at(truth, t) {
+            text += &format!("{t:.3},{s:.3}\n");
+        }
+    }
+    std::fs::write(&path, text).map_err(|source| EvalError::Io { path, source })
+}
+
 fn dump(
     dir: &Path,
     name: &str,
