@@ -15,8 +15,7 @@ use crate::features::semitone::BANDS;
 use crate::features::{frame_at, frame_time, FeatureExtractor, CHROMA_DIM, DIM, HOP_S};
 use crate::locate::dual_stack::DualStack;
 use crate::locate::relocation::{Checker, Heard, Relocation, Verdict};
-use crate::locate::whole_piece::{WholePiece, WholePieceConfig};
-use crate::locate::Localiser;
+use crate::locate::search::{SearchConfig, SubsequenceSearch};
 use crate::nn::embed::PooledEmbedder;
 use crate::position::{FollowState, Report};
 use crate::reference::Reference;
@@ -103,12 +102,8 @@ struct TrackStep {
 
 impl Tracker {
     fn reset(&mut self, start: usize) {
-        self.reset_at_tempo(start, 1.0);
-    }
-
-    fn reset_at_tempo(&mut self, start: usize, tempo: f64) {
         match self {
-            Self::Filter(f) => f.reset_at_tempo(start, tempo),
+            Self::Filter(f) => f.reset(start),
             Self::Oltw(o) => o.reset(start),
         }
     }
@@ -175,7 +170,7 @@ struct Core {
     history: VecDeque<(f64, f64)>,
     confidence: f32,
     uncertain_s: f64,
-    /// The belief over the whole piece that finds the pianist after a restart or a skip.
+    /// The look over the whole piece that finds the pianist after a restart or a skip.
     relocation: Option<Relocation>,
     /// The follower moved since the last report: the next one says so.
     relocated: bool,
@@ -245,11 +240,11 @@ impl Follower {
         self
     }
 
-    /// Also holds a belief over the whole piece ([`crate::locate`]) and moves there after a
-    /// restart, a skip, a repeat not taken or a start in the middle. Off by default: on the dev
-    /// set it finds jumps that the follower alone never finds, but not yet within the 3 s
-    /// (BENCHMARKS.md, "Practice"). With `localiser` (seed 001's dual-stack network), every place
-    /// the belief proposes is checked by it before a move.
+    /// Also looks for the pianist over the whole piece ([`crate::locate`]) and moves there after a
+    /// restart, a skip or a start in the middle. Experimental, and off by default: on the dev set
+    /// it finds some jumps that the follower alone never finds, but it also moves away from
+    /// pianists playing straight on (BENCHMARKS.md, "Practice"). With `localiser` (seed 001's
+    /// dual-stack network), every place the search proposes is checked by it before a move.
     pub fn with_relocation(mut self, localiser: Option<DualStack>) -> Self {
         self.set_relocation(true, localiser);
         self
@@ -266,15 +261,13 @@ impl Follower {
             Tracker::Filter(f) => f.cost(),
             Tracker::Oltw(o) => o.cost(),
         };
-        let mut whole = WholePiece::new(
-            &self.core.reference.features,
-            &self.core.reference.score,
+        let search = SubsequenceSearch::new(
+            self.core.reference.features.clone(),
             cost,
-            WholePieceConfig::DEFAULT,
+            SearchConfig::DEFAULT,
         );
-        whole.reset(self.core.reported);
         let checker = localiser.map(|l| Checker::new(l, self.core.reference.semitones.clone()));
-        self.core.relocation = Some(Relocation::new(Box::new(whole), checker));
+        self.core.relocation = Some(Relocation::new(Box::new(search), checker));
     }
 
     /// The first error of the learned embedder, if any.
@@ -355,7 +348,7 @@ impl Core {
         self.uncertain_s = 0.0;
         self.relocated = false;
         if let Some(r) = self.relocation.as_mut() {
-            r.reset(frame_at(first_note));
+            r.reset();
         }
     }
 
@@ -363,9 +356,7 @@ impl Core {
     /// was (a restart, a skip).
     fn relocate(&mut self, position: usize) {
         let position = position.min(self.reference.features.len() - 1);
-        // A pianist who starts again elsewhere plays on at about the tempo they had.
-        let tempo = self.tempo_ratio().clamp(0.5, 2.0);
-        self.tracker.reset_at_tempo(position, tempo);
+        self.tracker.reset(position);
         self.reported = position;
         self.history.clear();
         self.confidence = 0.5;
@@ -401,8 +392,8 @@ impl Core {
         report
     }
 
-    /// What the belief over the whole piece makes of this frame (nothing, without one or before the
-    /// first note).
+    /// What the look over the whole piece makes of this frame (nothing, without one or before the
+    /// first note; the tempo is only worked out for it).
     fn relocation_verdict(
         &mut self,
         live: &[f32],
@@ -417,6 +408,8 @@ impl Core {
             semitones,
             position: self.reported,
             attack,
+            tempo: self.tempo_ratio().clamp(0.5, 2.0),
+            sure: self.confidence >= UNCERTAIN_BELOW,
         };
         self.relocation
             .as_mut()

@@ -127,12 +127,6 @@ impl PositionTempoFilter {
 
     /// All belief on `start_frame`; tempi near the score's own are the most likely.
     pub fn reset(&mut self, start_frame: usize) {
-        self.reset_at_tempo(start_frame, 1.0);
-    }
-
-    /// All belief on `start_frame`; tempi near `tempo` (relative to the score's) are the most
-    /// likely: a pianist who starts again elsewhere plays on at about the tempo they had.
-    pub fn reset_at_tempo(&mut self, start_frame: usize, tempo: f64) {
         let start = start_frame.min(self.reference.len().saturating_sub(1));
         self.position = start;
         self.lo = start.saturating_sub(self.cfg.window_back);
@@ -143,7 +137,7 @@ impl PositionTempoFilter {
         let prior: Vec<f64> = self
             .tempi
             .iter()
-            .map(|r| (-0.5 * ((r / tempo).log2() / sigma).powi(2)).exp())
+            .map(|r| (-0.5 * (r.log2() / sigma).powi(2)).exp())
             .collect();
         let total: f64 = prior.iter().sum();
         self.prob[row..row + k]

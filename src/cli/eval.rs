@@ -64,8 +64,7 @@ pub struct EvalArgs {
     /// checks every place found before the follower moves there.
     #[arg(long)]
     relocation: bool,
-    /// With --relocation: move on the belief over the whole piece alone, without the localiser's
-    /// check.
+    /// With --relocation: move on the classical search alone, without the localiser's check.
     #[arg(long, requires = "relocation")]
     no_localiser: bool,
     #[arg(long)]

@@ -458,7 +458,7 @@ impl State {
     }
 
     /// Seed 001's localiser for the relocation, if it is installed and loads; without it the
-    /// relocation moves on the belief over the whole piece alone, and the status says so.
+    /// relocation moves on the classical search alone, and the status says so.
     fn localiser(&self) -> Option<DualStack> {
         dual_stack::installed(self.planner.resources(), self.planner.device())
             .map_err(|e| {

@@ -2,9 +2,9 @@
 //! `models/train/train_localiser.py`): about 12 s of the rendered score and the last 1.35 s of
 //! live audio in, for every 46 ms of those 12 s the probability that the live audio is there now.
 //!
-//! The follower's relocation asks it to check the place the belief over the whole piece proposes
-//! ([`crate::locate::relocation`]): one window around it and one around the place the follower
-//! holds, scored in one batch.
+//! The follower's relocation asks it to check the places a cheap search over the whole piece
+//! proposes ([`crate::locate::relocation`]): one window around each candidate and one around the
+//! place the follower holds, scored in one batch.
 
 use std::path::{Path, PathBuf};
 

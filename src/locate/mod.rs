@@ -1,45 +1,55 @@
-//! Finding the pianist anywhere in the piece. The follower tracks one position closely
-//! ([`crate::align`]); a [`Localiser`] holds a belief over the whole reference, cheaply, so that a
-//! restart, a skip, a repeat not taken or a start in the middle is found again within seconds
-//! (practice-proof following), and [`relocation`] decides when the follower moves.
+//! Finding the pianist anywhere in the piece: where in the whole reference the last seconds of
+//! live audio match best. The follower tracks one position closely ([`crate::align`]); a
+//! localiser looks everywhere, cheaply, so that a restart, a skip or a start in the middle is
+//! found again within seconds (practice-proof following).
 //!
-//! [`whole_piece::WholePiece`] is the localiser: a forward filter over every place in the piece
-//! whose paths may jump. Seed 001's dual-stack network ([`dual_stack`]) checks the place it
-//! proposes before the follower moves there.
+//! A [`Localiser`] sees every live frame and now and then proposes [`Candidate`]s; the follower
+//! decides whether to move to one ([`crate::follow`]). [`search::SubsequenceSearch`] is the
+//! classical one: subsequence DTW of the recent frames against the whole reference, spread over
+//! many frames so that no frame pays for a whole search.
 
 pub mod dual_stack;
 pub mod relocation;
-pub mod whole_piece;
+pub mod search;
 
-/// One live frame, as a localiser hears it.
-#[derive(Debug, Clone, Copy)]
-pub struct Heard<'a> {
-    /// The live feature frame (the reference's dimensions first).
-    pub live: &'a [f32],
-    /// It holds a played note.
-    pub attack: bool,
-    /// Its loudest compressed semitone band ([`whole_piece::loudness`]).
-    pub loudness: f32,
-}
-
-/// What a localiser believes about the place the follower holds, against the best place
-/// elsewhere.
+/// A place in the reference where the recent live frames match.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Belief {
-    /// Probability that the pianist is near the place held.
-    pub here: f64,
-    /// The most likely place elsewhere (reference frame, now) …
-    pub there: usize,
-    /// … and the probability that the pianist is near it.
-    pub there_mass: f64,
+pub struct Candidate {
+    /// Reference frame the match ends at: where the pianist was when the matched frames ended.
+    pub position: usize,
+    /// Mean local cost per live frame along the match (lower is better).
+    pub cost: f64,
 }
 
-/// Holds a belief about where in the whole reference the pianist is.
+/// Proposes places in the reference for the recent live frames.
 pub trait Localiser: Send {
-    /// Takes a live frame and the reference frame the follower reports for it. Now and then
-    /// returns its belief about that place and the best place elsewhere, "near" meaning within
-    /// `radius` reference frames.
-    fn push(&mut self, heard: Heard, held: usize, radius: usize) -> Option<Belief>;
-    /// Forgets the performance so far: a new one is expected to start at reference frame `start`.
-    fn reset(&mut self, start: usize);
+    /// Takes the next live frame. When a look over the whole reference has finished, returns
+    /// what it found for the live frames up to [`Located::frames_ago`] frames before this one.
+    fn push(&mut self, live: &[f32]) -> Option<Located<'_>>;
+    /// Forgets the live frames heard so far (a new performance starts).
+    fn reset(&mut self);
+}
+
+/// One finished look over the reference.
+pub struct Located<'a> {
+    /// Best first, at least [`search::SEPARATION_S`] apart.
+    pub candidates: &'a [Candidate],
+    /// How many live frames before the current one the matched frames ended.
+    pub frames_ago: usize,
+    /// The best match cost ending at every `stride`-th reference frame: what the place the
+    /// follower believes in costs ([`Located::cost_near`]), against the candidates.
+    pub ends: &'a [f64],
+    /// Reference frames per entry of `ends`.
+    pub stride: usize,
+}
+
+impl Located<'_> {
+    /// The best match cost ending within `radius` reference frames of `position`.
+    pub fn cost_near(&self, position: usize, radius: usize) -> f64 {
+        let lo = position.saturating_sub(radius) / self.stride;
+        let hi = ((position + radius) / self.stride + 1).min(self.ends.len());
+        self.ends.get(lo..hi).map_or(f64::INFINITY, |e| {
+            e.iter().copied().fold(f64::INFINITY, f64::min)
+        })
+    }
 }

@@ -1,23 +1,49 @@
-//! The follower's rule for moving: given what the [`Localiser`] believes, stay, doubt (report
-//! `searching`), or move to where the pianist is now, once seed 001's dual-stack localiser has
-//! checked the place. Off by default ([`crate::follow::Follower::with_relocation`]).
+//! The follower's rule for moving: given what a [`Localiser`] found, stay, doubt, or move to
+//! where the pianist is now. Experimental ([`crate::follow::Follower::with_relocation`]).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::dual_stack::{self, DualStack, Output, SNIPPET_FRAMES};
-use super::whole_piece;
+use super::search::SearchConfig;
 use super::Localiser;
 use crate::features::semitone::BANDS;
-use crate::features::Features;
+use crate::features::{Features, HOP_S};
 
-/// Finding the pianist anywhere in the piece ([`crate::locate`]): the localiser's belief proposes
-/// a place, the dual-stack network checks it, the follower moves.
+/// Finding the pianist anywhere in the piece ([`crate::locate`]): a localiser proposes places, and
+/// the follower moves there when the recent frames match there clearly better than where it is.
 pub(crate) struct Relocation {
     localiser: Box<dyn Localiser>,
-    /// Seed 001's localiser, checking a place before the follower moves there.
+    /// Live frames the localiser matches.
+    window_frames: usize,
+    /// The reported position and whether an attack was heard, for each recent live frame (newest
+    /// last): where the follower was when the localiser's frames ended, and whether they held
+    /// any music.
+    recent: VecDeque<(usize, bool)>,
+    /// Frames the follower still reports `searching` for: a better place was seen, not yet
+    /// clearly enough to move there.
+    doubt_frames: usize,
+    /// A better place seen by the last look (reference frame, at live frame `frames`): a second
+    /// look that finds the pianist moving on from there confirms it.
+    pending: Option<(usize, usize)>,
+    frames: usize,
+    /// The match cost where the follower is, averaged over the looks that found it the best
+    /// place: what this piece, piano and room cost when all is well.
+    typical: Option<f64>,
+    /// Seed 001's localiser, checking a place before the follower moves there …
     checker: Option<Checker>,
-    /// The last belief found the place held unlikely: the follower reports `searching`.
-    doubt: bool,
+    /// … and what its checks so far say for the place they agree on.
+    evidence: Option<Evidence>,
+}
+
+/// The localiser's case for moving: the place its checks agree on, where it was at live frame
+/// `frame`, and the sum of their log ratios of the probability there to the probability at the
+/// place held.
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    position: usize,
+    frame: usize,
+    log_ratio: f32,
 }
 
 /// What the follower heard and believed at one live frame.
@@ -28,10 +54,15 @@ pub(crate) struct Heard<'a> {
     pub position: usize,
     /// Whether the frame held an attack.
     pub attack: bool,
+    /// Relative to the score: carries a found place forward to now.
+    pub tempo: f64,
+    /// A follower sure of where it is moves only on much stronger evidence: a pianist playing on
+    /// as written must not be pulled away by a passage that merely resembles theirs.
+    pub sure: bool,
 }
 
 /// The dual-stack localiser ([`dual_stack`]) on the last 1.35 s of live audio: of a place the
-/// belief proposes and the place the follower holds, where is the pianist now?
+/// search proposes and the place the follower holds, where is the pianist now?
 pub(crate) struct Checker {
     localiser: DualStack,
     /// The reference's semitone frames.
@@ -50,6 +81,8 @@ pub(crate) struct Checker {
 struct Check {
     /// Probability that the pianist is within [`CHECK_FRAMES`] of the proposed place …
     there: f32,
+    /// … and where in that stretch, most likely;
+    position: usize,
     /// … and within [`CHECK_FRAMES`] of the place held.
     here: f32,
 }
@@ -104,25 +137,55 @@ impl Checker {
         // One softmax over both windows: as if one window held both places.
         dual_stack::softmax_over_all(&mut p);
         let (windows_there, windows_here) = p.split_at(dual_stack::MODEL_FRAMES);
-        let (there_mass, _) = dual_stack::mass_near(windows_there, starts[0], there, CHECK_FRAMES);
+        let (there_mass, position) =
+            dual_stack::mass_near(windows_there, starts[0], there, CHECK_FRAMES);
         let (here_mass, _) = dual_stack::mass_near(windows_here, starts[1], here, CHECK_FRAMES);
         Some(Check {
             there: there_mass,
+            position,
             here: here_mass,
         })
     }
 }
 
-/// The localiser's belief counts the probability within this many frames (1 s) of a place …
-const NEAR_FRAMES: usize = 43;
-/// … and the follower moves when a place elsewhere holds this much of it …
-const MOVE_MASS: f64 = 0.5;
-/// … and this many times the probability of the place held;
-const MOVE_RATIO: f64 = 4.0;
-/// it doubts (reports `searching`) while the place held has less than this.
-const DOUBT_BELOW: f64 = 0.3;
-/// The dual-stack localiser's checks count the probability within this many frames of a place (1 s).
+/// Recent frames kept: the localiser's window plus the longest a look takes.
+const RECENT_FRAMES: usize = 256;
+/// A candidate is somewhere else when it is this far from the followed position, in frames …
+const ELSEWHERE_FRAMES: usize = 86;
+/// … and the followed position's own match cost is the best ending this close to it.
+const HERE_FRAMES: usize = 43;
+/// A follower unsure of where it is moves at once when a candidate elsewhere matches at this share
+/// of the cost here or less (a sure one only when two looks agree) …
+const MOVE_RATIO: f64 = 0.75;
+/// … and at this share or less when two looks in a row find the pianist there, moving on as they
+/// play; it doubts (reports `searching`) from the first.
+const CONFIRM_RATIO: f64 = 0.9;
+/// The place the follower holds has degraded when it matches this much worse than typical …
+const DEGRADED_RATIO: f64 = 1.15;
+/// … the typical cost being a running mean over looks with this weight for the newest.
+const TYPICAL_SMOOTHING: f64 = 0.1;
+/// Two looks agree when the second finds the pianist this close to where the first's place has
+/// moved on to, in frames.
+const AGREE_FRAMES: usize = 43;
+/// Candidates within this ratio of the best match sound alike.
+const ALIKE_RATIO: f64 = 1.1;
+/// A look at fewer attacks than this proves nothing (silence, one held chord).
+const MIN_ATTACKS: usize = 4;
+/// The localiser checks a place only when the last 1.35 s held this many attacks, one of them in
+/// its first half.
+const MIN_SNIPPET_ATTACKS: usize = 3;
+/// The localiser's checks count the probability within this many frames of a place (1 s) …
 const CHECK_FRAMES: usize = 43;
+/// … and the follower moves when the place proposed holds at least this much of it (of one
+/// softmax over both places' windows) …
+const CHECK_MOVE_MASS: f32 = 0.1;
+/// … and the checks that agree on it, together, find it this many times more likely than the
+/// place held (the product of their ratios); the place held stands when a check finds it at
+/// least as likely as the one proposed.
+const CHECK_MOVE_RATIO: f32 = 4.0;
+/// … or this many times, when the follower is sure of where it is (its confidence is a prior
+/// against moving).
+const CHECK_MOVE_RATIO_SURE: f32 = 32.0;
 
 /// What the relocation makes of a live frame.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,56 +200,200 @@ pub(crate) enum Verdict {
 impl Relocation {
     pub(crate) fn new(localiser: Box<dyn Localiser>, checker: Option<Checker>) -> Self {
         Self {
-            localiser,
             checker,
-            doubt: false,
+            evidence: None,
+            window_frames: (SearchConfig::DEFAULT.window_s / HOP_S) as usize,
+            localiser,
+            recent: VecDeque::with_capacity(RECENT_FRAMES),
+            doubt_frames: 0,
+            pending: None,
+            frames: 0,
+            typical: None,
         }
     }
 
-    /// A new performance, expected to start at reference frame `start`.
-    pub(crate) fn reset(&mut self, start: usize) {
-        self.localiser.reset(start);
-        self.doubt = false;
+    pub(crate) fn reset(&mut self) {
+        self.localiser.reset();
+        self.recent.clear();
+        self.doubt_frames = 0;
+        self.pending = None;
+        self.typical = None;
+        self.evidence = None;
         if let Some(c) = self.checker.as_mut() {
             c.reset();
         }
     }
 
-    /// Takes what the follower heard and believed at a live frame. After each update of the
-    /// belief: move where it is much surer of than of the place held (if the dual-stack network,
-    /// where there is one, agrees), doubt while the place held is unlikely.
+    /// Takes what the follower heard and believed at a live frame.
     pub(crate) fn frame(&mut self, heard: &Heard) -> Verdict {
+        let Heard {
+            live,
+            position,
+            attack,
+            tempo,
+            sure,
+            ..
+        } = *heard;
+        if self.recent.len() == RECENT_FRAMES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((position, attack));
+        self.frames += 1;
+        self.doubt_frames = self.doubt_frames.saturating_sub(1);
         if let Some(c) = self.checker.as_mut() {
             c.push(heard.semitones);
         }
-        let live = super::Heard {
-            live: heard.live,
-            attack: heard.attack,
-            loudness: whole_piece::loudness(heard.semitones),
+        let Some(found) = self.localiser.push(live) else {
+            return self.standing_doubt();
         };
-        let Some(belief) = self.localiser.push(live, heard.position, NEAR_FRAMES) else {
-            return self.standing();
+        let n = self.recent.len();
+        let Some(end) = n.checked_sub(found.frames_ago) else {
+            return self.standing_doubt();
         };
-        self.doubt = belief.here < DOUBT_BELOW;
-        if belief.there_mass < MOVE_MASS || belief.there_mass < MOVE_RATIO * belief.here {
-            return self.standing();
+        let start = end.saturating_sub(self.window_frames);
+        let attacks = self.recent.range(start..end).filter(|r| r.1).count();
+        let here = self.recent[end].0;
+        let elsewhere = || {
+            found
+                .candidates
+                .iter()
+                .filter(|c| c.position.abs_diff(here) > ELSEWHERE_FRAMES)
+        };
+        // Passages that sound alike (the two passes of a repeat, a recapitulation) match alike:
+        // of those, the pianist is most likely in the one nearest to where they were.
+        let best = elsewhere().next().map(|b| b.cost).and_then(|best| {
+            elsewhere()
+                .filter(|c| c.cost <= best * ALIKE_RATIO)
+                .min_by_key(|c| c.position.abs_diff(here))
+                .copied()
+        });
+        let (Some(best), true) = (best, attacks >= MIN_ATTACKS) else {
+            return self.standing_doubt();
+        };
+        let cost_here = found.cost_near(here, HERE_FRAMES);
+        let ahead = (found.frames_ago as f64 * tempo).round() as usize;
+        let ratio = best.cost / cost_here;
+        let seen = self.pending.take();
+        let agrees = seen
+            .is_some_and(|(at, frame)| moved_on_to(at, self.frames - frame, tempo, best.position));
+        // The place the follower holds matching worse than it usually does is what a jump looks
+        // like; a place elsewhere matching a little better while this one matches as well as
+        // ever is a passage that resembles it.
+        let degraded = self.typical.is_none_or(|t| cost_here > DEGRADED_RATIO * t);
+        if ratio >= 1.0 {
+            self.typical = Some(match self.typical {
+                Some(t) => t + TYPICAL_SMOOTHING * (cost_here - t),
+                None => cost_here,
+            });
         }
-        let checked = self
-            .checker
-            .as_mut()
-            .and_then(|c| c.check(belief.there, heard.position));
-        if checked.is_some_and(|c| c.here >= c.there) {
-            return self.standing();
+        let frames_ago = found.frames_ago;
+        if ratio < CONFIRM_RATIO {
+            if let Some(verdict) =
+                self.localiser_verdict(best.position + ahead, position, tempo, sure)
+            {
+                return verdict;
+            }
         }
-        self.doubt = false;
-        Verdict::Move(belief.there)
+        // With a working localiser, only it moves the follower.
+        let classical = self.checker.as_ref().is_none_or(|c| c.error.is_some());
+        let moves = classical
+            && degraded
+            && if sure {
+                ratio < MOVE_RATIO && agrees
+            } else {
+                ratio < MOVE_RATIO || (ratio < CONFIRM_RATIO && agrees)
+            };
+        if moves {
+            self.doubt_frames = 0;
+            return Verdict::Move(best.position + ahead);
+        }
+        if ratio < CONFIRM_RATIO {
+            self.pending = Some((best.position, self.frames - frames_ago));
+            // Until the next look says otherwise.
+            self.doubt_frames = frames_ago.max(1) * 2;
+        }
+        self.standing_doubt()
     }
 
-    fn standing(&self) -> Verdict {
-        if self.doubt {
+    /// What the localiser, where there is one, makes of the place proposed (`there`) and the
+    /// place held (`here`), both now: stay, move, or `None` (it cannot say, or not yet enough).
+    fn localiser_verdict(
+        &mut self,
+        there: usize,
+        here: usize,
+        tempo: f64,
+        sure: bool,
+    ) -> Option<Verdict> {
+        self.checker.as_ref()?;
+        // It hears the last 1.35 s: of a pause, or a pause and a chord (the first notes after a
+        // stop), it can say little, and that little matches any rest in the score.
+        let attacks_in = |skip: usize, take: usize| {
+            self.recent
+                .iter()
+                .rev()
+                .skip(skip)
+                .take(take)
+                .filter(|r| r.1)
+                .count()
+        };
+        let playing = attacks_in(0, SNIPPET_FRAMES) >= MIN_SNIPPET_ATTACKS
+            && attacks_in(SNIPPET_FRAMES / 2, SNIPPET_FRAMES / 2) > 0;
+        if !playing {
+            return None;
+        }
+        let check = self.checker.as_mut()?.check(there, here)?;
+        if check.here >= check.there {
+            self.doubt_frames = 0;
+            self.evidence = None;
+            return Some(Verdict::Stay);
+        }
+        if weigh(&mut self.evidence, self.frames, check, tempo, sure) {
+            self.doubt_frames = 0;
+            self.evidence = None;
+            return Some(Verdict::Move(check.position));
+        }
+        None
+    }
+
+    fn standing_doubt(&self) -> Verdict {
+        if self.doubt_frames > 0 {
             Verdict::Doubt
         } else {
             Verdict::Stay
         }
     }
+}
+
+/// Adds a check's evidence for moving (at live frame `frame`) to what the checks before it found
+/// for the same place (the pianist moving on from there as they play); true when it is enough:
+/// more for a follower `sure` of where it is, whose own belief is the stronger prior.
+fn weigh(
+    evidence: &mut Option<Evidence>,
+    frame: usize,
+    check: Check,
+    tempo: f64,
+    sure: bool,
+) -> bool {
+    let log_ratio = (check.there / check.here.max(1e-6)).ln();
+    let so_far =
+        evidence.filter(|e| moved_on_to(e.position, frame - e.frame, tempo, check.position));
+    let log_ratio = log_ratio + so_far.map_or(0.0, |e| e.log_ratio);
+    *evidence = Some(Evidence {
+        position: check.position,
+        frame,
+        log_ratio,
+    });
+    let needed = if sure {
+        CHECK_MOVE_RATIO_SURE
+    } else {
+        CHECK_MOVE_RATIO
+    };
+    check.there >= CHECK_MOVE_MASS && log_ratio >= needed.ln()
+}
+
+/// Whether a pianist who was at reference frame `at`, `frames` live frames ago, and played on at
+/// `tempo` is now at `position` (within [`AGREE_FRAMES`]): two looks or checks agree.
+fn moved_on_to(at: usize, frames: usize, tempo: f64, position: usize) -> bool {
+    let moved = (frames as f64 * tempo).round() as usize;
+    position.abs_diff(at + moved) <= AGREE_FRAMES
 }
