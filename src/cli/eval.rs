@@ -85,7 +85,8 @@ pub struct EvalArgs {
     /// model at this path, or models/localiser.onnx without one.
     #[arg(long, num_args = 0..=1, value_name = "MODEL", conflicts_with = "practice")]
     localiser_buckets: Option<Option<PathBuf>>,
-    /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here.
+    /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here;
+    /// with --practice also the practice performance's truth (.truth.csv, every 100 ms tick).
     #[arg(long)]
     dump: Option<PathBuf>,
     /// Write the result tables as Markdown to this file.
