@@ -352,6 +352,23 @@ pub fn peak_memory_mib() -> Option<f64> {
 }
 
 /// Writes `<name>.wav` (the rendered performance) and `<name>.positions.csv` into `dir`.
+fn dump(
+    dir: &Path,
+    name: &str,
+    reference: &Reference,
+    audio: &[f32],
+    reports: &[Report],
+) -> Result<(), EvalError> {
+    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    crate::audio::write_wav(&dir.join(format!("{name}.wav")), audio, SAMPLE_RATE)?;
+    let mut w = PositionWriter::create(&dir.join(format!("{name}.positions.csv")))?;
+    w.write_all(&reference.score, reports)?;
+    Ok(w.finish()?)
+}
+
 /// The practice performance's truth, every tick the pianist plays: `perf_time_s,score_time_s`.
 fn dump_practice_truth(
     dir: &Path,
@@ -369,21 +386,4 @@ fn dump_practice_truth(
         }
     }
     std::fs::write(&path, text).map_err(|source| EvalError::Io { path, source })
-}
-
-fn dump(
-    dir: &Path,
-    name: &str,
-    reference: &Reference,
-    audio: &[f32],
-    reports: &[Report],
-) -> Result<(), EvalError> {
-    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
-    crate::audio::write_wav(&dir.join(format!("{name}.wav")), audio, SAMPLE_RATE)?;
-    let mut w = PositionWriter::create(&dir.join(format!("{name}.positions.csv")))?;
-    w.write_all(&reference.score, reports)?;
-    Ok(w.finish()?)
 }
