@@ -304,6 +304,11 @@ impl Follower {
         self.core.restart_at(score_time_s);
     }
 
+    /// Input samples so far that were NaN or infinite and were followed as silence.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.extractor.non_finite_samples()
+    }
+
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
     pub fn push(&mut self, block: &[f32], mut on_report: impl FnMut(&Report)) {
         let Self {

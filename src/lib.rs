@@ -15,6 +15,7 @@ pub mod live;
 pub mod locate;
 pub mod nn;
 pub mod offline;
+pub mod output;
 pub mod position;
 pub mod reference;
 pub mod render;

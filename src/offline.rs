@@ -10,6 +10,28 @@ use crate::reference::Reference;
 const TEMPO_HALF_WINDOW: usize = 43;
 
 /// Aligns the performance features to the reference; one row per path step.
+/// How far a recording's length may be from the score's (at its tempo marks) before `align`
+/// warns: a pianist plays a piece at half or twice its marked tempo at the extremes, so beyond
+/// that the recording is likely another piece, another movement, or has much else in it.
+const LENGTH_RATIO_WARNING: f64 = 2.5;
+
+/// A warning when the recording is much longer or shorter than the score.
+pub fn length_mismatch(recording_s: f64, score_s: f64) -> Option<String> {
+    let ratio = recording_s / score_s.max(1e-3);
+    let (longer, factor) = if ratio >= 1.0 {
+        ("longer", ratio)
+    } else {
+        ("shorter", 1.0 / ratio.max(1e-9))
+    };
+    (factor > LENGTH_RATIO_WARNING).then(|| {
+        format!(
+            "the recording ({recording_s:.0} s) is {factor:.1}× {longer} than the score at its tempo \
+             marks ({score_s:.0} s): is it the right piece and the whole of it? The alignment \
+             stretches it over the score all the same"
+        )
+    })
+}
+
 pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Vec<Report> {
     let path = multiscale::align(perf, &reference.features, cost, MultiscaleConfig::default());
     let score = &reference.score;
@@ -36,4 +58,19 @@ pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Ve
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod length_tests {
+    use super::length_mismatch;
+
+    #[test]
+    fn lengths_far_from_the_score_are_warned_of() {
+        assert_eq!(length_mismatch(100.0, 60.0), None);
+        assert_eq!(length_mismatch(30.0, 60.0), None);
+        let long = length_mismatch(7200.0, 60.0).unwrap();
+        assert!(long.contains("120.0× longer"), "{long}");
+        let short = length_mismatch(10.0, 60.0).unwrap();
+        assert!(short.contains("6.0× shorter"), "{short}");
+    }
 }

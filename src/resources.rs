@@ -22,6 +22,15 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+/// Why no SoundFont was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SoundFontMissing {
+    /// `$SEGNO_SOUNDFONT` names a file that is not there.
+    FromEnv(PathBuf),
+    /// None given, and none in the system paths (listed).
+    System(Vec<PathBuf>),
+}
+
 /// Names the SoundFont to use when none is given.
 pub const SOUNDFONT_ENV: &str = "SEGNO_SOUNDFONT";
 /// Names the learned model to use instead of the default.
@@ -149,15 +158,19 @@ impl Resources {
     }
 
     /// The SoundFont: `explicit`, else `$SEGNO_SOUNDFONT`, else the first system one found.
-    pub fn soundfont(&self, explicit: Option<&Path>) -> Result<PathBuf, Vec<PathBuf>> {
-        if let Some(p) = explicit
-            .map(Path::to_owned)
-            .or_else(|| self.env(SOUNDFONT_ENV))
-        {
-            return Ok(p);
+    pub fn soundfont(&self, explicit: Option<&Path>) -> Result<PathBuf, SoundFontMissing> {
+        if let Some(p) = explicit {
+            return Ok(p.to_owned());
+        }
+        if let Some(p) = self.env(SOUNDFONT_ENV) {
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(SoundFontMissing::FromEnv(p))
+            };
         }
         let system: Vec<PathBuf> = SYSTEM_SOUNDFONTS.iter().map(PathBuf::from).collect();
-        system.iter().find(|p| p.is_file()).cloned().ok_or(system)
+        (system.iter().find(|p| p.is_file()).cloned()).ok_or(SoundFontMissing::System(system))
     }
 
     /// Whether `$SEGNO_MODEL` names the model (it replaces the default one).

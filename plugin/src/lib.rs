@@ -22,7 +22,7 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use segno::live::protocol::MidiProtocol;
-use segno::live::{link, ReportSink, Worker};
+use segno::live::{ReportSink, Worker};
 use segno::nn::Device;
 use segno::resources::Resources;
 use segno::similarity::{Similarity, SimilarityPlanner};
@@ -237,7 +237,7 @@ impl Plugin for Segno {
         // The heavy work a host scan must not pay for starts here (or when the editor opens).
         self.worker.start();
         let rate = config.sample_rate.round().max(1.0) as u32;
-        let (audio, worker_end) = link(rate, self.worker.published.clone());
+        let (audio, worker_end) = self.worker.link(rate);
         let simulated = self
             .simulated_input
             .as_ref()

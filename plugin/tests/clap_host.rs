@@ -121,6 +121,7 @@ fn run_plugin(
     audio: &[f32],
     mode: RenderMode,
     relocation: bool,
+    block: usize,
 ) -> (Vec<(f64, PositionEvent)>, String) {
     let entry = unsafe { PluginEntry::load(bundle) }.expect("cannot load Segno.clap");
     let factory = entry.get_plugin_factory().expect("no plugin factory");
@@ -158,7 +159,7 @@ fn run_plugin(
     let config = PluginAudioConfiguration {
         sample_rate: f64::from(RATE),
         min_frames_count: 1,
-        max_frames_count: BLOCK as u32,
+        max_frames_count: block as u32,
     };
     let render: PluginRender = instance
         .plugin_handle()
@@ -180,10 +181,11 @@ fn run_plugin(
                 AudioPorts::with_capacity(2, 1),
             );
             let mut out_events = EventBuffer::with_capacity(64);
-            let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
-            let (mut out_l, mut out_r) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+            let (mut left, mut right) = (vec![0.0f32; block], vec![0.0f32; block]);
+            let (mut out_l, mut out_r) = (vec![0.0f32; block], vec![0.0f32; block]);
+            let block_len = block;
             let start = Instant::now();
-            for (b, block) in audio.chunks(BLOCK).enumerate() {
+            for (b, block) in audio.chunks(block_len).enumerate() {
                 let n = block.len();
                 left[..n].copy_from_slice(block);
                 right[..n].copy_from_slice(block);
@@ -201,7 +203,7 @@ fn run_plugin(
                         [&mut out_l[..n], &mut out_r[..n]].into_iter(),
                     ),
                 }]);
-                let block_start = (b * BLOCK) as u64;
+                let block_start = (b * block_len) as u64;
                 processor
                     .process(
                         &input,
@@ -234,16 +236,16 @@ fn run_plugin(
                     }
                 }
                 // Real time: the worker runs beside the audio thread as it would in a DAW.
-                let due = Duration::from_secs_f64(((b + 1) * BLOCK) as f64 / f64::from(RATE));
+                let due = Duration::from_secs_f64(((b + 1) * block_len) as f64 / f64::from(RATE));
                 if let Some(wait) = due.checked_sub(start.elapsed()).filter(|_| realtime) {
                     std::thread::sleep(wait);
                 }
             }
             if !realtime {
+                let (audio_s, took_s) = (audio.len() as f64 / f64::from(RATE), start.elapsed().as_secs_f64());
                 eprintln!(
-                    "{:.1} s of audio rendered offline in {:.1} s",
-                    audio.len() as f64 / f64::from(RATE),
-                    start.elapsed().as_secs_f64()
+                    "{audio_s:.1} s of audio rendered offline in {block_len}-sample blocks in {took_s:.2} s: {:.0}× real time",
+                    audio_s / took_s
                 );
             }
             (events, processor.stop_processing())
@@ -268,7 +270,8 @@ fn midi_output_matches_the_cli_follower() {
     let dir = test_dir("realtime");
     let mut audio = performance();
     audio.truncate(((LEAD_S + PLAYED_S) * f64::from(RATE)) as usize);
-    let (got, expected, saved) = compare(&bundles, &dir, &audio, RenderMode::Realtime, false);
+    let (got, expected, saved) =
+        compare(&bundles, &dir, &audio, RenderMode::Realtime, false, BLOCK);
     // The last few events may not have been sent before the stream ended.
     let expected: Vec<_> = expected
         .into_iter()
@@ -291,14 +294,15 @@ fn midi_output_matches_the_cli_follower() {
 
 /// A bounce: the host renders offline, faster than real time, and from the first sample (no
 /// silence in which to prepare the score). The plugin waits for its worker, so it loses nothing:
-/// the same events as the CLI, each at its own sample.
+/// the same events as the CLI, each at its own sample. In 64-sample blocks, the smallest a host
+/// commonly uses, where each block waits for the worker.
 #[test]
 fn an_offline_render_sends_every_event_at_its_sample() {
     let Some(bundles) = bundle_dir() else { return };
     let dir = test_dir("offline");
     let mut audio = common::performance(RATE);
     audio.truncate((PLAYED_S * f64::from(RATE)) as usize);
-    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, false);
+    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, false, 64);
     assert_same_events(&got, &expected, 0.5e-3);
 }
 
@@ -321,7 +325,7 @@ fn a_restart_is_sent_as_a_relocation() {
     let mut rng = segno::rng::Rng::from_name("minuet restart");
     let practice = Practice::build(Scenario::Restart, &events, &case.truth, &mut rng).unwrap();
     let audio = common::render_events(&practice.events, RATE);
-    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, true);
+    let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, true, BLOCK);
     assert_same_events(&got, &expected, 0.5e-3);
 
     let jump = practice.jumps()[0];
@@ -366,11 +370,12 @@ fn compare(
     audio: &[f32],
     mode: RenderMode,
     relocation: bool,
+    block: usize,
 ) -> (Events, Events, String) {
     let wav = dir.join("performance.wav");
     write_wav(&wav, audio, RATE);
     let expected = cli_events(bundles, &wav, &dir.join("positions.csv"), relocation);
-    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), audio, mode, relocation);
+    let (got, saved) = run_plugin(&bundles.join("Segno.clap"), audio, mode, relocation, block);
     (got, expected, saved)
 }
 

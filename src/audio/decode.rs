@@ -1,12 +1,14 @@
 //! Decoding audio files (WAV, FLAC, MP3, OGG/Vorbis) with `symphonia`, downmixed to mono.
 
+use std::io::{Read, Seek};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
@@ -27,6 +29,10 @@ pub enum AudioError {
     },
     #[error("{path}: sample rate {rate} Hz is outside the supported 8–192 kHz")]
     SampleRate { path: PathBuf, rate: u32 },
+    #[error("{path}: the recording has no audio samples")]
+    Empty { path: PathBuf },
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     #[error("{path}: cannot write: {message}")]
     Write { path: PathBuf, message: String },
 }
@@ -36,11 +42,37 @@ pub enum AudioError {
 pub struct DecodedAudio {
     pub samples: Vec<f32>,
     pub sample_rate: u32,
+    /// Frames that were NaN or infinite in the file, decoded as silence.
+    pub non_finite: u64,
 }
 
 impl DecodedAudio {
     pub fn duration_s(&self) -> f64 {
         self.samples.len() as f64 / f64::from(self.sample_rate)
+    }
+
+    /// What a user should hear about the recording before it is followed or aligned: that it
+    /// is empty (an error), silent, or had NaN or infinite samples.
+    pub fn check(&self, path: &Path) -> Result<Vec<String>, AudioError> {
+        if self.samples.is_empty() {
+            return Err(AudioError::Empty { path: path.into() });
+        }
+        let mut warnings = Vec::new();
+        if self.non_finite > 0 {
+            warnings.push(format!(
+                "{}: {} samples were NaN or infinite; they are taken as silence",
+                path.display(),
+                self.non_finite
+            ));
+        }
+        if self.samples.iter().all(|s| s.abs() < 1e-6) {
+            warnings.push(format!(
+                "{}: the recording is silent ({:.1} s); there is nothing to follow in it",
+                path.display(),
+                self.duration_s()
+            ));
+        }
+        Ok(warnings)
     }
 }
 
@@ -49,11 +81,79 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
         path: path.into(),
         cause,
     })?;
+    decode_source(file, path)
+}
+
+/// Decodes an audio file held in memory; `name` gives its format by extension and names it in
+/// errors.
+pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<DecodedAudio, AudioError> {
+    decode_source(std::io::Cursor::new(bytes), name)
+}
+
+fn decode_source<S: MediaSource + Read + Seek + 'static>(
+    mut source: S,
+    path: &Path,
+) -> Result<DecodedAudio, AudioError> {
+    let rate = wav_sample_rate(&mut source).map_err(|cause| AudioError::Io {
+        path: path.into(),
+        cause,
+    })?;
+    if let Some(rate) = rate {
+        check_rate(path, rate)?;
+    }
+    // symphonia panics on some damaged headers; the check above catches the known one, and
+    // this the rest, so that a file the user picked never takes the program down.
+    let source: Box<dyn MediaSource> = Box::new(source);
+    catch_unwind(AssertUnwindSafe(|| decode_checked(path, source))).unwrap_or_else(|_| {
+        Err(AudioError::Unsupported {
+            path: path.into(),
+            message: "the file is damaged (its header contradicts itself)".into(),
+        })
+    })
+}
+
+fn check_rate(path: &Path, rate: u32) -> Result<(), AudioError> {
+    if (8_000..=192_000).contains(&rate) {
+        Ok(())
+    } else {
+        Err(AudioError::SampleRate {
+            path: path.into(),
+            rate,
+        })
+    }
+}
+
+/// The sample rate a WAV file's `fmt ` chunk states, read before symphonia sees it (symphonia
+/// panics on 0 Hz); `None` for other formats. Leaves the file at its start.
+fn wav_sample_rate(file: &mut (impl Read + Seek)) -> std::io::Result<Option<u32>> {
+    let mut head = Vec::with_capacity(4096);
+    file.by_ref().take(4096).read_to_end(&mut head)?;
+    file.rewind()?;
+    if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+        return Ok(None);
+    }
+    let mut at = 12;
+    while at + 8 <= head.len() {
+        let size = u32::from_le_bytes(head[at + 4..at + 8].try_into().expect("4 bytes")) as usize;
+        if &head[at..at + 4] == b"fmt " {
+            return Ok(head
+                .get(at + 12..at + 16)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))));
+        }
+        at = at
+            .saturating_add(8)
+            .saturating_add(size)
+            .saturating_add(size & 1);
+    }
+    Ok(None)
+}
+
+fn decode_checked(path: &Path, source: Box<dyn MediaSource>) -> Result<DecodedAudio, AudioError> {
     let unsupported = |m: String| AudioError::Unsupported {
         path: path.into(),
         message: m,
     };
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mss = MediaSourceStream::new(source, Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
@@ -79,17 +179,13 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
         .codec_params
         .sample_rate
         .ok_or_else(|| unsupported("the file does not state its sample rate".into()))?;
-    if !(8_000..=192_000).contains(&rate) {
-        return Err(AudioError::SampleRate {
-            path: path.into(),
-            rate,
-        });
-    }
+    check_rate(path, rate)?;
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| unsupported(format!("unsupported codec: {e}")))?;
     let mut samples = Vec::new();
     let mut buf: Option<SampleBuffer<f32>> = None;
+    let mut non_finite = 0;
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
@@ -127,14 +223,19 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
             *b = SampleBuffer::new(decoded.capacity() as u64, spec);
         }
         b.copy_interleaved_ref(decoded);
-        samples.extend(
-            b.samples()
-                .chunks_exact(channels)
-                .map(|f| f.iter().sum::<f32>() / channels as f32),
-        );
+        samples.extend(b.samples().chunks_exact(channels).map(|f| {
+            let s = f.iter().sum::<f32>() / channels as f32;
+            if s.is_finite() {
+                s
+            } else {
+                non_finite += 1;
+                0.0
+            }
+        }));
     }
     Ok(DecodedAudio {
         samples,
         sample_rate: rate,
+        non_finite,
     })
 }

@@ -4,6 +4,9 @@
 //! only on the samples, never on how the caller split them into blocks: feeding a file at once
 //! or in host-sized blocks gives the same samples. The resampler's delay is removed so that
 //! output time 0 is input time 0.
+//!
+//! It is also where live audio enters: a NaN or infinite sample from a host or a file would
+//! poison the FFT (rubato panics on it), so such samples become silence here and are counted.
 
 use rubato::{FftFixedIn, Resampler};
 
@@ -18,6 +21,7 @@ pub struct StreamResampler {
     pending: Vec<f32>,
     out: Vec<Vec<f32>>,
     to_skip: usize,
+    non_finite: u64,
 }
 
 impl StreamResampler {
@@ -38,7 +42,13 @@ impl StreamResampler {
             pending: Vec::with_capacity(CHUNK),
             out,
             to_skip,
+            non_finite: 0,
         }
+    }
+
+    /// Input samples so far that were NaN or infinite and were taken as silence.
+    pub fn non_finite(&self) -> u64 {
+        self.non_finite
     }
 
     /// Worst-case delay between an input sample arriving and its resampled output leaving, in seconds.
@@ -52,14 +62,14 @@ impl StreamResampler {
     /// Feeds input samples; resampled output is appended to `sink`.
     pub fn push(&mut self, input: &[f32], sink: &mut Vec<f32>) {
         let Some(r) = self.inner.as_mut() else {
-            sink.extend_from_slice(input);
+            extend_finite(sink, input, &mut self.non_finite);
             return;
         };
         let mut rest = input;
         while !rest.is_empty() {
             let need = r.input_frames_next() - self.pending.len();
             let take = need.min(rest.len());
-            self.pending.extend_from_slice(&rest[..take]);
+            extend_finite(&mut self.pending, &rest[..take], &mut self.non_finite);
             rest = &rest[take..];
             if self.pending.len() == r.input_frames_next() {
                 let (_, produced) = r
@@ -82,6 +92,22 @@ impl StreamResampler {
     }
 }
 
+/// Appends `input` to `sink`, non-finite samples as silence (counted in `non_finite`). Finite
+/// samples are clamped far above full scale (±1 million), where a sum of them in the FFT could
+/// still overflow to infinity. Within capacity this allocates nothing, as the audio thread
+/// requires.
+fn extend_finite(sink: &mut Vec<f32>, input: &[f32], non_finite: &mut u64) {
+    const LIMIT: f32 = 1.0e6;
+    sink.extend(input.iter().map(|&s| {
+        if s.is_finite() {
+            s.clamp(-LIMIT, LIMIT)
+        } else {
+            *non_finite += 1;
+            0.0
+        }
+    }));
+}
+
 /// Resamples a whole signal (see [`StreamResampler`]), trimmed to the exact output length.
 pub fn resample(input: &[f32], input_rate: u32, output_rate: u32) -> Vec<f32> {
     let mut out =
@@ -101,6 +127,25 @@ mod tests {
         (0..(secs * f64::from(rate)) as usize)
             .map(|i| (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(rate)).sin() as f32)
             .collect()
+    }
+
+    /// rubato panicked on NaN ("Imaginary part of first value was non-zero"), and at the
+    /// internal rate NaN went on into the features.
+    #[test]
+    fn non_finite_input_is_silence_and_counted_at_any_rate() {
+        let mut x = sine(440.0, 44_100, 0.5);
+        x[100] = f32::NAN;
+        x[5000] = f32::INFINITY;
+        x[9000] = f32::NEG_INFINITY;
+        x[9001] = f32::MAX;
+        for rate in [44_100, 22_050] {
+            let mut r = StreamResampler::new(rate, 22_050);
+            let mut out = Vec::new();
+            x.chunks(64).for_each(|c| r.push(c, &mut out));
+            r.finish(&mut out);
+            assert_eq!(r.non_finite(), 3, "{rate} Hz");
+            assert!(out.iter().all(|s| s.is_finite()), "{rate} Hz");
+        }
     }
 
     #[test]

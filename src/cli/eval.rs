@@ -224,7 +224,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     };
     print!("{report}");
     if let Some(path) = &args.markdown {
-        std::fs::write(path, &report)?;
+        segno::output::write_file(path, report.as_bytes())?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

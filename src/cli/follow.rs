@@ -1,15 +1,13 @@
 //! `segno follow`: simulated real time from a file, or live from a microphone.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use segno::audio::decode_file;
 use segno::eval::cases::read_truth;
 use segno::eval::metrics::{summarize, THRESHOLDS_MS};
 use segno::follow::{first_reach_times, Follower, Method};
 use segno::locate::dual_stack;
+use segno::output::{OutputFile, Unfinished};
 use segno::position::csv::{write_onsets, PositionWriter};
 use segno::position::Report;
 use segno::resources::Resources;
@@ -37,7 +35,7 @@ pub struct FollowArgs {
     #[arg(long)]
     onsets: Option<PathBuf>,
     /// Samples per block, as an audio host would deliver them.
-    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=8192))]
+    #[arg(long, default_value_t = 512, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=8192))]
     block: u32,
     /// Written measure number the performer starts at (with --relocation, only where the
     /// follower looks first).
@@ -67,9 +65,9 @@ pub(crate) struct PositionLog {
 }
 
 impl PositionLog {
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
+    pub fn create(path: &Path, inputs: &[(&'static str, &Path)]) -> anyhow::Result<Self> {
         Ok(Self {
-            writer: PositionWriter::create(path)?,
+            writer: PositionWriter::create(path, inputs)?,
             reports: Vec::new(),
         })
     }
@@ -97,6 +95,20 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
         return list_devices();
     }
     let score_path = args.score.as_deref().expect("clap requires --score");
+    // Every output is opened, and the truth read, before the work: a mistake in a path is
+    // found now, not after the whole recording.
+    let mut inputs = vec![("--score", score_path)];
+    inputs.extend(args.audio.as_deref().map(|p| ("--audio", p)));
+    inputs.extend(args.truth.as_deref().map(|p| ("--truth", p)));
+    let log = PositionLog::create(&args.out, &inputs)?;
+    let outputs = Outputs {
+        onsets: (args.onsets.as_deref())
+            .map(|p| OutputFile::create(p, &inputs, Unfinished::Remove))
+            .transpose()?,
+        truth: (args.truth.as_deref())
+            .map(|p| read_truth(p).map(|t| (p, t)))
+            .transpose()?,
+    };
     let similarity = args.similarity.plan(Task::Follow(Method::default()))?;
     let reference = super::load_reference(
         score_path,
@@ -104,14 +116,20 @@ pub fn run(args: FollowArgs) -> anyhow::Result<()> {
         &mut similarity.frame_maker()?,
     )?;
     let log = match (&args.audio, args.input.as_deref()) {
-        (Some(audio), _) => follow_file(&reference, audio, &args, &similarity)?,
-        (None, Some("mic")) => follow_mic(&reference, &args, &similarity)?,
+        (Some(audio), _) => follow_file(&reference, audio, &args, &similarity, log)?,
+        (None, Some("mic")) => follow_mic(&reference, &args, &similarity, log)?,
         (None, Some(other)) => {
             anyhow::bail!("--input {other}: the only live input is 'mic' (or give --audio FILE)")
         }
         (None, None) => anyhow::bail!("nothing to follow: give --audio FILE or --input mic"),
     };
-    finish(&reference.score, log, &args)
+    finish(&reference.score, log, outputs, &args)
+}
+
+/// The outputs besides `positions.csv`, and the truth to score against.
+struct Outputs<'a> {
+    onsets: Option<OutputFile>,
+    truth: Option<(&'a Path, Vec<(f64, f64)>)>,
 }
 
 fn start_follower(
@@ -156,10 +174,13 @@ fn follow_file(
     audio: &Path,
     args: &FollowArgs,
     similarity: &SimilarityPlan,
+    mut log: PositionLog,
 ) -> anyhow::Result<PositionLog> {
     let decoded = decode_file(audio)?;
+    for warning in decoded.check(audio)? {
+        eprintln!("warning: {warning}");
+    }
     let mut follower = start_follower(reference, decoded.sample_rate, args, similarity)?;
-    let mut log = PositionLog::create(&args.out)?;
     let bar = indicatif::ProgressBar::new(decoded.samples.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:30} {percent:>3}%  {msg}")
             .expect("valid template"),
@@ -187,10 +208,10 @@ fn follow_mic(
     reference: &std::sync::Arc<segno::reference::Reference>,
     args: &FollowArgs,
     similarity: &SimilarityPlan,
+    mut log: PositionLog,
 ) -> anyhow::Result<PositionLog> {
     let mut input = super::mic::MicInput::open(args.device.as_deref())?;
     let mut follower = start_follower(reference, input.sample_rate(), args, similarity)?;
-    let mut log = PositionLog::create(&args.out)?;
     let score = &reference.score;
     let end = args.seconds.unwrap_or(f64::INFINITY);
     let score_end = score.duration_s();
@@ -221,6 +242,12 @@ fn follow_mic(
             }
         }
     }
+    if follower.non_finite_samples() > 0 {
+        eprintln!(
+            "warning: the input delivered {} NaN or infinite samples; they were followed as silence",
+            follower.non_finite_samples()
+        );
+    }
     Ok(log)
 }
 
@@ -229,6 +256,7 @@ fn follow_mic(
     _: &std::sync::Arc<segno::reference::Reference>,
     _: &FollowArgs,
     _: &SimilarityPlan,
+    _: PositionLog,
 ) -> anyhow::Result<PositionLog> {
     anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature (needs libasound2-dev)")
 }
@@ -248,25 +276,30 @@ fn list_devices() -> anyhow::Result<()> {
     anyhow::bail!("this build has no microphone support; rebuild with the 'mic' feature")
 }
 
-fn finish(score: &Score, log: PositionLog, args: &FollowArgs) -> anyhow::Result<()> {
+fn finish(
+    score: &Score,
+    log: PositionLog,
+    outputs: Outputs,
+    args: &FollowArgs,
+) -> anyhow::Result<()> {
     log.writer.finish()?;
     eprintln!(
         "wrote {} positions to {}",
         log.reports.len(),
         args.out.display()
     );
-    if let Some(path) = &args.onsets {
+    if let Some(mut out) = outputs.onsets {
         let onsets = score.onset_times();
         let reached = first_reach_times(&log.reports, &onsets);
-        let mut w = BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        write_onsets(out.writer(), &onsets, &reached).map_err(|e| out.error(e))?;
+        eprintln!(
+            "wrote {} onsets to {}",
+            onsets.len(),
+            out.target().display()
         );
-        write_onsets(&mut w, &onsets, &reached)?;
-        w.flush()?;
-        eprintln!("wrote {} onsets to {}", onsets.len(), path.display());
+        out.commit()?;
     }
-    if let Some(path) = &args.truth {
-        let truth = read_truth(path)?;
+    if let Some((path, truth)) = outputs.truth {
         let targets: Vec<f64> = truth.iter().map(|r| r.0).collect();
         let reached = first_reach_times(&log.reports, &targets);
         let errors: Vec<Option<f64>> = reached

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use segno::audio::{decode_file, resample::resample, write_wav};
+use segno::audio::{decode_file, resample::resample, write_wav_into};
 use segno::features::SAMPLE_RATE;
 use segno::nn::Device;
+use segno::output::{OutputFile, Unfinished};
 use segno::position::csv::PositionWriter;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
@@ -41,7 +42,8 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         soundfont: Option<PathBuf>,
-        #[arg(long, default_value_t = 44_100)]
+        /// Hz, 16000–192000 (the synthesiser's range).
+        #[arg(long, default_value_t = 44_100, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(16_000..=192_000))]
         sample_rate: u32,
     },
     /// Follow a performance (audio file or microphone) through a score, in real time.
@@ -83,14 +85,13 @@ pub fn run() -> anyhow::Result<()> {
             soundfont,
             sample_rate,
         } => {
-            anyhow::ensure!(
-                (8_000..=192_000).contains(&sample_rate),
-                "--sample-rate {sample_rate} is outside 8000–192000 Hz"
-            );
+            let font_path = find_soundfont(soundfont.as_deref())?;
+            let inputs = [("--score", score.as_path()), ("--soundfont", &font_path)];
+            let wav = OutputFile::create(&out, &inputs, Unfinished::Remove)?;
             let score = Score::load(&score)?;
-            let font = load_soundfont(&find_soundfont(soundfont.as_deref())?)?;
+            let font = load_soundfont(&font_path)?;
             let audio = render_score(&font, &score, RenderOptions::piano(sample_rate))?;
-            write_wav(&out, &audio, sample_rate)?;
+            write_wav_into(wav, &audio, sample_rate)?;
             eprintln!(
                 "wrote {} ({:.1} s at {sample_rate} Hz)",
                 out.display(),
@@ -199,13 +200,20 @@ fn align(
     soundfont: Option<&Path>,
     similarity: &SimilarityPlan,
 ) -> anyhow::Result<()> {
+    let mut writer = PositionWriter::create(out, &[("--score", score), ("--audio", audio)])?;
     let mut frames = similarity.frame_maker()?;
     let reference = load_reference(score, soundfont, &mut frames)?;
     let decoded = decode_file(audio)?;
+    for warning in decoded.check(audio)? {
+        eprintln!("warning: {warning}");
+    }
+    let score_s = reference.score.duration_s();
+    if let Some(warning) = segno::offline::length_mismatch(decoded.duration_s(), score_s) {
+        eprintln!("warning: {}: {warning}", audio.display());
+    }
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
     let perf = frames.frames(&samples)?;
     let rows = segno::offline::align(&reference, &perf, similarity.cost(Task::Align).as_ref());
-    let mut writer = PositionWriter::create(out)?;
     writer.write_all(&reference.score, &rows)?;
     writer.finish()?;
     eprintln!(

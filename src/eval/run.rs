@@ -19,7 +19,8 @@ use crate::features::{self, HOP_S, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Method};
 use crate::locate::dual_stack::DualStack;
 use crate::nn::{Device, RuntimeError};
-use crate::position::csv::{PositionWriter, WriteError};
+use crate::output::{write_file, OutputError};
+use crate::position::csv::PositionWriter;
 use crate::position::Report;
 use crate::reference::Reference;
 use crate::render::{load_soundfont, render_events, RenderError, RenderOptions};
@@ -42,7 +43,7 @@ pub enum EvalError {
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
-    Write(#[from] WriteError),
+    Write(#[from] OutputError),
     #[error(transparent)]
     Audio(#[from] AudioError),
     #[error("rendering {rendering}: {message}")]
@@ -364,7 +365,7 @@ fn dump(
         source,
     })?;
     crate::audio::write_wav(&dir.join(format!("{name}.wav")), audio, SAMPLE_RATE)?;
-    let mut w = PositionWriter::create(&dir.join(format!("{name}.positions.csv")))?;
+    let mut w = PositionWriter::create(&dir.join(format!("{name}.positions.csv")), &[])?;
     w.write_all(&reference.score, reports)?;
     Ok(w.finish()?)
 }
@@ -385,5 +386,5 @@ fn dump_practice_truth(
             text += &format!("{t:.3},{s:.3}\n");
         }
     }
-    std::fs::write(&path, text).map_err(|source| EvalError::Io { path, source })
+    Ok(write_file(&path, text.as_bytes())?)
 }

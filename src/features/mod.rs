@@ -124,6 +124,11 @@ impl FeatureExtractor {
         self.resampler.latency_s()
     }
 
+    /// Input samples so far that were NaN or infinite and were taken as silence.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.resampler.non_finite()
+    }
+
     /// Feeds a block of mono samples; every completed frame is passed to `on_frame`.
     pub fn push(&mut self, block: &[f32], mut on_frame: impl FnMut(&[f32])) {
         self.push_with_semitones(block, |frame, _| on_frame(frame));

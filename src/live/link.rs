@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
@@ -37,6 +38,9 @@ pub struct AudioEnd {
     /// Samples pushed (not dropped) so far, and how many of them the worker has analysed.
     pushed: u64,
     analysed: Arc<AtomicU64>,
+    /// The worker's thread, woken when an offline block waits for it (an unpark allocates
+    /// nothing); without it the worker finds the audio at its next poll.
+    worker: Option<Thread>,
 }
 
 /// The worker's end.
@@ -63,6 +67,7 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
             block_len: 0,
             pushed: 0,
             analysed: analysed.clone(),
+            worker: None,
         },
         WorkerEnd {
             samples: samples_out,
@@ -115,22 +120,45 @@ impl AudioEnd {
         self.samples.occupied_len()
     }
 
+    /// Wakes `worker` when a block waits for it (see [`wait_for_worker`](Self::wait_for_worker)).
+    pub fn set_worker(&mut self, worker: Option<Thread>) {
+        self.worker = worker;
+    }
+
     /// For offline rendering only, where the host waits for its plugins (never on a real-time
     /// thread): waits until no score is being prepared and the worker has analysed every sample
     /// pushed, so that a render faster than real time loses no audio and gets every event at its
-    /// sample. Sleeps in short steps, allocating nothing; false if `timeout` passed first.
+    /// sample. Returns at once when the worker has no score to analyse. Wakes the worker, then
+    /// spins briefly (a small block is analysed in microseconds) before sleeping in short steps;
+    /// allocates nothing. False if `timeout` passed first.
     pub fn wait_for_worker(&self, timeout: Duration) -> bool {
+        let done = || {
+            let published = &self.published;
+            !published.preparing.load(Ordering::Acquire)
+                && (!published.analysing.load(Ordering::Acquire)
+                    || self.analysed.load(Ordering::Acquire) >= self.pushed)
+        };
+        if done() {
+            return true;
+        }
+        if let Some(worker) = &self.worker {
+            worker.unpark();
+        }
         let start = Instant::now();
-        loop {
-            let preparing = self.published.preparing.load(Ordering::Acquire);
-            if !preparing && self.analysed.load(Ordering::Acquire) >= self.pushed {
+        for spins in 0u32.. {
+            if done() {
                 return true;
             }
             if start.elapsed() > timeout {
                 return false;
             }
-            std::thread::sleep(Duration::from_micros(200));
+            if spins < 2000 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(100));
+            }
         }
+        unreachable!("the loop returns")
     }
 }
 
@@ -200,6 +228,11 @@ mod tests {
         );
 
         audio.push_block(&[[0.5f32; 30]]);
+        assert!(
+            audio.wait_for_worker(short),
+            "no score is followed: nothing to wait for"
+        );
+        published.analysing.store(true, Ordering::Release);
         assert!(!audio.wait_for_worker(short), "30 samples not yet analysed");
         let mut got = [0.0; 30];
         assert_eq!(worker.samples.pop_slice(&mut got), 30);

@@ -29,6 +29,9 @@ pub struct Published {
     pub dropped: AtomicU64,
     /// A score is being prepared (rendered and analysed): an offline render waits for it.
     pub preparing: AtomicBool,
+    /// The worker follows a score, so an offline render waits for each block's analysis; with
+    /// no score there is nothing to wait for.
+    pub analysing: AtomicBool,
 }
 
 /// A consistent copy of the latest report.

@@ -13,7 +13,7 @@ use ringbuf::traits::{Consumer, Producer};
 
 use crate::features::{HOP, SAMPLE_RATE};
 use crate::follow::{Follower, Method};
-use crate::live::link::{TimedEvent, WorkerEnd};
+use crate::live::link::{link, AudioEnd, TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
 use crate::live::shared::{Controls, Published, Status};
 use crate::live::ReportSink;
@@ -107,6 +107,14 @@ impl Worker {
     /// Starts the thread (once; later calls change nothing). It first plans the similarity
     /// (loading ONNX Runtime and the model there, not on the caller's thread; what cannot be had
     /// falls back to the classical features with the reason), then takes commands.
+    /// New queues for audio at `rate` Hz, whose audio end wakes this worker's thread.
+    pub fn link(&self, rate: u32) -> (AudioEnd, WorkerEnd) {
+        let (mut audio, worker) = link(rate, self.published.clone());
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        audio.set_worker(thread.as_ref().map(|t| t.thread().clone()));
+        (audio, worker)
+    }
+
     pub fn start(&self) {
         let Some(p) = self
             .pending
@@ -251,13 +259,15 @@ impl State {
     fn run(mut self, commands: Receiver<Command>) {
         loop {
             if !self.drain_audio() {
+                // Parked rather than blocked on the channels: an offline block unparks the
+                // worker the moment it is pushed (`AudioEnd::wait_for_worker`).
                 select! {
                     recv(commands) -> c => match c {
                         Ok(c) => self.command(c),
                         Err(_) => return,
                     },
                     recv(self.loaded_rx) -> l => if let Ok(l) = l { self.loaded(l) },
-                    default(POLL) => {}
+                    default => std::thread::park_timeout(POLL),
                 }
             }
             loop {
@@ -270,6 +280,7 @@ impl State {
             while let Ok(l) = self.loaded_rx.try_recv() {
                 self.loaded(l);
             }
+            self.publish_analysing();
         }
     }
 
@@ -301,6 +312,16 @@ impl State {
                     run_start + (r.perf_time_s * f64::from(rate)).round() as u64,
                 ))
             });
+            if follower.non_finite_samples() > 0 {
+                // Said once per run: the follower counts on, the musician needs to hear it once.
+                let mut st = lock(&self.status);
+                if st.error.is_none() {
+                    st.error = Some(format!(
+                        "The input delivered {} NaN or infinite samples (a broken effect before Segno?): they are followed as silence.",
+                        follower.non_finite_samples()
+                    ));
+                }
+            }
             if let Some(e) = follower.embedding_error() {
                 // The learned model failed mid-run: its part of each frame is zeros from then on.
                 let mut st = lock(&self.status);
@@ -516,7 +537,14 @@ impl State {
             Err(message) => st.error = Some(message),
         }
         // Last: an offline render resumes only once the follower is ready.
+        self.publish_analysing();
         self.published.preparing.store(false, Ordering::Release);
+    }
+
+    /// Tells an offline render whether its blocks wait for analysis.
+    fn publish_analysing(&self) {
+        let analysing = self.follower.is_some() && self.following;
+        self.published.analysing.store(analysing, Ordering::Release);
     }
 }
 

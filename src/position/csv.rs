@@ -1,11 +1,11 @@
 //! Result files: `positions.csv` (one row per [`Report`], written as it goes by
 //! [`PositionWriter`], read back by [`read_positions`]) and `onsets.csv`.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use super::{FollowState, Report};
+use crate::output::{OutputError, OutputFile, Unfinished};
 use crate::score::Score;
 
 pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure,relocated";
@@ -13,42 +13,32 @@ pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,
 /// Rows between flushes: about a second of following, so an interrupted run keeps what it had.
 const FLUSH_EVERY: usize = 43;
 
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
-pub struct WriteError {
-    pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
-}
-
-/// `positions.csv`, written row by row and flushed about once a second of following.
+/// `positions.csv`, written row by row into `positions.csv.partial` and flushed about once a
+/// second of following (an interrupted run keeps what it had there); [`PositionWriter::finish`]
+/// puts it in place.
 pub struct PositionWriter {
-    writer: BufWriter<File>,
-    path: PathBuf,
+    out: OutputFile,
     rows: usize,
 }
 
 impl PositionWriter {
-    /// Creates (or truncates) `path` and writes the header.
-    pub fn create(path: &Path) -> Result<Self, WriteError> {
-        let error = |source| WriteError {
-            path: path.to_owned(),
-            source,
-        };
-        let mut writer = BufWriter::new(File::create(path).map_err(error)?);
-        writeln!(writer, "{POSITIONS_HEADER}").map_err(error)?;
-        Ok(Self {
-            writer,
-            path: path.to_owned(),
-            rows: 0,
-        })
+    /// Opens the partial file and writes the header; `inputs` (role, path) may not be `path`.
+    /// The partial file is kept if the run ends without [`finish`](Self::finish) once it has
+    /// rows.
+    pub fn create(path: &Path, inputs: &[(&'static str, &Path)]) -> Result<Self, OutputError> {
+        let mut out = OutputFile::create(path, inputs, Unfinished::Remove)?;
+        writeln!(out.writer(), "{POSITIONS_HEADER}").map_err(|e| out.error(e))?;
+        Ok(Self { out, rows: 0 })
     }
 
-    pub fn write(&mut self, score: &Score, r: &Report) -> Result<(), WriteError> {
-        write_row(&mut self.writer, score, r).map_err(|e| self.error(e))?;
+    pub fn write(&mut self, score: &Score, r: &Report) -> Result<(), OutputError> {
+        write_row(self.out.writer(), score, r).map_err(|e| self.out.error(e))?;
+        if self.rows == 0 {
+            self.out.set_unfinished(Unfinished::Keep);
+        }
         self.rows += 1;
         if self.rows.is_multiple_of(FLUSH_EVERY) {
-            self.writer.flush().map_err(|e| self.error(e))?;
+            self.out.writer().flush().map_err(|e| self.out.error(e))?;
         }
         Ok(())
     }
@@ -57,7 +47,7 @@ impl PositionWriter {
         &mut self,
         score: &Score,
         reports: impl IntoIterator<Item = &'a Report>,
-    ) -> Result<(), WriteError> {
+    ) -> Result<(), OutputError> {
         reports.into_iter().try_for_each(|r| self.write(score, r))
     }
 
@@ -66,18 +56,11 @@ impl PositionWriter {
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.out.target()
     }
 
-    pub fn finish(mut self) -> Result<(), WriteError> {
-        self.writer.flush().map_err(|e| self.error(e))
-    }
-
-    fn error(&self, source: std::io::Error) -> WriteError {
-        WriteError {
-            path: self.path.clone(),
-            source,
-        }
+    pub fn finish(self) -> Result<(), OutputError> {
+        self.out.commit()
     }
 }
 

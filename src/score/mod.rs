@@ -17,6 +17,15 @@ pub use tempo::TempoMap;
 /// file must not make us lay out a billion empty bars.
 pub const MAX_BEATS: f64 = 100_000.0;
 
+/// Longest played score, in seconds at its own tempo marks. Everything downstream (the rendered
+/// reference, its features, the offline cost matrix) grows with it; 3 hours is longer than any
+/// piano work played with all its repeats.
+pub const MAX_DURATION_S: f64 = 3.0 * 3600.0;
+/// Most notes in a score (the longest piano works have a few tens of thousands).
+pub const MAX_NOTES: usize = 60_000;
+/// Most played measures in a score (repeats expanded).
+pub const MAX_MEASURES: usize = 10_000;
+
 /// One sounding note, on the played timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Note {
@@ -83,6 +92,13 @@ pub enum ScoreError {
         "{path}: the score has no notes; check that it is the right file and not an empty template"
     )]
     NoNotes { path: PathBuf },
+    #[error("{path}: the score has {found} {what}; Segno takes at most {limit} (a bound that keeps a damaged or hostile file from taking the machine's memory)")]
+    TooLarge {
+        path: PathBuf,
+        what: &'static str,
+        found: String,
+        limit: String,
+    },
 }
 
 /// A parse error before the file name is attached.
@@ -147,7 +163,40 @@ impl Score {
         if score.notes.is_empty() {
             return Err(ScoreError::NoNotes { path: name.into() });
         }
+        score.check_size(name)?;
         Ok(score)
+    }
+
+    fn check_size(&self, name: &Path) -> Result<(), ScoreError> {
+        let too_large = |what, found: String, limit: String| ScoreError::TooLarge {
+            path: name.into(),
+            what,
+            found,
+            limit,
+        };
+        if self.notes.len() > MAX_NOTES {
+            return Err(too_large(
+                "notes",
+                self.notes.len().to_string(),
+                MAX_NOTES.to_string(),
+            ));
+        }
+        if self.measures.len() > MAX_MEASURES {
+            return Err(too_large(
+                "played measures (repeats expanded)",
+                self.measures.len().to_string(),
+                MAX_MEASURES.to_string(),
+            ));
+        }
+        let duration = self.duration_s();
+        if duration.is_nan() || duration > MAX_DURATION_S {
+            return Err(too_large(
+                "hours of music at its tempo marks",
+                format!("{:.1}", duration / 3600.0),
+                format!("{:.0}", MAX_DURATION_S / 3600.0),
+            ));
+        }
+        Ok(())
     }
 
     /// End of the last note, in seconds.

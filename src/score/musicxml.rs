@@ -40,6 +40,10 @@ struct WrittenMeasure {
 }
 
 /// Reads a compressed MusicXML file: the root file named in `META-INF/container.xml`.
+/// Largest decompressed MusicXML accepted from an .mxl archive: a zip bomb must not take the
+/// machine's memory (a long piano score is a few MiB).
+pub const MAX_MXL_ENTRY_BYTES: u64 = 64 << 20;
+
 pub fn parse_mxl(bytes: &[u8]) -> Result<Score, ParseError> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| ParseError::new("zip container", format!("not a valid .mxl archive: {e}")))?;
@@ -47,13 +51,35 @@ pub fn parse_mxl(bytes: &[u8]) -> Result<Score, ParseError> {
         let mut f = zip
             .by_name(name)
             .map_err(|e| ParseError::new(format!("archive entry '{name}'"), e.to_string()))?;
-        let mut out = Vec::new();
-        f.read_to_end(&mut out).map_err(|e| {
+        let place = || format!("archive entry '{name}'");
+        let too_large = |size: u64| {
             ParseError::new(
-                format!("archive entry '{name}'"),
-                format!("cannot decompress: {e}"),
+                place(),
+                format!(
+                    "expands to {} MiB or more; a score may take at most {} MiB",
+                    size >> 20,
+                    MAX_MXL_ENTRY_BYTES >> 20
+                ),
             )
-        })?;
+        };
+        // The size in the directory can lie; reading stops at the limit either way.
+        if f.size() > MAX_MXL_ENTRY_BYTES {
+            return Err(too_large(f.size()));
+        }
+        let mut out = Vec::new();
+        (&mut f)
+            .take(MAX_MXL_ENTRY_BYTES + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| ParseError::new(place(), format!("cannot decompress: {e}")))?;
+        if out.len() as u64 > MAX_MXL_ENTRY_BYTES {
+            return Err(too_large(out.len() as u64));
+        }
+        if out.starts_with(b"PK\x03\x04") {
+            return Err(ParseError::new(
+                place(),
+                "is itself a zip archive (an .mxl inside an .mxl?); unzip the outer file and open the inner one",
+            ));
+        }
         Ok(out)
     };
     let root = match read("META-INF/container.xml") {

@@ -30,7 +30,9 @@ pub fn played_order(
     number_of: impl Fn(usize) -> String,
 ) -> Result<Vec<usize>, ParseError> {
     let n = marks.len();
-    let limit = 16 * n + 64;
+    // A finite repeat may be taken many times (`times="99"`), so the bound is on what the
+    // unfolding produces, not on passes per measure; markup that loops forever reaches it too.
+    let limit = super::MAX_MEASURES;
     let mut played = Vec::new();
     let mut i = 0;
     let mut pass = 1u32;
@@ -40,7 +42,10 @@ pub fn played_order(
         if played.len() > limit {
             return Err(ParseError::new(
                 format!("measure {}", number_of(i)),
-                "repeat and jump markup never reaches the end of the piece",
+                format!(
+                    "the repeats and jumps unfold to more than {limit} played measures, Segno's \
+                     limit (a repeat with a very large times=\"…\", or markup that loops forever)"
+                ),
             ));
         }
         let m = &marks[i];
@@ -155,6 +160,27 @@ mod tests {
         m[1].repeat_forward = true;
         m[2].repeat_backward = Some(3);
         assert_eq!(order(&m), vec![1, 2, 3, 2, 3, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_repeat_taken_99_times_is_played_99_times() {
+        let mut m = plain(3);
+        m[1].repeat_backward = Some(99);
+        let played = order(&m);
+        assert_eq!(played.len(), 99 * 2 + 1);
+        assert_eq!(played.last(), Some(&3));
+    }
+
+    #[test]
+    fn an_unfolding_past_the_bound_says_which_bound() {
+        let mut m = plain(2);
+        m[1].repeat_backward = Some(u32::MAX);
+        let e = played_order(&m, |i| (i + 1).to_string()).unwrap_err();
+        assert!(
+            e.message.contains("more than 10000 played measures"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

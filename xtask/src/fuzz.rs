@@ -1,4 +1,5 @@
-//! `cargo xtask fuzz`: every parser's fuzz target for a bounded time.
+//! `cargo xtask fuzz`: every fuzz target (score parsers, SoundFont, audio decoding, the plugin's
+//! saved state) for a bounded time.
 
 use std::path::Path;
 use std::process::Command;
@@ -7,13 +8,21 @@ use anyhow::Result;
 
 use crate::{cargo, run};
 
-const FUZZ_TARGETS: &[(&str, &[&str])] = &[
-    ("midi", &["assets/example/minuet-performance.mid"]),
-    ("musicxml", &["assets/example/minuet.musicxml"]),
-    ("mxl", &[]),
+/// Each target, the files its corpus starts from, and the largest single allocation (MiB) it may
+/// make. The audio target's is above 4 GiB: symphonia's FLAC and tag readers allocate whatever
+/// a 32-bit length in a header claims before they find the file shorter (Linux commits such a
+/// zeroed buffer lazily, so memory use stays low); the 2 GiB limit on resident memory still
+/// holds for it.
+const FUZZ_TARGETS: &[(&str, &[&str], u32)] = &[
+    ("midi", &["assets/example/minuet-performance.mid"], 2048),
+    ("musicxml", &["assets/example/minuet.musicxml"], 2048),
+    ("mxl", &[], 2048),
+    ("soundfont", &["tests/data/tiny.sf2"], 2048),
+    ("audio", &["tests/data/blip.wav"], 4200),
+    ("session", &["tests/data/session.json"], 2048),
 ];
 
-/// Runs each parser's fuzz target for `seconds`, starting from the bundled example files.
+/// Runs each fuzz target for `seconds`, starting from the bundled example and test files.
 /// cargo-fuzz passes sanitizer flags that only nightly compilers accept; RUSTC_BOOTSTRAP lets the
 /// stable toolchain, the only one here, accept them.
 pub(crate) fn fuzz(root: &Path, seconds: u32) -> Result<()> {
@@ -24,7 +33,7 @@ pub(crate) fn fuzz(root: &Path, seconds: u32) -> Result<()> {
     {
         run(Command::new(cargo()).args(["install", "cargo-fuzz", "--locked"]))?;
     }
-    for (target, seeds) in FUZZ_TARGETS {
+    for (target, seeds, malloc_limit_mb) in FUZZ_TARGETS {
         let corpus = root.join("target/fuzz-corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
         for seed in *seeds {
@@ -42,6 +51,7 @@ pub(crate) fn fuzz(root: &Path, seconds: u32) -> Result<()> {
                 "--",
                 &format!("-max_total_time={seconds}"),
                 "-rss_limit_mb=2048",
+                &format!("-malloc_limit_mb={malloc_limit_mb}"),
             ]))?;
     }
     Ok(())

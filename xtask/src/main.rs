@@ -35,7 +35,7 @@ commands:
   screenshot [FILE]
             render the editor under Xvfb following the example (default target/screenshot/editor.png)
             and check that it shows the piece
-  fuzz [S]  fuzz every score parser with cargo-fuzz for S seconds each (default 30)";
+  fuzz [S]  run every fuzz target (score parsers, SoundFont, audio, plugin state) with cargo-fuzz for S seconds each (default 30)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -194,7 +194,11 @@ fn headless(
     let input = options.input_file.as_deref().expect("checked in parse");
     let audio = segno::audio::decode::decode_file(input)?;
     if let Some(out) = &options.out {
-        sinks.push(Box::new(CsvSink(Some(PositionWriter::create(out)?))));
+        let mut inputs = vec![("--input-file", input)];
+        inputs.extend(options.score.as_deref().map(|s| ("--score", s)));
+        sinks.push(Box::new(CsvSink(Some(PositionWriter::create(
+            out, &inputs,
+        )?))));
     }
     let worker = segno_plugin::new_worker(sinks, segno_plugin::planner());
     worker.start();

@@ -1,14 +1,17 @@
 //! Reference rendering: a score or a MIDI performance to audio with `rustysynth` and a piano
 //! SoundFont.
 
+mod sf2_check;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
 
-use crate::resources::{Resources, SOUNDFONT_ENV};
+use crate::resources::{Resources, SoundFontMissing, SOUNDFONT_ENV};
 use crate::score::midi::ChannelEvent;
-use crate::score::Score;
+use crate::score::{Score, MAX_DURATION_S};
 
 /// Seconds of release tail rendered after the last event.
 const TAIL_S: f64 = 1.5;
@@ -23,6 +26,8 @@ pub enum RenderError {
          or name a .sf2 file with --soundfont or the {SOUNDFONT_ENV} environment variable. Looked in: {searched}"
     )]
     NotFound { searched: String },
+    #[error("{SOUNDFONT_ENV}={path}: no such file; point the variable at an .sf2 file, or unset it to use the system's SoundFont")]
+    EnvNotFound { path: PathBuf },
     #[error("{path}: cannot read the SoundFont: {cause}")]
     Io {
         path: PathBuf,
@@ -32,33 +37,54 @@ pub enum RenderError {
     Invalid { path: PathBuf, message: String },
     #[error("cannot start the synthesiser: {0}")]
     Synth(String),
+    #[error("the synthesiser failed while playing this SoundFont (a damaged file?)")]
+    SynthPanicked,
+    #[error("sample rate {0} Hz: the synthesiser renders at {min}–{max} Hz", min = SAMPLE_RATES.start(), max = SAMPLE_RATES.end())]
+    SampleRate(u32),
+    #[error("{hours:.1} hours to render; Segno renders at most {limit:.0}", limit = MAX_DURATION_S / 3600.0)]
+    TooLong { hours: f64 },
 }
+
+/// The sample rates rustysynth accepts.
+pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 16_000..=192_000;
 
 /// Finds a SoundFont: the explicit path, then `$SEGNO_SOUNDFONT`, then the system paths
 /// ([`crate::resources`]).
 pub fn find_soundfont(explicit: Option<&Path>) -> Result<PathBuf, RenderError> {
     Resources::default()
         .soundfont(explicit)
-        .map_err(|searched| RenderError::NotFound {
-            searched: searched
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+        .map_err(|missing| match missing {
+            SoundFontMissing::FromEnv(path) => RenderError::EnvNotFound { path },
+            SoundFontMissing::System(searched) => RenderError::NotFound {
+                searched: searched
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
         })
 }
 
 pub fn load_soundfont(path: &Path) -> Result<Arc<SoundFont>, RenderError> {
-    let mut f = std::fs::File::open(path).map_err(|cause| RenderError::Io {
+    let data = std::fs::read(path).map_err(|cause| RenderError::Io {
         path: path.into(),
         cause,
     })?;
-    SoundFont::new(&mut f)
-        .map(Arc::new)
-        .map_err(|e| RenderError::Invalid {
-            path: path.into(),
-            message: e.to_string(),
-        })
+    parse_soundfont(&data).map_err(|message| RenderError::Invalid {
+        path: path.into(),
+        message,
+    })
+}
+
+/// A SoundFont from the bytes of an .sf2 file, checked before rustysynth reads it; a panic in
+/// rustysynth that the check did not foresee is still caught and reported as a damaged file.
+pub fn parse_soundfont(data: &[u8]) -> Result<Arc<SoundFont>, String> {
+    sf2_check::check(data).map_err(|e| e.to_string())?;
+    match catch_unwind(|| SoundFont::new(&mut &data[..])) {
+        Ok(Ok(font)) => Ok(Arc::new(font)),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the file is damaged (its tables contradict each other)".into()),
+    }
 }
 
 /// How to play: which instrument, and an optional detuning (as a real piano is rarely at 440 Hz).
@@ -117,6 +143,27 @@ pub fn render_events(
     events: &[ChannelEvent],
     opts: RenderOptions,
 ) -> Result<Vec<f32>, RenderError> {
+    if !SAMPLE_RATES.contains(&opts.sample_rate) {
+        return Err(RenderError::SampleRate(opts.sample_rate));
+    }
+    let end_s = events.last().map_or(0.0, |e| e.time_s) + TAIL_S;
+    if end_s.is_nan() || end_s > MAX_DURATION_S + TAIL_S {
+        return Err(RenderError::TooLong {
+            hours: end_s / 3600.0,
+        });
+    }
+    // The file was checked when loaded; a panic inside the synthesiser is the last line of
+    // defence, and nothing of the synthesiser outlives it.
+    catch_unwind(AssertUnwindSafe(|| synthesise(font, events, opts, end_s)))
+        .map_err(|_| RenderError::SynthPanicked)?
+}
+
+fn synthesise(
+    font: &Arc<SoundFont>,
+    events: &[ChannelEvent],
+    opts: RenderOptions,
+    end_s: f64,
+) -> Result<Vec<f32>, RenderError> {
     let sr = f64::from(opts.sample_rate);
     let mut settings = SynthesizerSettings::new(opts.sample_rate as i32);
     settings.maximum_polyphony = 128;
@@ -130,7 +177,6 @@ pub fn render_events(
         synth.process_midi_message(ch, 0xC0, i32::from(opts.program), 0);
         synth.process_midi_message(ch, 0xE0, bend & 0x7f, bend >> 7);
     }
-    let end_s = events.last().map_or(0.0, |e| e.time_s) + TAIL_S;
     let total = (end_s * sr).ceil() as usize;
     let mut out = Vec::with_capacity(total);
     let (mut left, mut right) = (vec![0f32; 256], vec![0f32; 256]);
