@@ -1,4 +1,4 @@
-//! Output files, written so that nothing is lost: never over an input, into a `.partial` file
+//! Output files, written so that nothing is lost: never over an input, into a partial file
 //! beside the target that is renamed over it only when complete, and opened before the work
 //! starts, so a path that cannot be written is found at once and not after an hour of aligning.
 
@@ -22,11 +22,11 @@ pub enum OutputError {
 pub enum Unfinished {
     /// Removed: half a WAV or a table is of no use.
     Remove,
-    /// Kept under its `.partial` name: rows written as it went (`positions.csv`) are worth keeping.
+    /// Kept under its partial name: rows written as it went (`positions.csv`) are worth keeping.
     Keep,
 }
 
-/// A file being written to `<target>.partial`, renamed to `target` by [`OutputFile::commit`].
+/// A file being written to its [`partial_path`], renamed to `target` by [`OutputFile::commit`].
 pub struct OutputFile {
     target: PathBuf,
     partial: PathBuf,
@@ -35,7 +35,7 @@ pub struct OutputFile {
 }
 
 impl OutputFile {
-    /// Opens `<target>.partial` for writing, after checking that `target` is none of `inputs`
+    /// Opens the partial file for writing, after checking that `target` is none of `inputs`
     /// (each named by its role: `--score`, `--audio`).
     pub fn create(
         target: &Path,
@@ -100,10 +100,12 @@ impl Drop for OutputFile {
     }
 }
 
-/// `<target>.partial`, beside the target so that the final rename stays on one file system.
+/// `<target>.<process id>.partial`, beside the target so that the final rename stays on one
+/// file system; the process id keeps two runs writing the same target from writing into one
+/// partial file.
 pub fn partial_path(target: &Path) -> PathBuf {
     let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
+    name.push(format!(".{}.partial", std::process::id()));
     target.with_file_name(name)
 }
 

@@ -87,6 +87,12 @@ fn render_follow_and_align_the_example() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&alignment).unwrap().lines().count() > 2000);
+    assert!(stderr(&o).contains("match quality"), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("matches the score poorly"),
+        "a recording of the piece is not flagged: {}",
+        stderr(&o)
+    );
 }
 
 #[test]

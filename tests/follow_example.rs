@@ -137,7 +137,7 @@ fn positions_are_causal() {
 fn offline_alignment_is_tight() {
     let s = setup();
     let perf = features::extract(&s.performance, 44_100);
-    let rows = segno::offline::align(&s.reference, &perf, &ClassicalCost::OFFLINE);
+    let rows = segno::offline::align(&s.reference, &perf, &ClassicalCost::OFFLINE).rows;
     let path: Vec<(usize, usize)> = rows
         .iter()
         .map(|r| {

@@ -398,3 +398,32 @@ fn a_missing_soundfont_from_the_environment_names_the_variable() {
     );
     fails_saying(&o, "SEGNO_SOUNDFONT=/no/such/piano.sf2: no such file");
 }
+
+/// Noise aligned to the example: `align` used to call every row `following`.
+#[test]
+fn align_says_when_the_recording_is_not_the_piece() {
+    let mut rng = segno::rng::Rng::from_name("noise");
+    let noise: Vec<f32> = (0..22_050 * 20)
+        .map(|_| 0.1 * rng.normal() as f32)
+        .collect();
+    let wav = float_wav("noise.wav", 22_050, &noise);
+    let out = tmp("noise.csv");
+    let o = align(&wav, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("matches the score poorly"),
+        "{}",
+        stderr(&o)
+    );
+    let rows =
+        segno::position::csv::read_positions(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let following = rows
+        .iter()
+        .filter(|r| r.state == segno::position::FollowState::Following)
+        .count();
+    assert!(
+        following * 20 < rows.len(),
+        "{following} of {} rows of noise called following",
+        rows.len()
+    );
+}

@@ -15,6 +15,7 @@ use segno::features::SAMPLE_RATE;
 use segno::nn::Device;
 use segno::output::{OutputFile, Unfinished};
 use segno::position::csv::PositionWriter;
+use segno::position::FollowState;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
 use segno::resources::Resources;
@@ -213,13 +214,24 @@ fn align(
     }
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
     let perf = frames.frames(&samples)?;
-    let rows = segno::offline::align(&reference, &perf, similarity.cost(Task::Align).as_ref());
-    writer.write_all(&reference.score, &rows)?;
+    let alignment = segno::offline::align(&reference, &perf, similarity.cost(Task::Align).as_ref());
+    if let Some(warning) = alignment.mismatch() {
+        eprintln!("warning: {}: {warning}", audio.display());
+    }
+    let rows = &alignment.rows;
+    writer.write_all(&reference.score, rows)?;
     writer.finish()?;
+    let unsure = rows
+        .iter()
+        .filter(|r| r.state != FollowState::Following)
+        .count();
     eprintln!(
-        "aligned {:.1} s of audio to {} score seconds; wrote {} rows to {}",
+        "aligned {:.1} s of audio to {} score seconds (match quality {:.2}; {:.0} % of rows \
+         uncertain); wrote {} rows to {}",
         decoded.duration_s(),
         reference.score.duration_s().round(),
+        alignment.match_quality,
+        100.0 * unsure as f64 / rows.len().max(1) as f64,
         rows.len(),
         out.display()
     );

@@ -13,7 +13,7 @@ pub const POSITIONS_HEADER: &str = "perf_time_s,score_time_s,score_beat,measure,
 /// Rows between flushes: about a second of following, so an interrupted run keeps what it had.
 const FLUSH_EVERY: usize = 43;
 
-/// `positions.csv`, written row by row into `positions.csv.partial` and flushed about once a
+/// `positions.csv`, written row by row into a partial file beside it and flushed about once a
 /// second of following (an interrupted run keeps what it had there); [`PositionWriter::finish`]
 /// puts it in place.
 pub struct PositionWriter {

@@ -41,6 +41,8 @@ pub(crate) fn test(root: &Path) -> Result<()> {
             "standalone_app",
             "--test",
             "midi_clock",
+            "--test",
+            "soak",
         ])
         .env("SEGNO_BUNDLE_DIR", &bundles))?;
     let wav = performance_wav(root)?;

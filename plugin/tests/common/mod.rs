@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod host;
+
 use std::path::{Path, PathBuf};
 
 use segno::render::{load_soundfont, render_score, RenderOptions};
