@@ -174,6 +174,41 @@ fn position_events_are_sent_in_order_inside_their_block() {
     );
 }
 
+/// A host (or a broken effect before Segno) that delivers NaN and infinite samples: `process()`
+/// takes them without allocating, the worker follows them as silence instead of panicking in
+/// the resampler (44.1 kHz is resampled), and the editor's status says so.
+#[test]
+fn non_finite_input_is_followed_as_silence_and_said() {
+    let (rate, block) = (44_100, 512);
+    let mut plugin = Segno::default();
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
+    plugin
+        .session()
+        .load_score("minuet.musicxml".into(), Arc::from(score));
+    activate(&mut plugin, rate, block);
+    wait_for_score(&plugin);
+    let [mut left, mut right] = performance(rate, 6.0);
+    for k in (0..left.len()).step_by(997) {
+        left[k] = f32::NAN;
+        right[k] = f32::INFINITY;
+    }
+    let mut host = Host::new(rate);
+    for (l, r) in left.chunks(block).zip(right.chunks(block)) {
+        host.events.clear();
+        process_block(&mut plugin, &mut host, [l, r]);
+        while plugin.backlog() > 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    let status = plugin.worker().status();
+    let error = status.error.unwrap_or_default();
+    assert!(error.contains("NaN or infinite samples"), "{error:?}");
+    assert!(
+        plugin.worker().published.snapshot().is_some(),
+        "the follower still reports positions"
+    );
+}
+
 /// A bounce: the host renders offline as fast as `process()` returns, starting while the score is
 /// still being prepared. Each block waits for the worker (without allocating), so nothing is
 /// dropped and the beats from the very first note come out.
