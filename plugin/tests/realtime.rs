@@ -10,14 +10,12 @@
 mod common;
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nice_plug::prelude::*;
 use segno::live::protocol::{MidiProtocol, PositionEvent};
 
-use common::example;
-use common::host::{activate, activate_in, process_block, Host};
+use common::host::{activate, activate_in, load_example_score, process_block, Host};
 use segno_plugin::Segno;
 
 const RATES: [u32; 5] = [44_100, 48_000, 88_200, 96_000, 192_000];
@@ -68,10 +66,7 @@ fn wait_for_score(plugin: &Segno) {
 #[test]
 fn a_scan_does_no_work_until_the_host_activates_the_plugin() {
     let mut plugin = Segno::default();
-    let score = std::fs::read(example("minuet.musicxml")).unwrap();
-    plugin
-        .session()
-        .load_score("minuet.musicxml".into(), Arc::from(score));
+    load_example_score(&plugin);
     std::thread::sleep(Duration::from_millis(300));
     let status = plugin.worker().status();
     assert!(
@@ -87,10 +82,7 @@ fn a_scan_does_no_work_until_the_host_activates_the_plugin() {
 fn process_passes_audio_through_bit_exact_without_allocating() {
     let mut plugin = Segno::default();
     // The score loads (parsed and rendered on another thread) while audio keeps passing.
-    let score = std::fs::read(example("minuet.musicxml")).unwrap();
-    plugin
-        .session()
-        .load_score("minuet.musicxml".into(), Arc::from(score));
+    load_example_score(&plugin);
     for rate in RATES {
         let audio = performance(rate, 1.5);
         for block in BLOCKS {
@@ -123,10 +115,7 @@ fn position_events_are_sent_in_order_inside_their_block() {
     let rate = 48_000;
     let block = 512;
     let mut plugin = Segno::default();
-    let score = std::fs::read(example("minuet.musicxml")).unwrap();
-    plugin
-        .session()
-        .load_score("minuet.musicxml".into(), Arc::from(score));
+    load_example_score(&plugin);
     activate(&mut plugin, rate, block);
     wait_for_score(&plugin);
     let audio = performance(rate, 20.0);
@@ -181,10 +170,7 @@ fn position_events_are_sent_in_order_inside_their_block() {
 fn non_finite_input_is_followed_as_silence_and_said() {
     let (rate, block) = (44_100, 512);
     let mut plugin = Segno::default();
-    let score = std::fs::read(example("minuet.musicxml")).unwrap();
-    plugin
-        .session()
-        .load_score("minuet.musicxml".into(), Arc::from(score));
+    load_example_score(&plugin);
     activate(&mut plugin, rate, block);
     wait_for_score(&plugin);
     let [mut left, mut right] = performance(rate, 6.0);
@@ -216,10 +202,7 @@ fn non_finite_input_is_followed_as_silence_and_said() {
 fn an_offline_render_waits_for_the_worker_without_allocating() {
     let (rate, block) = (44_100, 1024);
     let mut plugin = Segno::default();
-    let score = std::fs::read(example("minuet.musicxml")).unwrap();
-    plugin
-        .session()
-        .load_score("minuet.musicxml".into(), Arc::from(score));
+    load_example_score(&plugin);
     activate_in(&mut plugin, rate, block, ProcessMode::Offline);
     let audio = performance(rate, 8.0);
     let mut host = Host::new(rate);

@@ -13,7 +13,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
@@ -21,7 +20,7 @@ use segno::rng::Rng;
 use serde_json::Value;
 
 use common::example;
-use common::host::{activate_in, process_block, Host};
+use common::host::{activate_in, load_example_score, process_block, Host};
 use segno_plugin::Segno;
 
 const RATES: [u32; 3] = [44_100, 48_000, 96_000];
@@ -59,13 +58,6 @@ fn save_and_restore(plugin: &Segno) {
     plugin.session().set(saved);
 }
 
-fn reload_score(plugin: &Segno) {
-    let score = std::fs::read(example("minuet.musicxml")).unwrap();
-    plugin
-        .session()
-        .load_score("minuet.musicxml".into(), Arc::from(score));
-}
-
 /// A block length from 1 to [`MAX_BLOCK`], spread evenly over its logarithm.
 fn block_len(rng: &mut Rng) -> usize {
     (MAX_BLOCK as f64).powf(rng.uniform()).round().max(1.0) as usize
@@ -85,7 +77,7 @@ fn hours_of_takes_keep_memory_flat_and_the_follower_in_place() {
         .collect();
     let mut rng = Rng::from_name("soak");
     let mut plugin = Segno::default();
-    reload_score(&plugin);
+    load_example_score(&plugin);
     let (mut played_s, mut takes, mut worst_s) = (0.0, 0, 0.0f64);
     let mut rss = Vec::new();
     let start = std::time::Instant::now();
@@ -93,7 +85,7 @@ fn hours_of_takes_keep_memory_flat_and_the_follower_in_place() {
         let rate = RATES[(rng.next_u64() % RATES.len() as u64) as usize];
         let performance = &audio[&rate];
         match rng.next_u64() % 4 {
-            0 => reload_score(&plugin),
+            0 => load_example_score(&plugin),
             1 => save_and_restore(&plugin),
             _ => {}
         }

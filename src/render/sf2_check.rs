@@ -50,11 +50,7 @@ struct Table<'a> {
 }
 
 impl<'a> Table<'a> {
-    fn find(
-        pdta: &[(&[u8; 4], &'a [u8])],
-        name: &'static str,
-        record: usize,
-    ) -> Result<Self, Sf2Problem> {
+    fn find(pdta: &[Chunk<'a>], name: &'static str, record: usize) -> Result<Self, Sf2Problem> {
         let bytes = pdta
             .iter()
             .find(|(id, _)| id.as_slice() == name.as_bytes())

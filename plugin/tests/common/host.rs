@@ -6,6 +6,8 @@ use nice_plug::prelude::*;
 use segno::live::protocol::ControlChange;
 use segno_plugin::Segno;
 
+use super::example;
+
 const EVENT_CAPACITY: usize = 4096;
 
 pub struct Host {
@@ -108,4 +110,12 @@ pub fn process_block(plugin: &mut Segno, host: &mut Host, input: [&[f32]; 2]) ->
     };
     nice_assert_no_alloc::assert_no_alloc(|| plugin.process(&mut buffer, &mut aux, host));
     channels
+}
+
+/// Gives the plugin the bundled minuet, as the musician's Open score… does.
+pub fn load_example_score(plugin: &Segno) {
+    let score = std::fs::read(example("minuet.musicxml")).unwrap();
+    plugin
+        .session()
+        .load_score("minuet.musicxml".into(), std::sync::Arc::from(score));
 }
