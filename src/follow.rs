@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
+use crate::align::evidence::{is_silent, MatchEvidence, RunningEvidence, NEAR_FRAMES};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
 use crate::features::semitone::BANDS;
@@ -28,6 +29,24 @@ const CONFIDENCE_SMOOTHING_S: f64 = 0.5;
 const UNCERTAIN_BELOW: f32 = 0.25;
 /// … and after this long uncertain, lost.
 const LOST_AFTER_S: f64 = 3.0;
+/// Time constant, in seconds, of the running evidence that the audio is the piece at all
+/// ([`crate::align::evidence`]) …
+const EVIDENCE_TIME_CONSTANT_S: f64 = 4.0;
+/// … and the share of the most evidence there could have been at which the follower is fully sure
+/// the audio is the piece. Chosen on train pieces (BENCHMARKS.md, "Calibration"): 0.3 says
+/// `following` more often on the piece and twice as often on another piece, 0.5 the opposite.
+const EVIDENCE_SURE_ONLINE: f32 = 0.4;
+/// A place is held at most this long past the written length of its note while sound goes on
+/// (a fermata, a ritardando) …
+const HELD_FACTOR: f64 = 3.0;
+/// … plus this many seconds; beyond, the sound is not the piece (a steady tone, noise) and the
+/// confidence fades out over [`HELD_FADE_S`].
+const HELD_MARGIN_S: f64 = 2.0;
+const HELD_FADE_S: f64 = 1.0;
+/// Onsets the follower must have moved through, each on an attack of its own, since it started or
+/// moved before it is sure: one note matches many places, and a tone or noise matches some
+/// place, but neither moves on through the score's notes with attacks.
+const PROVEN_AFTER_ONSETS: usize = 2;
 
 /// A live frame whose onset feature is at least this strong is a played note: the performance
 /// has begun.
@@ -166,10 +185,28 @@ struct Core {
     onset_frames: Vec<usize>,
     /// Live frame index of the last attack heard, and the position last reported.
     last_attack: Option<usize>,
+    /// Live frame at which the run of attack frames that `last_attack` ends began: one note.
+    attack_began: Option<usize>,
     reported: usize,
     history: VecDeque<(f64, f64)>,
+    /// The tracker's confidence, smoothed: how concentrated its belief is.
+    tracker_confidence: f32,
+    /// The reported confidence: the tracker's, times the share of the evidence that the audio is
+    /// the piece at all.
     confidence: f32,
     uncertain_s: f64,
+    /// Whether the recent audio is the piece at all, where the tracker places it.
+    evidence: MatchEvidence,
+    running_evidence: RunningEvidence,
+    cost: Arc<dyn LocalCost + Send>,
+    /// Onsets at or before the reported position, and the seconds of sound heard since that
+    /// number last changed.
+    onsets_passed: usize,
+    held_s: f64,
+    /// Onsets passed, each on an attack of its own, since the start or the last move, and the
+    /// live frame of the last attack counted.
+    onsets_moved: usize,
+    attack_counted: Option<usize>,
     /// The look over the whole piece that finds the pianist after a restart or a skip.
     relocation: Option<Relocation>,
     /// The follower moved since the last report: the next one says so.
@@ -193,6 +230,8 @@ impl Follower {
         method: Method,
     ) -> Self {
         let features = reference.features.clone();
+        let evidence = MatchEvidence::new(features.len());
+        let tracker_cost = cost.clone();
         let tracker = match method {
             Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),
             Method::Oltw(cfg) => Tracker::Oltw(Oltw::new(features, cost, cfg)),
@@ -212,10 +251,22 @@ impl Follower {
             frames: 0,
             started: false,
             last_attack: None,
+            attack_began: None,
             reported: 0,
             history: VecDeque::new(),
+            tracker_confidence: 1.0,
             confidence: 1.0,
             uncertain_s: 0.0,
+            evidence,
+            running_evidence: RunningEvidence::new(
+                (EVIDENCE_TIME_CONSTANT_S / HOP_S) as f32,
+                EVIDENCE_SURE_ONLINE,
+            ),
+            cost: tracker_cost,
+            onsets_passed: 0,
+            held_s: 0.0,
+            onsets_moved: 0,
+            attack_counted: None,
         };
         let mut f = Self {
             extractor: FeatureExtractor::new(input_rate),
@@ -347,10 +398,12 @@ impl Core {
         self.frames = 0;
         self.started = false;
         self.last_attack = None;
+        self.attack_began = None;
         self.reported = frame_at(first_note);
         self.history.clear();
+        self.tracker_confidence = 1.0;
         self.confidence = 1.0;
-        self.uncertain_s = 0.0;
+        self.forget_evidence();
         self.relocated = false;
         if let Some(r) = self.relocation.as_mut() {
             r.reset();
@@ -364,9 +417,20 @@ impl Core {
         self.tracker.reset(position);
         self.reported = position;
         self.history.clear();
+        self.tracker_confidence = 0.5;
         self.confidence = 0.5;
-        self.uncertain_s = 0.0;
+        self.forget_evidence();
         self.relocated = true;
+    }
+
+    /// What was heard says nothing of the place the follower starts at or moves to.
+    fn forget_evidence(&mut self) {
+        self.uncertain_s = 0.0;
+        self.running_evidence.reset();
+        self.held_s = 0.0;
+        self.onsets_moved = 0;
+        self.attack_counted = None;
+        self.onsets_passed = self.onset_frames.partition_point(|&f| f <= self.reported);
     }
 
     /// One live frame (and its semitone spectrogram) in, one report out.
@@ -374,6 +438,9 @@ impl Core {
         let perf_time_s = frame_time(self.frames) + latency_s;
         let attack = onset_strength(live) >= ATTACK_STRENGTH;
         if attack {
+            if self.last_attack.is_none_or(|a| a + 1 < self.frames) {
+                self.attack_began = Some(self.frames);
+            }
             self.last_attack = Some(self.frames);
         }
         self.frames += 1;
@@ -382,7 +449,11 @@ impl Core {
         self.started |= attack;
         let mut report = if self.started {
             let step = self.tracker.step(live);
-            self.report(step, perf_time_s)
+            let sounding = !is_silent(live);
+            if sounding {
+                self.weigh_evidence(live, step.position);
+            }
+            self.report(step, perf_time_s, sounding)
         } else {
             self.waiting_report(perf_time_s, self.tracker.position())
         };
@@ -414,7 +485,9 @@ impl Core {
             position: self.reported,
             attack,
             tempo: self.tempo_ratio().clamp(0.5, 2.0),
-            sure: self.confidence >= UNCERTAIN_BELOW,
+            // Whether the belief is concentrated: relocation weighs its own evidence of where
+            // the pianist is against this, and its settings were chosen with it.
+            sure: self.tracker_confidence >= UNCERTAIN_BELOW,
         };
         self.relocation
             .as_mut()
@@ -440,7 +513,7 @@ impl Core {
         self.reported
     }
 
-    fn report(&mut self, step: TrackStep, perf_time_s: f64) -> Report {
+    fn report(&mut self, step: TrackStep, perf_time_s: f64, sounding: bool) -> Report {
         // The evidence for a position arrives about a frame late (an attack is only clear once the
         // window holds some of it), so the position now is one frame of tempo further on.
         let predicted = step.position + (step.tempo.unwrap_or(1.0) * LEAD_FRAMES).round() as usize;
@@ -454,7 +527,8 @@ impl Core {
         {
             self.history.pop_front();
         }
-        self.update_confidence(&step);
+        let held = self.held_share(sounding);
+        self.update_confidence(&step, held as f32);
         // A follower that looks over the whole piece has not given up where a local one would.
         let state = if self.uncertain_s >= LOST_AFTER_S && self.relocation.is_some() {
             FollowState::Searching
@@ -487,13 +561,52 @@ impl Core {
         )
     }
 
-    /// Smooths the tracker's confidence; a NaN (no evidence either way, e.g. silence matched to
-    /// silence) leaves it where it was.
-    fn update_confidence(&mut self, step: &TrackStep) {
+    /// Adds the evidence that `live` (not silence, which says nothing either way) is the piece,
+    /// at the tracker's `position`.
+    fn weigh_evidence(&mut self, live: &[f32], position: usize) {
+        let (reference, cost) = (&self.reference.features, self.cost.as_ref());
+        let e = self
+            .evidence
+            .of(live, reference, position, NEAR_FRAMES, cost);
+        let most = self.evidence.most(reference, position, cost);
+        self.running_evidence.push(e, most);
+    }
+
+    /// Counts the seconds of sound at the reported place since it last passed an onset; from 1 to
+    /// 0 as that time runs out of what the note at that place can be held for. A steady tone or
+    /// noise keeps the tracker at one place, which a pianist playing the piece does not.
+    fn held_share(&mut self, sounding: bool) -> f64 {
+        let passed = self.onset_frames.partition_point(|&f| f <= self.reported);
+        if passed != self.onsets_passed {
+            self.onsets_passed = passed;
+            self.held_s = 0.0;
+            if self.attack_began != self.attack_counted {
+                self.attack_counted = self.attack_began;
+                self.onsets_moved += 1;
+            }
+        } else if sounding {
+            self.held_s += HOP_S;
+        }
+        let (Some(&next), Some(&last)) = (
+            self.onset_frames.get(passed),
+            passed.checked_sub(1).and_then(|p| self.onset_frames.get(p)),
+        ) else {
+            return 1.0;
+        };
+        let allowed_s = HELD_MARGIN_S + HELD_FACTOR * (next - last) as f64 * HOP_S;
+        let proven = f64::from(u8::from(self.onsets_moved >= PROVEN_AFTER_ONSETS));
+        proven * (1.0 - (self.held_s - allowed_s) / HELD_FADE_S).clamp(0.0, 1.0)
+    }
+
+    /// Smooths the tracker's confidence (a NaN, no evidence either way, e.g. silence matched to
+    /// silence, leaves it where it was) and weighs it by the evidence that the audio is the piece
+    /// and by the `held` share of [`held_share`](Self::held_share).
+    fn update_confidence(&mut self, step: &TrackStep, held: f32) {
         if !step.confidence.is_nan() {
             let alpha = (HOP_S / CONFIDENCE_SMOOTHING_S) as f32;
-            self.confidence += alpha * (step.confidence - self.confidence);
+            self.tracker_confidence += alpha * (step.confidence - self.tracker_confidence);
         }
+        self.confidence = self.tracker_confidence * self.running_evidence.share() * held;
         if self.confidence < UNCERTAIN_BELOW {
             self.uncertain_s += HOP_S;
         } else {

@@ -1,6 +1,7 @@
 //! Offline alignment of a whole recording to a score, as rows like the follower's reports.
 
 use crate::align::cost::LocalCost;
+use crate::align::evidence::{MatchEvidence, EVIDENCE_SURE};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::features::{frame_time, Features};
 use crate::position::{FollowState, Report};
@@ -9,7 +10,6 @@ use crate::reference::Reference;
 /// Half-width, in frames, of the path stretch the local tempo is measured on (about 1 s).
 const TEMPO_HALF_WINDOW: usize = 43;
 
-/// Aligns the performance features to the reference; one row per path step.
 /// How far a recording's length may be from the score's (at its tempo marks) before `align`
 /// warns: a pianist plays a piece at half or twice its marked tempo at the extremes, so beyond
 /// that the recording is likely another piece, another movement, or has much else in it.
@@ -32,13 +32,8 @@ pub fn length_mismatch(recording_s: f64, score_s: f64) -> Option<String> {
     })
 }
 
-/// Reference frames the null is taken over, spread evenly over the piece.
-const NULL_FRAMES: usize = 64;
 /// Half-width, in frames, of the window evidence is averaged over for a row (1 s).
 const EVIDENCE_HALF_WINDOW: usize = 43;
-/// Evidence at which a row's confidence is full: about the median of a recording of the piece
-/// (0.36–0.58 on six train pieces rendered with another piano).
-const EVIDENCE_SURE: f32 = 0.5;
 /// Rows whose confidence is below this are `uncertain`: within a second they match their score
 /// frame little better (0.1) than the piece's typical frame.
 const UNSURE_BELOW: f32 = 0.2;
@@ -72,26 +67,16 @@ impl Alignment {
     }
 }
 
-/// Per step of `path`: how much closer the recording's frame is to its aligned reference frame
-/// than to the piece's typical frame (the median over [`NULL_FRAMES`] reference frames).
+/// Per step of `path`: the [`MatchEvidence`] for the recording's frame at its aligned place.
 fn evidence(
     reference: &Reference,
     perf: &Features,
     path: &[(usize, usize)],
     cost: &dyn LocalCost,
 ) -> Vec<f32> {
-    let n = reference.features.len();
-    let null_frames: Vec<usize> = (0..NULL_FRAMES).map(|k| k * n / NULL_FRAMES).collect();
-    let mut null = vec![0f32; NULL_FRAMES];
+    let mut evidence = MatchEvidence::new(reference.features.len());
     path.iter()
-        .map(|&(i, j)| {
-            let live = perf.frame(i);
-            for (d, &r) in null.iter_mut().zip(&null_frames) {
-                *d = cost.distance(live, reference.features.frame(r));
-            }
-            null.sort_by(f32::total_cmp);
-            null[NULL_FRAMES / 2] - cost.distance(live, reference.features.frame(j))
-        })
+        .map(|&(i, j)| evidence.of(perf.frame(i), &reference.features, j, 0, cost))
         .collect()
 }
 
@@ -120,6 +105,7 @@ fn median(values: &[f32]) -> f32 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// Aligns the performance features to the reference; one row per path step.
 pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Alignment {
     let path = multiscale::align(perf, &reference.features, cost, MultiscaleConfig::default());
     let evidence = evidence(reference, perf, &path, cost);

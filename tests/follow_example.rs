@@ -8,7 +8,7 @@ use std::sync::Arc;
 use segno::align::cost::ClassicalCost;
 use segno::align::PathMap;
 use segno::eval::cases::read_truth;
-use segno::eval::metrics::summarize;
+use segno::eval::metrics::{summarize, truth_score_at};
 use segno::features::{self, HOP_S, SAMPLE_RATE};
 use segno::follow::{first_reach_times, Follower};
 use segno::position::{FollowState, Report};
@@ -160,4 +160,121 @@ fn offline_alignment_is_tight() {
         summary.within[1] * 100.0
     );
     assert_eq!(SAMPLE_RATE, 22_050);
+}
+
+/// Follows `audio` (at 44.1 kHz) against the minuet.
+fn follow_audio(s: &Setup, audio: &[f32]) -> Vec<Report> {
+    let mut f = Follower::new(s.reference.clone(), 44_100);
+    let mut reports = Vec::new();
+    for b in audio.chunks(512) {
+        f.push(b, |r| reports.push(*r));
+    }
+    reports
+}
+
+fn following_share(reports: &[Report]) -> f64 {
+    let following = reports
+        .iter()
+        .filter(|r| r.state == FollowState::Following)
+        .count();
+    following as f64 / reports.len() as f64
+}
+
+#[test]
+fn following_is_said_where_the_pianist_is() {
+    let s = setup();
+    let reports = follow(&s, 512);
+    let (first, last) = (s.truth[0].1, s.truth.last().unwrap().1);
+    let played: Vec<&Report> = reports
+        .iter()
+        .filter(|r| (first..=last).contains(&r.perf_time_s))
+        .collect();
+    let following: Vec<&&Report> = played
+        .iter()
+        .filter(|r| r.state == FollowState::Following)
+        .collect();
+    let on_target = following
+        .iter()
+        .filter(|r| (r.score_time_s - truth_score_at(&s.truth, r.perf_time_s)).abs() <= 0.5)
+        .count();
+    assert!(
+        following.len() as f64 >= 0.8 * played.len() as f64,
+        "following on only {} of {} frames",
+        following.len(),
+        played.len()
+    );
+    assert!(
+        on_target as f64 >= 0.99 * following.len() as f64,
+        "{} of {} following frames are more than 0.5 s off",
+        following.len() - on_target,
+        following.len()
+    );
+}
+
+#[test]
+fn noise_and_a_steady_tone_are_not_followed() {
+    let s = setup();
+    let n = 30 * 44_100;
+    let mut rng = segno::rng::Rng::new(7);
+    let noise: Vec<f32> = (0..n).map(|_| (0.1 * rng.normal()) as f32).collect();
+    let sine: Vec<f32> = (0..n)
+        .map(|k| (0.3 * (std::f64::consts::TAU * 392.0 * k as f64 / 44_100.0).sin()) as f32)
+        .collect();
+    for (name, audio) in [("white noise", noise), ("a 392 Hz sine", sine)] {
+        let reports = follow_audio(&s, &audio);
+        let share = following_share(&reports);
+        assert!(
+            share <= 0.01,
+            "{name}: following on {:.1} % of frames",
+            100.0 * share
+        );
+        assert!(
+            reports
+                .iter()
+                .rev()
+                .take(100)
+                .all(|r| r.state != FollowState::Following),
+            "{name}: still following at the end"
+        );
+    }
+}
+
+#[test]
+fn another_piece_is_not_followed() {
+    // A melody over a bass in C major, two notes a second, at random: the minuet's key is G, and
+    // they share most pitch classes.
+    let mut rng = segno::rng::Rng::new(11);
+    let scale = [60u8, 62, 64, 65, 67, 69, 71, 72, 74, 76];
+    let mut events = Vec::new();
+    for k in 0..60 {
+        let t = k as f64 * 0.5;
+        let melody = scale[(rng.uniform() * scale.len() as f64) as usize];
+        for (key, velocity) in [(melody, 80), (melody - 24, 60)] {
+            for (time_s, command, vel) in [(t, 0x90, velocity), (t + 0.45, 0x80, 0)] {
+                events.push(midi::ChannelEvent {
+                    time_s,
+                    channel: 0,
+                    command,
+                    data1: key,
+                    data2: vel,
+                });
+            }
+        }
+    }
+    events.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    let opts = RenderOptions {
+        sample_rate: 44_100,
+        program: 0,
+        detune_cents: 0.0,
+    };
+    let audio = render_events(&common::performance_font(), &events, opts).unwrap();
+    let reports = follow_audio(&setup(), &audio);
+    let share = following_share(&reports);
+    // Without the evidence that the audio is the piece, 58 %; the target of 1 % is not met
+    // (BENCHMARKS.md, "Calibration").
+    assert!(
+        share <= 0.35,
+        "following on {:.1} % of frames",
+        100.0 * share
+    );
 }

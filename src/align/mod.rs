@@ -2,6 +2,7 @@
 
 pub mod cost;
 pub mod dtw;
+pub mod evidence;
 pub mod multiscale;
 pub mod oltw;
 pub mod tempo_filter;

@@ -3,6 +3,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use segno::eval::calibration::{
+    other_pieces, run_calibration_case, CalibrationResult, StateCounts, Unrelated, UNRELATED_S,
+};
 use segno::eval::cases::load_cases;
 use segno::eval::cases::Case;
 use segno::eval::localiser::{localise_case, Buckets};
@@ -85,6 +88,11 @@ pub struct EvalArgs {
     /// model at this path, or models/localiser.onnx without one.
     #[arg(long, num_args = 0..=1, value_name = "MODEL", conflicts_with = "practice")]
     localiser_buckets: Option<Option<PathBuf>>,
+    /// Measure what the state `following` is worth: on each case's own performance, the share of
+    /// `following` frames within 0.5 s of the truth; on white noise, a sine tone and another
+    /// piece played against the score, the share of frames said `following`. Online only.
+    #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "renderings", "summary_csv"])]
+    calibration: bool,
     /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here;
     /// with --practice also the practice performance's truth (.truth.csv, every 100 ms tick).
     #[arg(long)]
@@ -171,6 +179,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         bar.set_message(id.to_owned());
     };
     let report = match (args.practice.as_deref(), &args.localiser_buckets) {
+        _ if args.calibration => {
+            let others = other_pieces(&cases)?;
+            let pairs: Vec<(&Case, Option<&Case>)> = cases
+                .iter()
+                .zip(others.iter().map(|o| o.map(|o| &cases[o])))
+                .collect();
+            let results = run_all(
+                &pairs,
+                args.threads,
+                |p| p.0.id.clone(),
+                &progress,
+                |p| run_calibration_case(p.0, p.1, &cfg),
+            );
+            bar.finish_and_clear();
+            calibration_report(&succeeded(results), started.elapsed().as_secs_f64())
+        }
         (_, Some(model)) => {
             let model = localiser_model(model.as_deref())?;
             let results = run_all(&cases, args.threads, name, &progress, |c| {
@@ -257,6 +281,64 @@ fn localiser_report(model: &std::path::Path, results: &[Buckets], wall_s: f64) -
         results.len(),
         all.snippets
     )
+}
+
+/// The calibration table: what `following` is worth on each case's own performance, and how
+/// often it is claimed on audio that is not the piece; then each case.
+fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
+    let mut own = StateCounts::default();
+    let mut unrelated = [StateCounts::default(); Unrelated::ALL.len()];
+    for r in results {
+        own.add(r.own);
+        for (kind, c) in &r.unrelated {
+            let k = Unrelated::ALL
+                .iter()
+                .position(|u| u == kind)
+                .expect("one of all");
+            unrelated[k].add(*c);
+        }
+    }
+    let mut out = format!(
+        "\n### Calibration: what `following` is worth\n\n| audio | cases | frames | said `following` % | of those within 0.5 s of the truth % | said `lost` or `searching` % |\n|---|---|---|---|---|---|\n| its own performance | {} | {} | {:.1} | {:.2} | {:.1} |\n",
+        results.len(),
+        own.frames,
+        100.0 * own.following_share(),
+        100.0 * own.precision(),
+        100.0 * own.given_up_share()
+    );
+    for (kind, c) in Unrelated::ALL.iter().zip(&unrelated) {
+        let _ = writeln!(
+            out,
+            "| {kind} ({UNRELATED_S:.0} s) | {} | {} | {:.2} | – | {:.1} |",
+            results.len(),
+            c.frames,
+            100.0 * c.following_share(),
+            100.0 * c.given_up_share()
+        );
+    }
+    let _ = writeln!(out, "\n- wall time {wall_s:.0} s\n\n### Per case\n\n| case | own: `following` % | own: within 0.5 s % | noise % | sine % | another piece % |\n|---|---|---|---|---|---|");
+    for r in results {
+        let shares: Vec<String> = Unrelated::ALL
+            .iter()
+            .map(|kind| {
+                r.unrelated
+                    .iter()
+                    .find(|u| u.0 == *kind)
+                    .map_or("–".into(), |(_, c)| {
+                        format!("{:.1}", 100.0 * c.following_share())
+                    })
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} | {:.1} | {} |",
+            r.id,
+            100.0 * r.own.following_share(),
+            100.0 * r.own.precision(),
+            shares.join(" | ")
+        );
+    }
+    out
 }
 
 /// How the performances are played and recorded.

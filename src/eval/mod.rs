@@ -2,6 +2,7 @@
 //! online and aligned offline, scored against their ground truth.
 
 pub mod anchors;
+pub mod calibration;
 pub mod cases;
 pub mod degrade;
 pub mod localiser;

@@ -185,7 +185,7 @@ fn render_degraded(
 
 /// Follows `audio` as a host would deliver it, in `cfg.block`-sample blocks; returns the reports
 /// and the seconds of compute they took.
-fn follow(
+pub(super) fn follow(
     reference: &Arc<Reference>,
     audio: &[f32],
     cfg: &EvalConfig,
