@@ -192,7 +192,7 @@ struct Core {
     /// The tracker's confidence, smoothed: how concentrated its belief is.
     tracker_confidence: f32,
     /// The reported confidence: the tracker's, times the share of the evidence that the audio is
-    /// the piece at all.
+    /// the piece at all, times the movement share.
     confidence: f32,
     uncertain_s: f64,
     /// Whether the recent audio is the piece at all, where the tracker places it.
@@ -527,8 +527,8 @@ impl Core {
         {
             self.history.pop_front();
         }
-        let held = self.held_share(sounding);
-        self.update_confidence(&step, held as f32);
+        let movement = self.movement_share(sounding);
+        self.update_confidence(&step, movement as f32);
         // A follower that looks over the whole piece has not given up where a local one would.
         let state = if self.uncertain_s >= LOST_AFTER_S && self.relocation.is_some() {
             FollowState::Searching
@@ -572,10 +572,12 @@ impl Core {
         self.running_evidence.push(e, most);
     }
 
-    /// Counts the seconds of sound at the reported place since it last passed an onset; from 1 to
-    /// 0 as that time runs out of what the note at that place can be held for. A steady tone or
-    /// noise keeps the tracker at one place, which a pianist playing the piece does not.
-    fn held_share(&mut self, sounding: bool) -> f64 {
+    /// Whether the follower moves through the score as a pianist playing it does, from 0 to 1: 0
+    /// until it has passed [`PROVEN_AFTER_ONSETS`] onsets on attacks of their own since it started
+    /// or moved; then from 1 to 0 as the seconds of sound at one place since it last passed an
+    /// onset run out of what the note there can be held for. A steady tone or noise keeps the
+    /// tracker at one place.
+    fn movement_share(&mut self, sounding: bool) -> f64 {
         let passed = self.onset_frames.partition_point(|&f| f <= self.reported);
         if passed != self.onsets_passed {
             self.onsets_passed = passed;
@@ -587,26 +589,28 @@ impl Core {
         } else if sounding {
             self.held_s += HOP_S;
         }
+        if self.onsets_moved < PROVEN_AFTER_ONSETS {
+            return 0.0;
+        }
         let (Some(&next), Some(&last)) = (
             self.onset_frames.get(passed),
             passed.checked_sub(1).and_then(|p| self.onset_frames.get(p)),
         ) else {
-            return 1.0;
+            return 1.0; // before the first note or after the last: nothing to wait for
         };
         let allowed_s = HELD_MARGIN_S + HELD_FACTOR * (next - last) as f64 * HOP_S;
-        let proven = f64::from(u8::from(self.onsets_moved >= PROVEN_AFTER_ONSETS));
-        proven * (1.0 - (self.held_s - allowed_s) / HELD_FADE_S).clamp(0.0, 1.0)
+        (1.0 - (self.held_s - allowed_s) / HELD_FADE_S).clamp(0.0, 1.0)
     }
 
     /// Smooths the tracker's confidence (a NaN, no evidence either way, e.g. silence matched to
     /// silence, leaves it where it was) and weighs it by the evidence that the audio is the piece
-    /// and by the `held` share of [`held_share`](Self::held_share).
-    fn update_confidence(&mut self, step: &TrackStep, held: f32) {
+    /// and by the [`movement_share`](Self::movement_share).
+    fn update_confidence(&mut self, step: &TrackStep, movement: f32) {
         if !step.confidence.is_nan() {
             let alpha = (HOP_S / CONFIDENCE_SMOOTHING_S) as f32;
             self.tracker_confidence += alpha * (step.confidence - self.tracker_confidence);
         }
-        self.confidence = self.tracker_confidence * self.running_evidence.share() * held;
+        self.confidence = self.tracker_confidence * self.running_evidence.share() * movement;
         if self.confidence < UNCERTAIN_BELOW {
             self.uncertain_s += HOP_S;
         } else {
