@@ -198,6 +198,7 @@ struct Core {
     /// Whether the recent audio is the piece at all, where the tracker places it.
     evidence: MatchEvidence,
     running_evidence: RunningEvidence,
+    /// How frames are compared: the tracker's cost.
     cost: Arc<dyn LocalCost + Send>,
     /// Onsets at or before the reported position, and the seconds of sound heard since that
     /// number last changed.
@@ -308,13 +309,9 @@ impl Follower {
             self.core.relocation = None;
             return;
         }
-        let cost = match &self.core.tracker {
-            Tracker::Filter(f) => f.cost(),
-            Tracker::Oltw(o) => o.cost(),
-        };
         let search = SubsequenceSearch::new(
             self.core.reference.features.clone(),
-            cost,
+            self.core.cost.clone(),
             SearchConfig::DEFAULT,
         );
         let checker = localiser.map(|l| Checker::new(l, self.core.reference.semitones.clone()));

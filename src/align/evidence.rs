@@ -25,6 +25,9 @@ const SILENT_CHROMA_NORM: f32 = 0.5;
 pub struct MatchEvidence {
     null_frames: Vec<usize>,
     distances: Vec<f32>,
+    /// [`most`](Self::most) per reference frame, once worked out (NaN before): it depends on the
+    /// frame alone, and a follower asks for the same frames again and again.
+    most: Vec<f32>,
 }
 
 impl MatchEvidence {
@@ -33,6 +36,7 @@ impl MatchEvidence {
         Self {
             null_frames: (0..NULL_FRAMES).map(|k| k * n / NULL_FRAMES).collect(),
             distances: vec![0.0; NULL_FRAMES],
+            most: Vec::new(),
         }
     }
 
@@ -57,7 +61,13 @@ impl MatchEvidence {
     /// have. It is small where the piece's typical frame is much like frame `j` (a piece that
     /// keeps to one texture), so a recording's evidence is read against it.
     pub fn most(&mut self, reference: &Features, j: usize, cost: &dyn LocalCost) -> f32 {
-        self.typical_distance(reference.frame(j), reference, cost)
+        if self.most.len() != reference.len() {
+            self.most = vec![f32::NAN; reference.len()];
+        }
+        if self.most[j].is_nan() {
+            self.most[j] = self.typical_distance(reference.frame(j), reference, cost);
+        }
+        self.most[j]
     }
 
     /// The median distance from `frame` to the null frames.

@@ -287,7 +287,9 @@ fn localiser_report(model: &std::path::Path, results: &[Buckets], wall_s: f64) -
 /// often it is claimed on audio that is not the piece; then each case.
 fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
     let mut own = StateCounts::default();
-    let mut unrelated = [StateCounts::default(); Unrelated::ALL.len()];
+    // Per kind: the cases that had it ("another piece" needs a case of another piece), and
+    // their counts.
+    let mut unrelated = [(0usize, StateCounts::default()); Unrelated::ALL.len()];
     for r in results {
         own.add(r.own);
         for (kind, c) in &r.unrelated {
@@ -295,7 +297,8 @@ fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
                 .iter()
                 .position(|u| u == kind)
                 .expect("one of all");
-            unrelated[k].add(*c);
+            unrelated[k].0 += 1;
+            unrelated[k].1.add(*c);
         }
     }
     let mut out = format!(
@@ -306,11 +309,10 @@ fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
         100.0 * own.precision(),
         100.0 * own.given_up_share()
     );
-    for (kind, c) in Unrelated::ALL.iter().zip(&unrelated) {
+    for (kind, (cases, c)) in Unrelated::ALL.iter().zip(&unrelated) {
         let _ = writeln!(
             out,
-            "| {kind} ({UNRELATED_S:.0} s) | {} | {} | {:.2} | – | {:.1} |",
-            results.len(),
+            "| {kind} ({UNRELATED_S:.0} s) | {cases} | {} | {:.2} | – | {:.1} |",
             c.frames,
             100.0 * c.following_share(),
             100.0 * c.given_up_share()
