@@ -134,6 +134,15 @@ impl Tracker {
         }
     }
 
+    /// Moves `frames` reference frames on, without evidence.
+    fn shift(&mut self, frames: usize) {
+        match self {
+            Self::Filter(f) => f.shift(frames),
+            // OLTW's partial path cannot jump: it starts again further on.
+            Self::Oltw(o) => o.reset(o.position() + frames),
+        }
+    }
+
     fn step(&mut self, live: &[f32]) -> TrackStep {
         match self {
             Self::Filter(f) => {
@@ -163,6 +172,8 @@ impl Tracker {
 pub struct Follower {
     extractor: FeatureExtractor,
     input_rate: u32,
+    /// Seconds that went by unheard ([`skip`](Self::skip)) and are not yet a whole frame.
+    unheard_s: f64,
     core: Core,
     /// The learned similarity's embedder, when the reference carries embeddings.
     learned: Option<Learned>,
@@ -272,6 +283,7 @@ impl Follower {
         let mut f = Self {
             extractor: FeatureExtractor::new(input_rate),
             input_rate,
+            unheard_s: 0.0,
             core,
             learned: None,
         };
@@ -346,6 +358,7 @@ impl Follower {
 
     fn restart_at(&mut self, score_time_s: f64) {
         self.extractor = FeatureExtractor::new(self.input_rate);
+        self.unheard_s = 0.0;
         if let Some(l) = self.learned.as_mut() {
             l.embedder.reset();
         }
@@ -355,6 +368,16 @@ impl Follower {
     /// Input samples so far that were NaN or infinite and were followed as silence.
     pub fn non_finite_samples(&self) -> u64 {
         self.extractor.non_finite_samples()
+    }
+
+    /// `samples` input samples went by that the follower never got (a live input that dropped
+    /// them under load): the pianist played on meanwhile. The performance clock moves on by them,
+    /// and the place at the pianist's tempo; what is pushed next is heard from there.
+    pub fn skip(&mut self, samples: u64) {
+        self.unheard_s += samples as f64 / f64::from(self.input_rate);
+        let frames = (self.unheard_s / HOP_S).floor();
+        self.unheard_s -= frames * HOP_S;
+        self.core.pass_unheard(frames as usize);
     }
 
     /// Feeds a block of mono input samples; `on_report` is called once per completed frame.
@@ -418,6 +441,22 @@ impl Core {
         self.confidence = 0.5;
         self.forget_evidence();
         self.relocated = true;
+    }
+
+    /// `frames` frames went by unheard: the clock moves on, and once the pianist has begun, the
+    /// place does too, at their tempo. Relocation's last seconds of audio are no longer one
+    /// stretch of playing, so it starts them afresh.
+    fn pass_unheard(&mut self, frames: usize) {
+        self.frames += frames;
+        if !self.started || frames == 0 {
+            return;
+        }
+        let ahead = (self.tempo_ratio() * frames as f64).round() as usize;
+        self.tracker.shift(ahead);
+        self.reported = (self.reported + ahead).min(self.reference.features.len() - 1);
+        if let Some(r) = self.relocation.as_mut() {
+            r.reset();
+        }
     }
 
     /// What was heard says nothing of the place the follower starts at or moves to.

@@ -278,3 +278,48 @@ fn another_piece_is_not_followed() {
         100.0 * share
     );
 }
+
+/// A live input that dropped 3 s of audio under load (the worker starved): told of the gap, the
+/// follower moves on through it at the pianist's tempo and is where they are when the audio
+/// comes back. Not told, it would take the audio after the gap for the audio before it.
+#[test]
+fn audio_dropped_under_load_is_passed_at_the_pianists_tempo() {
+    let s = setup();
+    let rate = 44_100.0;
+    let (cut, gap_s) = (8.0, 3.0);
+    let (a, b) = ((cut * rate) as usize, ((cut + gap_s) * rate) as usize);
+    let after_gap = |told: bool| {
+        let mut f = Follower::new(s.reference.clone(), 44_100);
+        let mut reports = Vec::new();
+        for block in s.performance[..a].chunks(512) {
+            f.push(block, |r| reports.push(*r));
+        }
+        let offset = if told {
+            f.skip((b - a) as u64);
+            0.0
+        } else {
+            gap_s // its clock runs 3 s behind the pianist's
+        };
+        for block in s.performance[b..].chunks(512) {
+            f.push(block, |r| reports.push(*r));
+        }
+        // The first seconds after the audio came back (its first frames straddle the gap).
+        let window = cut + gap_s + 0.5..=cut + gap_s + 3.0;
+        let played: Vec<f64> = reports
+            .iter()
+            .map(|r| (r.perf_time_s + offset, r.score_time_s))
+            .filter(|(t, _)| window.contains(t))
+            .map(|(t, score)| (score - truth_score_at(&s.truth, t)).abs())
+            .collect();
+        let on_target = played.iter().filter(|&&e| e <= 0.3).count() as f64;
+        on_target / played.len() as f64
+    };
+    let (told, untold) = (after_gap(true), after_gap(false));
+    eprintln!(
+        "within 0.3 s, 0.5 to 3 s after the gap: {:.1} % told of it, {:.1} % not",
+        100.0 * told,
+        100.0 * untold
+    );
+    assert!(told >= 0.95, "told of the gap: {:.1} %", 100.0 * told);
+    assert!(untold < 0.5, "not told: {:.1} %", 100.0 * untold);
+}

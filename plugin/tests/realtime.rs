@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use nice_plug::prelude::*;
+use segno::eval::metrics::truth_score_at;
 use segno::live::protocol::{MidiProtocol, PositionEvent};
 
 use common::host::{activate, activate_in, load_example_score, process_block, Host};
@@ -230,5 +231,96 @@ fn an_offline_render_waits_for_the_worker_without_allocating() {
     assert!(
         beats.len() >= 12 && beats.windows(2).all(|w| w[1] > w[0]),
         "8 s of a minuet at about 130 beats/min, in order: {beats:?}"
+    );
+}
+
+/// Overload: the worker is starved (busy threads on every core) while the host goes on
+/// delivering blocks on time. `process()` does not wait for it: what does not fit is dropped (the
+/// drops prove it did not wait) and counted for the editor, and nothing is allocated. The worker
+/// is told where audio was lost, so the follower passes the gap at the pianist's tempo and is
+/// where they are soon after audio comes through again.
+#[test]
+fn a_starved_worker_drops_audio_and_the_follower_is_in_place_after() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    let (rate, block, burst_block) = (44_100, 512, 4096);
+    let mut plugin = Segno::default();
+    load_example_score(&plugin);
+    activate(&mut plugin, rate, burst_block);
+    wait_for_score(&plugin);
+    let [left, right] = performance(rate, 28.0);
+    let truth =
+        segno::eval::cases::read_truth(&common::example("minuet-performance.truth.csv")).unwrap();
+    let blocks = |from_s: f64, to_s: f64, block: usize| {
+        let at = |s: f64| (s * f64::from(rate)) as usize / block * block;
+        (at(from_s)..at(to_s))
+            .step_by(block)
+            .map(move |k| k..k + block)
+    };
+    let mut host = Host::new(rate);
+    let mut play = |plugin: &mut Segno, k: std::ops::Range<usize>| {
+        host.events.clear();
+        process_block(plugin, &mut host, [&left[k.clone()], &right[k]]);
+    };
+    let in_time = |plugin: &Segno| {
+        while plugin.backlog() > 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    };
+    for k in blocks(0.0, 8.0, block) {
+        play(&mut plugin, k);
+        in_time(&plugin);
+    }
+    assert_eq!(plugin.worker().published.dropped.load(Ordering::Relaxed), 0);
+
+    // 12 s of large blocks as fast as the host sends them while busy threads take every core:
+    // the worker cannot keep up, and the 4 s queue overflows.
+    let stop = Arc::new(AtomicBool::new(false));
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let hogs: Vec<_> = (0..2 * cores)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            })
+        })
+        .collect();
+    for k in blocks(8.0, 20.0, burst_block) {
+        play(&mut plugin, k);
+    }
+    stop.store(true, Ordering::Relaxed);
+    hogs.into_iter().for_each(|h| h.join().unwrap());
+    let dropped = plugin.worker().published.dropped.load(Ordering::Relaxed);
+    assert!(
+        dropped > 0,
+        "12 s pushed at once into a 4 s queue: process() must drop, not wait"
+    );
+
+    // From 1.5 s after audio comes through again, the follower is where the pianist is (the
+    // tempo it passed the gap at is a guess: about 1 s off after a 6 s gap, caught up within a
+    // second). Without the gap's mark it takes the audio after the gap for the audio before
+    // it: 8.6 s off.
+    let mut errors = Vec::new();
+    for k in blocks(20.0, 24.0, block) {
+        let now_s = k.end as f64 / f64::from(rate);
+        play(&mut plugin, k);
+        in_time(&plugin);
+        let snap = plugin.worker().published.snapshot().expect("a position");
+        if now_s >= 21.5 {
+            errors.push((snap.score_time_s - truth_score_at(&truth, now_s)).abs());
+        }
+    }
+    let worst = errors.iter().copied().fold(0.0, f64::max);
+    eprintln!(
+        "{:.2} s dropped; worst position error from 1.5 s after the overload: {worst:.2} s",
+        dropped as f64 / f64::from(rate)
+    );
+    assert!(
+        worst <= 0.5,
+        "the follower is {worst:.2} s from the pianist"
     );
 }

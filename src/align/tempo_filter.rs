@@ -155,6 +155,30 @@ impl PositionTempoFilter {
         self.cost.clone()
     }
 
+    /// Moves every hypothesis `frames` reference frames on (to the end of the piece at most),
+    /// keeping the belief's shape: time passed that nobody heard (the input dropped audio), and
+    /// the pianist played on at the tempo they had.
+    pub fn shift(&mut self, frames: usize) {
+        let last = self.reference.len() - 1;
+        let d = frames.min(last.saturating_sub(self.position));
+        if d == 0 {
+            return;
+        }
+        let k_n = self.tempi.len();
+        let new_lo = self.lo + d;
+        self.next.fill(0.0);
+        for j in 0..self.width {
+            // Hypotheses past the end wait at the last frame, as `predict` keeps them.
+            let to = ((self.lo + j + d).min(last) - new_lo) * k_n;
+            for k in 0..k_n {
+                self.next[to + k] += self.prob[j * k_n + k];
+            }
+        }
+        std::mem::swap(&mut self.prob, &mut self.next);
+        self.lo = new_lo;
+        self.position += d;
+    }
+
     pub fn step(&mut self, live: &[f32]) -> Estimate {
         self.predict();
         self.update(live);
@@ -331,5 +355,47 @@ mod tests {
             "worst error at steady tempo {worst_steady} frames"
         );
         assert!(worst <= 8.0, "worst error {worst} frames");
+    }
+
+    /// 500 frames go unheard (more than the band reaches ahead): shifted on by them, the filter
+    /// is where the performer is when the frames resume; without the shift it is lost.
+    #[test]
+    fn a_shift_carries_the_belief_over_frames_nobody_heard() {
+        let traj = trajectory(3000);
+        let cfg = FilterConfig {
+            temperature: 0.3,
+            ..FilterConfig::default()
+        };
+        let reference = Arc::new(features(traj.iter().map(|v| v.to_vec())));
+        let worst_after_gap = |shift: bool| {
+            let mut f = PositionTempoFilter::new(reference.clone(), Arc::new(EuclideanCost), cfg);
+            let mut worst = 0f32;
+            for t in 0..1200 {
+                if t == 500 && shift {
+                    f.shift(500);
+                }
+                let r = if t < 500 { t } else { t + 500 } as f32;
+                let e = f.step(&at(&traj, r));
+                if t >= 520 {
+                    worst = worst.max((e.position as f32 - r).abs());
+                }
+            }
+            worst
+        };
+        assert!(worst_after_gap(true) <= 3.0, "{}", worst_after_gap(true));
+        assert!(worst_after_gap(false) > 100.0, "{}", worst_after_gap(false));
+    }
+
+    #[test]
+    fn a_shift_stops_at_the_end_of_the_piece() {
+        let traj = trajectory(400);
+        let reference = Arc::new(features(traj.iter().map(|v| v.to_vec())));
+        let mut f =
+            PositionTempoFilter::new(reference, Arc::new(EuclideanCost), FilterConfig::DEFAULT);
+        f.reset(350);
+        f.shift(1000);
+        assert_eq!(f.position(), 399);
+        let total: f64 = f.prob.iter().sum();
+        assert!((total - 1.0).abs() < 1e-9, "no belief lost: {total}");
     }
 }

@@ -1,6 +1,7 @@
-//! The two lock-free queues between the audio thread and the worker: samples one way, timed
-//! position events the other. Both are single-producer single-consumer ring buffers allocated when
-//! audio is attached, so the audio thread's side never allocates, locks or waits.
+//! The lock-free queues between the audio thread and the worker: samples one way, with a mark
+//! wherever samples were dropped, and timed position events the other. All are single-producer
+//! single-consumer ring buffers allocated when audio is attached, so the audio thread's side never
+//! allocates, locks or waits.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,6 +18,17 @@ use crate::live::shared::Published;
 const AUDIO_BUFFER_S: u32 = 4;
 /// Position events waiting for the audio thread (a few seconds' worth of beats).
 const EVENT_CAPACITY: usize = 1024;
+/// Gaps waiting for the worker; more than this many between two of its reads are merged.
+const GAP_CAPACITY: usize = 64;
+
+/// Samples the audio thread dropped because the worker was too far behind: `len` of them, after
+/// the first `at` samples it pushed. The pianist played on through them, and the worker tells the
+/// follower so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub at: u64,
+    pub len: u64,
+}
 
 /// A position event and the input sample at which the follower knew it, counted from the moment
 /// the audio was attached.
@@ -29,6 +41,9 @@ pub struct TimedEvent {
 /// The audio thread's end.
 pub struct AudioEnd {
     samples: HeapProd<f32>,
+    gaps: HeapProd<Gap>,
+    /// A gap not yet handed over (the gap queue was full); samples after it wait until it is.
+    pending_gap: Option<Gap>,
     events: HeapCons<TimedEvent>,
     published: Arc<Published>,
     /// Input samples seen so far, pushed or dropped: the clock events are timed in.
@@ -46,6 +61,7 @@ pub struct AudioEnd {
 /// The worker's end.
 pub struct WorkerEnd {
     pub(crate) samples: HeapCons<f32>,
+    pub(crate) gaps: HeapCons<Gap>,
     pub(crate) events: HeapProd<TimedEvent>,
     pub(crate) rate: u32,
     /// Samples popped and analysed, their reports and events published.
@@ -57,10 +73,13 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
     let (samples_in, samples_out) =
         HeapRb::<f32>::new((rate.max(1) * AUDIO_BUFFER_S) as usize).split();
     let (events_in, events_out) = HeapRb::<TimedEvent>::new(EVENT_CAPACITY).split();
+    let (gaps_in, gaps_out) = HeapRb::<Gap>::new(GAP_CAPACITY).split();
     let analysed = Arc::new(AtomicU64::new(0));
     (
         AudioEnd {
             samples: samples_in,
+            gaps: gaps_in,
+            pending_gap: None,
             events: events_out,
             published,
             clock: 0,
@@ -71,6 +90,7 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
         },
         WorkerEnd {
             samples: samples_out,
+            gaps: gaps_out,
             events: events_in,
             rate,
             analysed,
@@ -80,7 +100,7 @@ pub fn link(rate: u32, published: Arc<Published>) -> (AudioEnd, WorkerEnd) {
 
 impl AudioEnd {
     /// Hands one block to the worker, downmixed to mono. If the worker is too far behind the
-    /// samples that do not fit are dropped and counted, never waited for.
+    /// samples that do not fit are dropped, counted and marked as a gap, never waited for.
     pub fn push_block<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
         let Some(len) = channels.first().map(|c| c.as_ref().len()) else {
             return;
@@ -88,16 +108,36 @@ impl AudioEnd {
         self.block_len = len;
         let scale = 1.0 / channels.len() as f32;
         let mono = (0..len).map(|i| channels.iter().map(|c| c.as_ref()[i]).sum::<f32>() * scale);
-        let pushed = self.samples.push_iter(mono);
+        // The mark of a gap goes before any sample after it, so the worker always sees it in time.
+        let pushed = if self.hand_over_gap() {
+            self.samples.push_iter(mono)
+        } else {
+            0
+        };
         self.clock += len as u64;
         self.pushed += pushed as u64;
         self.published
             .received
             .fetch_add(pushed as u64, Ordering::Relaxed);
         if pushed < len {
-            self.published
-                .dropped
-                .fetch_add((len - pushed) as u64, Ordering::Relaxed);
+            let dropped = (len - pushed) as u64;
+            self.published.dropped.fetch_add(dropped, Ordering::Relaxed);
+            let gap = self.pending_gap.get_or_insert(Gap {
+                at: self.pushed,
+                len: 0,
+            });
+            gap.len += dropped;
+        }
+    }
+
+    /// Hands the pending gap to the worker; false if it is still pending.
+    fn hand_over_gap(&mut self) -> bool {
+        match self.pending_gap {
+            Some(gap) if self.gaps.try_push(gap).is_err() => false,
+            _ => {
+                self.pending_gap = None;
+                true
+            }
         }
     }
 
@@ -215,6 +255,32 @@ mod tests {
         emitted.clear();
         audio.drain_events(|offset, e| emitted.push((offset, e)));
         assert_eq!(emitted, vec![(0, beat(5))]);
+    }
+
+    /// The worker learns where samples were dropped and how many, before it reads any sample
+    /// pushed after them.
+    #[test]
+    fn drops_are_marked_where_they_happened() {
+        let published = Arc::new(Published::default());
+        let (mut audio, mut worker) = link(2, published.clone()); // 8 samples of room
+        audio.push_block(&[[1.0f32; 10]]);
+        audio.push_block(&[[2.0f32; 3]]); // still full: dropped too
+        assert!(
+            worker.gaps.first().is_some(),
+            "the first gap is marked once more audio came"
+        );
+        let mut got = [0.0; 16];
+        assert_eq!(worker.samples.pop_slice(&mut got), 8);
+        audio.push_block(&[[3.0f32; 2]]);
+        let gaps: Vec<Gap> = worker.gaps.pop_iter().collect();
+        assert_eq!(gaps, vec![Gap { at: 8, len: 2 }, Gap { at: 8, len: 3 }]);
+        assert_eq!(worker.samples.pop_slice(&mut got), 2);
+        assert_eq!(got[..2], [3.0, 3.0]);
+        assert_eq!(published.dropped.load(Ordering::Relaxed), 5);
+        assert_eq!(
+            audio.clock, 15,
+            "events are timed with the dropped samples counted"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{select, Receiver, Sender};
-use ringbuf::traits::{Consumer, Producer};
+use ringbuf::traits::{Consumer, Observer, Producer};
 
 use crate::features::{HOP, SAMPLE_RATE};
 use crate::follow::{Follower, Method};
@@ -207,15 +207,21 @@ struct State {
     pending_start: Option<String>,
     /// The last score asked for, to prepare again when the similarity changes.
     last_load: Option<(Arc<[u8]>, String, Option<PathBuf>)>,
-    /// Input samples consumed since the audio was attached, and the sample the follower's
-    /// current run starts at.
+    /// Input samples consumed since the audio was attached (dropped ones included: the clock the
+    /// audio thread times events in), those of them the audio thread pushed, and the sample the
+    /// follower's current run starts at.
     consumed: u64,
+    popped: u64,
     run_start: u64,
     /// Runs start on a multiple of this many input samples: one analysis hop when that is a
     /// whole number (22.05, 44.1, 88.2, 176.4 kHz), so that the plugin analyses exactly the frames
     /// an offline run over the same audio would, and reports the same positions at the same times.
     run_grid: u64,
     generation: u64,
+    /// The follower's input problems already said in the status (said once: saying them takes
+    /// the status lock, which the editor also takes).
+    said_non_finite: bool,
+    said_embedding_error: bool,
     loaded_tx: Sender<Loaded>,
     loaded_rx: Receiver<Loaded>,
     buf: Vec<f32>,
@@ -247,9 +253,12 @@ impl State {
             pending_start: None,
             last_load: None,
             consumed: 0,
+            popped: 0,
             run_start: 0,
             run_grid: 1,
             generation: 0,
+            said_non_finite: false,
+            said_embedding_error: false,
             loaded_tx,
             loaded_rx,
             buf: vec![0.0; CHUNK],
@@ -284,16 +293,28 @@ impl State {
         }
     }
 
-    /// Feeds the follower with what the audio thread has pushed; false if there was nothing.
+    /// Feeds the follower with what the audio thread has pushed, up to the next gap, or tells it
+    /// of the gap; false if there was nothing.
     fn drain_audio(&mut self) -> bool {
         self.apply_controls();
         let Some(link) = self.link.as_mut() else {
             return false;
         };
-        let n = link.samples.pop_slice(&mut self.buf);
+        // Samples are counted before gaps are looked at: the audio thread marks a gap before it
+        // pushes the samples after it, so no sample counted here lies beyond an unseen gap.
+        let available = link.samples.occupied_len();
+        let to_gap = link.gaps.first().map(|g| g.at - self.popped);
+        if to_gap == Some(0) {
+            let gap = link.gaps.try_pop().expect("a gap was seen");
+            self.pass_gap(gap.len);
+            return true;
+        }
+        let wanted = available.min(to_gap.map_or(CHUNK, |g| g.min(CHUNK as u64) as usize));
+        let n = link.samples.pop_slice(&mut self.buf[..wanted.min(CHUNK)]);
         if n == 0 {
             return false;
         }
+        self.popped += n as u64;
         let block = &mut self.buf[..n];
         let gain_db = self.controls.gain_db.load(Ordering::Relaxed);
         if gain_db != 0.0 {
@@ -312,8 +333,9 @@ impl State {
                     run_start + (r.perf_time_s * f64::from(rate)).round() as u64,
                 ))
             });
-            if follower.non_finite_samples() > 0 {
-                // Said once per run: the follower counts on, the musician needs to hear it once.
+            if follower.non_finite_samples() > 0 && !self.said_non_finite {
+                // Said once: the follower counts on, the musician needs to hear it once.
+                self.said_non_finite = true;
                 let mut st = lock(&self.status);
                 if st.error.is_none() {
                     st.error = Some(format!(
@@ -322,8 +344,12 @@ impl State {
                     ));
                 }
             }
-            if let Some(e) = follower.embedding_error() {
+            if let Some(e) = follower
+                .embedding_error()
+                .filter(|_| !self.said_embedding_error)
+            {
                 // The learned model failed mid-run: its part of each frame is zeros from then on.
+                self.said_embedding_error = true;
                 let mut st = lock(&self.status);
                 if st.error.is_none() {
                     st.error = Some(format!("The learned analysis failed ({e}); positions may be wrong: choose the classical analysis."));
@@ -334,9 +360,20 @@ impl State {
             }
         }
         if let Some(link) = &self.link {
-            link.analysed.store(self.consumed, Ordering::Release);
+            link.analysed.store(self.popped, Ordering::Release);
         }
         true
+    }
+
+    /// `len` input samples were dropped here: the follower's run (if it has begun) passes them
+    /// unheard.
+    fn pass_gap(&mut self, len: u64) {
+        let end = self.consumed + len;
+        let in_run = end.saturating_sub(self.consumed.max(self.run_start));
+        self.consumed = end;
+        if let Some(follower) = self.follower.as_mut().filter(|_| self.following) {
+            follower.skip(in_run);
+        }
     }
 
     /// The next run starts at the next grid point of the input.
@@ -367,6 +404,7 @@ impl State {
                 self.run_grid = hop_in_input_samples(link.rate).unwrap_or(1);
                 self.link = Some(link);
                 self.consumed = 0;
+                self.popped = 0;
                 self.rebuild_follower();
             }
             Command::LoadScore {
@@ -472,6 +510,8 @@ impl State {
             }
             _ => None,
         };
+        self.said_non_finite = false;
+        self.said_embedding_error = false;
         self.run_start = self.next_run_start();
         self.beats.reset();
         self.published.clear();
