@@ -3,9 +3,11 @@
 use crate::align::cost::LocalCost;
 use crate::align::evidence::{MatchEvidence, EVIDENCE_SURE};
 use crate::align::multiscale::{self, MultiscaleConfig};
-use crate::features::{frame_time, Features};
+use crate::align::PathMap;
+use crate::features::{frame_time, Features, HOP_S};
 use crate::position::{FollowState, Report};
 use crate::reference::Reference;
+use crate::score::Score;
 
 /// Half-width, in frames, of the path stretch the local tempo is measured on (about 1 s).
 const TEMPO_HALF_WINDOW: usize = 43;
@@ -50,9 +52,47 @@ pub struct Alignment {
     /// frame than to the piece's typical frame (in the local cost's units); about 0 for audio
     /// unrelated to the score.
     pub match_quality: f32,
+    /// Score time to performance time along the path, as the benchmark measures it.
+    map: PathMap,
+}
+
+/// Where one note of the score was played: its onset and end in the recording, and whether the
+/// alignment is sure of the place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlignedNote {
+    pub perf_onset_s: f64,
+    pub perf_offset_s: f64,
+    pub state: FollowState,
 }
 
 impl Alignment {
+    /// Performance time at `score_time_s`, interpolated along the path.
+    pub fn perf_time_at(&self, score_time_s: f64) -> f64 {
+        self.map.perf_frame_at(score_time_s / HOP_S) * HOP_S
+    }
+
+    /// One per note of `score` (the score aligned), in its played order.
+    pub fn notes(&self, score: &Score) -> Vec<AlignedNote> {
+        score
+            .notes
+            .iter()
+            .map(|n| {
+                let row = self
+                    .rows
+                    .partition_point(|r| r.score_time_s < n.onset_s)
+                    .min(self.rows.len().saturating_sub(1));
+                AlignedNote {
+                    perf_onset_s: self.perf_time_at(n.onset_s),
+                    perf_offset_s: self.perf_time_at(n.offset_s),
+                    state: self
+                        .rows
+                        .get(row)
+                        .map_or(FollowState::Uncertain, |r| r.state),
+                }
+            })
+            .collect()
+    }
+
     /// A warning when the recording is apparently not this piece.
     pub fn mismatch(&self) -> Option<String> {
         (self.match_quality < MATCH_QUALITY_WARNING).then(|| {
@@ -141,6 +181,7 @@ pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Al
     Alignment {
         rows,
         match_quality: median(&evidence),
+        map: PathMap::new(&path),
     }
 }
 

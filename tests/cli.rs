@@ -75,7 +75,7 @@ fn render_follow_and_align_the_example() {
     assert_eq!(onset_rows.lines().next(), Some("score_time_s,perf_time_s"));
     assert!(String::from_utf8_lossy(&o.stdout).contains("within  100 ms"));
 
-    let alignment = tmp("alignment.csv");
+    let (alignment, notes) = (tmp("alignment.csv"), tmp("notes.csv"));
     let o = segno(&[
         "align",
         "--score",
@@ -84,14 +84,46 @@ fn render_follow_and_align_the_example() {
         wav.to_str().unwrap(),
         "--out",
         alignment.to_str().unwrap(),
+        "--notes",
+        notes.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&alignment).unwrap().lines().count() > 2000);
+    aligned_notes_are_where_they_were_played(&score, &notes, &truth);
     assert!(stderr(&o).contains("match quality"), "{}", stderr(&o));
     assert!(
         !stderr(&o).contains("matches the score poorly"),
         "a recording of the piece is not flagged: {}",
         stderr(&o)
+    );
+}
+
+/// `align --notes`: a row per note of the score in its played order, its onset where the
+/// performance's truth puts it.
+fn aligned_notes_are_where_they_were_played(score: &Path, notes: &Path, truth: &Path) {
+    let score = segno::score::Score::load(score).unwrap();
+    let truth = segno::eval::cases::read_truth(truth).unwrap();
+    let text = std::fs::read_to_string(notes).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(segno::position::csv::NOTES_HEADER));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), score.notes.len(), "one row per note");
+    let field = |r: &[&str], k: usize| r[k].parse::<f64>().unwrap();
+    let within_50ms = rows
+        .iter()
+        .filter(|r| {
+            let truth_s = segno::eval::metrics::truth_perf_at(&truth, field(r, 5));
+            (field(r, 6) - truth_s).abs() <= 0.05
+        })
+        .count();
+    assert!(
+        within_50ms as f64 >= 0.9 * rows.len() as f64,
+        "only {within_50ms} of {} note onsets within 50 ms of the truth",
+        rows.len()
+    );
+    assert!(
+        rows.iter().all(|r| field(r, 7) >= field(r, 6)),
+        "no note ends before it starts"
     );
 }
 

@@ -14,7 +14,7 @@ use segno::audio::{decode_file, resample::resample, write_wav_into};
 use segno::features::SAMPLE_RATE;
 use segno::nn::Device;
 use segno::output::{OutputFile, Unfinished};
-use segno::position::csv::PositionWriter;
+use segno::position::csv::{write_notes, PositionWriter};
 use segno::position::FollowState;
 use segno::reference::Reference;
 use segno::render::{find_soundfont, load_soundfont, render_score, RenderOptions};
@@ -57,6 +57,10 @@ enum Command {
         audio: PathBuf,
         #[arg(long, default_value = "alignment.csv")]
         out: PathBuf,
+        /// Also write one row per score note, in the played order, with its aligned onset and
+        /// end in the recording, to this CSV.
+        #[arg(long)]
+        notes: Option<PathBuf>,
         #[arg(long)]
         soundfont: Option<PathBuf>,
         #[command(flatten)]
@@ -105,12 +109,13 @@ pub fn run() -> anyhow::Result<()> {
             score,
             audio,
             out,
+            notes,
             soundfont,
             similarity,
         } => align(
             &score,
             &audio,
-            &out,
+            (&out, notes.as_deref()),
             soundfont.as_deref(),
             &similarity.plan(Task::Align)?,
         ),
@@ -194,14 +199,20 @@ pub(crate) fn load_reference(
     Ok(Arc::new(reference))
 }
 
+/// `outs`: the alignment's rows and, if asked for, its notes.
 fn align(
     score: &Path,
     audio: &Path,
-    out: &Path,
+    outs: (&Path, Option<&Path>),
     soundfont: Option<&Path>,
     similarity: &SimilarityPlan,
 ) -> anyhow::Result<()> {
-    let mut writer = PositionWriter::create(out, &[("--score", score), ("--audio", audio)])?;
+    let (out, notes) = outs;
+    let inputs = [("--score", score), ("--audio", audio), ("--out", out)];
+    let mut writer = PositionWriter::create(out, &inputs[..2])?;
+    let notes_out = notes
+        .map(|path| OutputFile::create(path, &inputs, Unfinished::Remove))
+        .transpose()?;
     let mut frames = similarity.frame_maker()?;
     let reference = load_reference(score, soundfont, &mut frames)?;
     let decoded = decode_file(audio)?;
@@ -221,6 +232,13 @@ fn align(
     let rows = &alignment.rows;
     writer.write_all(&reference.score, rows)?;
     writer.finish()?;
+    if let Some(mut file) = notes_out {
+        let aligned = alignment.notes(&reference.score);
+        write_notes(file.writer(), &reference.score, &aligned).map_err(|e| file.error(e))?;
+        let target = file.target().to_owned();
+        file.commit()?;
+        eprintln!("wrote {} notes to {}", aligned.len(), target.display());
+    }
     let unsure = rows
         .iter()
         .filter(|r| r.state != FollowState::Following)

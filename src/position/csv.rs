@@ -1,10 +1,11 @@
 //! Result files: `positions.csv` (one row per [`Report`], written as it goes by
-//! [`PositionWriter`], read back by [`read_positions`]) and `onsets.csv`.
+//! [`PositionWriter`], read back by [`read_positions`]), `onsets.csv` and `notes.csv`.
 
 use std::io::Write;
 use std::path::Path;
 
 use super::{FollowState, Report};
+use crate::offline::AlignedNote;
 use crate::output::{OutputError, OutputFile, Unfinished};
 use crate::score::Score;
 
@@ -133,6 +134,38 @@ pub fn write_onsets(
             Some(p) => writeln!(w, "{s:.6},{p:.6}")?,
             None => writeln!(w, "{s:.6},")?,
         }
+    }
+    Ok(())
+}
+
+pub const NOTES_HEADER: &str = "measure,beat_in_measure,played_measure,staff,pitch,score_time_s,perf_onset_s,perf_offset_s,state";
+
+/// `notes.csv`: one row per note of `score` in its played order (a repeated passage's notes once
+/// per pass), with where `align` put its onset and end in the recording. `pitch` is the MIDI key
+/// number (60 is middle C); `staff` is empty where the score does not say.
+pub fn write_notes(
+    w: &mut impl Write,
+    score: &Score,
+    aligned: &[AlignedNote],
+) -> std::io::Result<()> {
+    writeln!(w, "{NOTES_HEADER}")?;
+    for (n, a) in score.notes.iter().zip(aligned) {
+        let beat_in_measure = score.measures.get(n.measure).map_or(0.0, |m| {
+            1.0 + (n.onset_beats - m.start_beat) / (4.0 / f64::from(m.time_signature.1.max(1)))
+        });
+        writeln!(
+            w,
+            "{},{:.3},{},{},{},{:.6},{:.6},{:.6},{}",
+            csv_field(score.measure_number(n.measure).unwrap_or("")),
+            beat_in_measure,
+            n.measure + 1,
+            n.staff.map_or(String::new(), |s| s.to_string()),
+            n.pitch,
+            n.onset_s,
+            a.perf_onset_s,
+            a.perf_offset_s,
+            a.state.as_str()
+        )?;
     }
     Ok(())
 }
