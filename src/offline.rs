@@ -4,7 +4,7 @@ use crate::align::cost::LocalCost;
 use crate::align::evidence::{MatchEvidence, EVIDENCE_SURE};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
-use crate::features::{frame_time, Features, HOP_S};
+use crate::features::{frame_time, Features, FRAME_CENTRE_S};
 use crate::position::{FollowState, Report};
 use crate::reference::Reference;
 use crate::score::Score;
@@ -68,7 +68,7 @@ pub struct AlignedNote {
 impl Alignment {
     /// Performance time at `score_time_s`, interpolated along the path.
     pub fn perf_time_at(&self, score_time_s: f64) -> f64 {
-        self.map.perf_frame_at(score_time_s / HOP_S) * HOP_S
+        self.map.perf_time_at(score_time_s)
     }
 
     /// One per note of `score` (the score aligned), in its played order.
@@ -168,10 +168,11 @@ pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Al
             } else {
                 FollowState::Following
             };
+            // Both frames' sound lies at the centre of their windows (`PathMap::perf_time_at`).
             Report::at(
                 score,
-                frame_time(i),
-                reference.score_time(j),
+                (frame_time(i) - FRAME_CENTRE_S).max(0.0),
+                (reference.score_time(j) - FRAME_CENTRE_S).max(0.0),
                 tempo_ratio,
                 confidence[k],
                 state,

@@ -9,7 +9,7 @@ use segno::align::cost::ClassicalCost;
 use segno::align::PathMap;
 use segno::eval::cases::read_truth;
 use segno::eval::metrics::{summarize, truth_score_at};
-use segno::features::{self, HOP_S, SAMPLE_RATE};
+use segno::features::{self, SAMPLE_RATE};
 use segno::follow::{first_reach_times, Follower};
 use segno::position::{FollowState, Report};
 use segno::reference::Reference;
@@ -151,7 +151,7 @@ fn offline_alignment_is_tight() {
     let errors: Vec<Option<f64>> = s
         .truth
         .iter()
-        .map(|&(sc, p)| Some(map.perf_frame_at(sc / HOP_S) * HOP_S - p))
+        .map(|&(sc, p)| Some(map.perf_time_at(sc) - p))
         .collect();
     let summary = summarize(&errors);
     assert!(

@@ -74,6 +74,12 @@ pub struct EvalArgs {
     no_online: bool,
     #[arg(long)]
     no_offline: bool,
+    /// Play every performance this many times as slowly as recorded (2: half speed, 0.5: twice
+    /// as fast; the notes themselves sound as before), the truth stretched with it: does an
+    /// error depend on the tempo? 0.25–4; not with --practice, --calibration or
+    /// --localiser-buckets.
+    #[arg(long, default_value_t = 1.0, conflicts_with_all = ["practice", "calibration", "localiser_buckets"])]
+    stretch: f64,
     /// Play every case as a pianist practising, and measure how the follower finds them again:
     /// restart (stop, start again 4–20 s earlier), skip (8–30 s ahead), mid-piece (start 20–60 %
     /// into the piece), or all three (no value). Online only.
@@ -142,6 +148,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         );
         cfg.performance_program = program;
     }
+    anyhow::ensure!(
+        (0.25..=4.0).contains(&args.stretch),
+        "--stretch {}: play performances 0.25 to 4 times as slowly as recorded",
+        args.stretch
+    );
+    cfg.stretch = args.stretch;
     cfg.method = args.follower;
     cfg.relocation = args.relocation;
     if args.relocation && !args.no_localiser {

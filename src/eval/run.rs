@@ -15,7 +15,7 @@ use super::rendering::Rendering;
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::PathMap;
 use crate::audio::AudioError;
-use crate::features::{self, HOP_S, SAMPLE_RATE};
+use crate::features::{self, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Method};
 use crate::locate::dual_stack::DualStack;
 use crate::nn::{Device, RuntimeError};
@@ -79,6 +79,9 @@ pub struct EvalConfig {
     pub localiser: Option<PathBuf>,
     pub online: bool,
     pub offline: bool,
+    /// Each performance is played this many times as slowly as recorded, its truth stretched
+    /// with it (1: as recorded).
+    pub stretch: f64,
     /// Folder to write each case's rendered performance and follower positions to, for diagnosis.
     pub dump: Option<PathBuf>,
 }
@@ -98,6 +101,7 @@ impl EvalConfig {
             localiser: None,
             online: true,
             offline: true,
+            stretch: 1.0,
             dump: None,
         }
     }
@@ -162,6 +166,22 @@ fn performance_events(case: &Case) -> Result<Vec<ChannelEvent>, EvalError> {
 /// Renders the performance as a degraded recording at the internal rate.
 pub fn render_performance(case: &Case, cfg: &EvalConfig) -> Result<(Vec<f32>, f64), EvalError> {
     render_degraded(case, &performance_events(case)?, cfg)
+}
+
+/// `case`'s performance played `stretch` times as slowly, and its truth stretched with it.
+fn stretched(
+    case: &Case,
+    stretch: f64,
+    cfg: &EvalConfig,
+) -> Result<(Case, Vec<f32>, f64), EvalError> {
+    let mut events = performance_events(case)?;
+    events.iter_mut().for_each(|e| e.time_s *= stretch);
+    let (audio, detune) = render_degraded(case, &events, cfg)?;
+    let case = Case {
+        truth: case.truth.iter().map(|&(s, p)| (s, p * stretch)).collect(),
+        ..case.clone()
+    };
+    Ok((case, audio, detune))
 }
 
 /// Renders `events` (the case's performance, or a practice performance made of it) on the
@@ -256,10 +276,11 @@ pub fn run_practice_case(
 }
 
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> {
+    let (case, audio, detune_cents) = stretched(case, cfg.stretch, cfg)?;
+    let case = &case;
     let score = Score::load(&case.score)?;
     let mut frames = cfg.similarity.frame_maker()?;
     let reference = Arc::new(frames.reference(score, &cfg.reference_font)?);
-    let (audio, detune_cents) = render_performance(case, cfg)?;
     let score_times: Vec<f64> = case.truth.iter().map(|r| r.0).collect();
     let mut result = CaseResult {
         id: case.id.clone(),
@@ -306,7 +327,7 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> 
         result.offline_errors = case
             .truth
             .iter()
-            .map(|&(s, p)| Some(map.perf_frame_at(s / HOP_S) * HOP_S - p))
+            .map(|&(s, p)| Some(map.perf_time_at(s) - p))
             .collect();
     }
     Ok(result)

@@ -4,7 +4,8 @@
 //! 22 050 Hz (1024 / 512 samples). Frame `k` is the window that *ends* at sample `k · hop`, so a
 //! frame is complete the moment its time is reached: the live follower never waits for audio
 //! from the future, and reference and live frames share the same convention, so the window
-//! offset cancels out in the alignment.
+//! offset cancels out where the performance keeps the score's tempo; elsewhere times read off an
+//! alignment path are taken at the windows' centres ([`FRAME_CENTRE_S`]).
 //!
 //! There is one extractor, [`FeatureExtractor`], fed block by block; offline extraction is the
 //! same extractor fed the whole signal, so the two cannot disagree.
@@ -26,6 +27,10 @@ pub const HOP_S: f64 = HOP as f64 / SAMPLE_RATE as f64;
 pub const CHROMA_DIM: usize = 12;
 pub const ONSET_DIM: usize = semitone::BANDS;
 pub const DIM: usize = CHROMA_DIM + ONSET_DIM;
+
+/// Seconds from the centre of a frame's window to the frame's time (the window's end): where the
+/// sound a frame describes lies, on average.
+pub const FRAME_CENTRE_S: f64 = (WINDOW / 2) as f64 / SAMPLE_RATE as f64;
 
 pub fn frame_time(index: usize) -> f64 {
     index as f64 * HOP_S
