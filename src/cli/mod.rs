@@ -115,7 +115,8 @@ pub fn run() -> anyhow::Result<()> {
         } => align(
             &score,
             &audio,
-            (&out, notes.as_deref()),
+            &out,
+            notes.as_deref(),
             soundfont.as_deref(),
             &similarity.plan(Task::Align)?,
         ),
@@ -199,15 +200,15 @@ pub(crate) fn load_reference(
     Ok(Arc::new(reference))
 }
 
-/// `outs`: the alignment's rows and, if asked for, its notes.
+/// Writes the alignment's rows to `out` and, if asked for, its notes to `notes`.
 fn align(
     score: &Path,
     audio: &Path,
-    outs: (&Path, Option<&Path>),
+    out: &Path,
+    notes: Option<&Path>,
     soundfont: Option<&Path>,
     similarity: &SimilarityPlan,
 ) -> anyhow::Result<()> {
-    let (out, notes) = outs;
     let inputs = [("--score", score), ("--audio", audio), ("--out", out)];
     let mut writer = PositionWriter::create(out, &inputs[..2])?;
     let notes_out = notes

@@ -168,12 +168,10 @@ pub fn render_performance(case: &Case, cfg: &EvalConfig) -> Result<(Vec<f32>, f6
     render_degraded(case, &performance_events(case)?, cfg)
 }
 
-/// `case`'s performance played `stretch` times as slowly, and its truth stretched with it.
-fn stretched(
-    case: &Case,
-    stretch: f64,
-    cfg: &EvalConfig,
-) -> Result<(Case, Vec<f32>, f64), EvalError> {
+/// `case`'s performance played `cfg.stretch` times as slowly, rendered, and its truth stretched
+/// with it.
+fn stretched(case: &Case, cfg: &EvalConfig) -> Result<(Case, Vec<f32>, f64), EvalError> {
+    let stretch = cfg.stretch;
     let mut events = performance_events(case)?;
     events.iter_mut().for_each(|e| e.time_s *= stretch);
     let (audio, detune) = render_degraded(case, &events, cfg)?;
@@ -276,7 +274,7 @@ pub fn run_practice_case(
 }
 
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> {
-    let (case, audio, detune_cents) = stretched(case, cfg.stretch, cfg)?;
+    let (case, audio, detune_cents) = stretched(case, cfg)?;
     let case = &case;
     let score = Score::load(&case.score)?;
     let mut frames = cfg.similarity.frame_maker()?;

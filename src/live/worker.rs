@@ -310,7 +310,7 @@ impl State {
             return true;
         }
         let wanted = available.min(to_gap.map_or(CHUNK, |g| g.min(CHUNK as u64) as usize));
-        let n = link.samples.pop_slice(&mut self.buf[..wanted.min(CHUNK)]);
+        let n = link.samples.pop_slice(&mut self.buf[..wanted]);
         if n == 0 {
             return false;
         }
