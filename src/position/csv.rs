@@ -150,9 +150,10 @@ pub fn write_notes(
 ) -> std::io::Result<()> {
     writeln!(w, "{NOTES_HEADER}")?;
     for (n, a) in score.notes.iter().zip(aligned) {
-        let beat_in_measure = score.measures.get(n.measure).map_or(0.0, |m| {
-            1.0 + (n.onset_beats - m.start_beat) / (4.0 / f64::from(m.time_signature.1.max(1)))
-        });
+        let beat_in_measure = score
+            .measures
+            .get(n.measure)
+            .map_or(0.0, |m| m.beat_in_measure(n.onset_beats));
         writeln!(
             w,
             "{},{:.3},{},{},{},{:.6},{:.6},{:.6},{}",

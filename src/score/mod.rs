@@ -55,6 +55,16 @@ pub struct Measure {
     pub time_signature: (u8, u8),
 }
 
+impl Measure {
+    /// The 1-based beat (in units of the time signature's denominator) at quarter-note `beat` of
+    /// the piece. Past the measure's end (the reference's reverb tail) it stays in the last beat.
+    pub fn beat_in_measure(&self, beat: f64) -> f64 {
+        let unit = 4.0 / f64::from(self.time_signature.1.max(1));
+        let last_beat = (self.length_beats / unit).ceil().max(1.0);
+        1.0 + ((beat - self.start_beat) / unit).min(last_beat - 1e-3)
+    }
+}
+
 /// A position on the score, as shown to a musician.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScorePosition {
@@ -220,13 +230,7 @@ impl Score {
     pub fn position_at(&self, score_time_s: f64) -> ScorePosition {
         let beat = self.tempo.beat_at(score_time_s.max(0.0));
         let measure_index = self.measure_index_at(beat);
-        let beat_in_measure = measure_index.map_or(0.0, |i| {
-            let m = &self.measures[i];
-            let unit = 4.0 / f64::from(m.time_signature.1.max(1));
-            // Past the end (the reference's reverb tail) the position stays in the last beat.
-            let last_beat = (m.length_beats / unit).ceil().max(1.0);
-            1.0 + ((beat - m.start_beat) / unit).min(last_beat - 1e-3)
-        });
+        let beat_in_measure = measure_index.map_or(0.0, |i| self.measures[i].beat_in_measure(beat));
         ScorePosition {
             score_time_s,
             beat,
