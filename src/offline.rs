@@ -3,6 +3,7 @@
 use crate::align::cost::LocalCost;
 use crate::align::evidence::{MatchEvidence, EVIDENCE_SURE};
 use crate::align::multiscale::{self, MultiscaleConfig};
+use crate::align::refine::{self, RefineConfig};
 use crate::align::PathMap;
 use crate::features::{frame_time, Features, FRAME_CENTRE_S};
 use crate::position::{FollowState, Report};
@@ -52,7 +53,7 @@ pub struct Alignment {
     /// frame than to the piece's typical frame (in the local cost's units); about 0 for audio
     /// unrelated to the score.
     pub match_quality: f32,
-    /// Score time to performance time along the path, as the benchmark measures it.
+    /// Score time to performance time: the path's, with each onset moved to its attack.
     map: PathMap,
 }
 
@@ -145,8 +146,16 @@ fn median(values: &[f32]) -> f32 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Aligns the performance features to the reference; one row per path step.
-pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Alignment {
+/// Aligns the performance to the reference: one row per step of the DTW path (at the frames'
+/// resolution), and the score's onsets refined on `audio` (the performance at the internal rate,
+/// whose features `perf` are) to their attacks, if `refine` is given.
+pub fn align(
+    reference: &Reference,
+    perf: &Features,
+    audio: &[f32],
+    cost: &dyn LocalCost,
+    refine: Option<RefineConfig>,
+) -> Alignment {
     let path = multiscale::align(perf, &reference.features, cost, MultiscaleConfig::default());
     let evidence = evidence(reference, perf, &path, cost);
     let confidence = confidences(&evidence);
@@ -182,7 +191,10 @@ pub fn align(reference: &Reference, perf: &Features, cost: &dyn LocalCost) -> Al
     Alignment {
         rows,
         match_quality: median(&evidence),
-        map: PathMap::new(&path),
+        map: match refine {
+            Some(config) => refine::refine(&PathMap::new(&path), score, audio, config),
+            None => PathMap::new(&path),
+        },
     }
 }
 

@@ -74,6 +74,14 @@ pub struct EvalArgs {
     no_online: bool,
     #[arg(long)]
     no_offline: bool,
+    /// Online: cross score onsets at the 23 ms frames only, not at the attack heard between
+    /// them (the follower's default).
+    #[arg(long)]
+    no_attack_crossing: bool,
+    /// Offline: leave the onsets where the DTW path puts them (at its 23 ms frames), without
+    /// moving each to its attack (`segno align` refines them).
+    #[arg(long)]
+    no_refine: bool,
     /// Play every performance this many times as slowly as recorded (2: half speed, 0.5: twice
     /// as fast; the notes themselves sound as before), the truth stretched with it: does an
     /// error depend on the tempo? 0.25–4; not with --practice, --calibration or
@@ -173,6 +181,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     eprintln!("comparing frames with {}", cfg.similarity.describe());
     cfg.online = !args.no_online;
     cfg.offline = !args.no_offline;
+    cfg.refine = !args.no_refine;
+    cfg.attack_crossing = !args.no_attack_crossing;
     cfg.dump = args.dump.clone();
     eprintln!("{} cases; reference {}", cases.len(), ref_path.display());
     if args.renderings.is_none() {
@@ -628,7 +638,8 @@ fn report(results: &[CaseResult], cfg: &EvalConfig, wall_s: f64, threads: usize)
             .max_by(|a, b| a.performance_s.total_cmp(&b.performance_s));
         let _ = writeln!(
             out,
-            "- offline (features + multiscale DTW): {:.0}× real time overall",
+            "- offline (features + multiscale DTW{}): {:.0}× real time overall",
+            if cfg.refine { " + onsets refined" } else { "" },
             audio_s / secs
         );
         if let Some(l) = longest {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use segno::align::refine::RefineConfig;
 use segno::audio::{decode_file, resample::resample, write_wav_into};
 use segno::features::SAMPLE_RATE;
 use segno::nn::Device;
@@ -226,7 +227,9 @@ fn align(
     }
     let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
     let perf = frames.frames(&samples)?;
-    let alignment = segno::offline::align(&reference, &perf, similarity.cost(Task::Align).as_ref());
+    let cost = similarity.cost(Task::Align);
+    let refine = Some(RefineConfig::default());
+    let alignment = segno::offline::align(&reference, &perf, &samples, cost.as_ref(), refine);
     if let Some(warning) = alignment.mismatch() {
         eprintln!("warning: {}: {warning}", audio.display());
     }

@@ -12,13 +12,13 @@ use super::degrade::Degradation;
 use super::metrics::{longest_lost_s, summarize, Summary};
 use super::practice::{Practice, PracticeScore, Scenario, TICK_S};
 use super::rendering::Rendering;
-use crate::align::multiscale::{self, MultiscaleConfig};
-use crate::align::PathMap;
+use crate::align::refine::RefineConfig;
 use crate::audio::AudioError;
 use crate::features::{self, SAMPLE_RATE};
 use crate::follow::{first_reach_times, Method};
 use crate::locate::dual_stack::DualStack;
 use crate::nn::{Device, RuntimeError};
+use crate::offline;
 use crate::output::{write_file, OutputError};
 use crate::position::csv::PositionWriter;
 use crate::position::Report;
@@ -79,6 +79,12 @@ pub struct EvalConfig {
     pub localiser: Option<PathBuf>,
     pub online: bool,
     pub offline: bool,
+    /// Whether the follower crosses onsets at their attacks between frames
+    /// ([`crate::follow::Follower::set_attack_crossing`]).
+    pub attack_crossing: bool,
+    /// Whether the offline alignment's onsets are refined to their attacks
+    /// ([`crate::align::refine`]), as `segno align` does.
+    pub refine: bool,
     /// Each performance is played this many times as slowly as recorded, its truth stretched
     /// with it (1: as recorded).
     pub stretch: f64,
@@ -101,6 +107,8 @@ impl EvalConfig {
             localiser: None,
             online: true,
             offline: true,
+            refine: true,
+            attack_crossing: true,
             stretch: 1.0,
             dump: None,
         }
@@ -219,6 +227,7 @@ pub(super) fn follow(
             .transpose()?;
         follower = follower.with_relocation(localiser);
     }
+    follower.set_attack_crossing(cfg.attack_crossing);
     let mut reports = Vec::with_capacity(audio.len() / features::HOP + 2);
     let start = Instant::now();
     for block in audio.chunks(cfg.block) {
@@ -314,18 +323,14 @@ pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> 
     if cfg.offline {
         let start = Instant::now();
         let perf = frames.frames(&audio)?;
-        let path = multiscale::align(
-            &perf,
-            &reference.features,
-            cfg.similarity.cost(Task::Align).as_ref(),
-            MultiscaleConfig::default(),
-        );
+        let refine = cfg.refine.then(RefineConfig::default);
+        let cost = cfg.similarity.cost(Task::Align);
+        let alignment = offline::align(&reference, &perf, &audio, cost.as_ref(), refine);
         result.offline_compute_s = start.elapsed().as_secs_f64();
-        let map = PathMap::new(&path);
         result.offline_errors = case
             .truth
             .iter()
-            .map(|&(s, p)| Some(map.perf_time_at(s) - p))
+            .map(|&(s, p)| Some(alignment.perf_time_at(s) - p))
             .collect();
     }
     Ok(result)

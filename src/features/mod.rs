@@ -10,6 +10,7 @@
 //! There is one extractor, [`FeatureExtractor`], fed block by block; offline extraction is the
 //! same extractor fed the whole signal, so the two cannot disagree.
 
+pub mod attack;
 pub mod chroma;
 pub mod onset;
 pub mod semitone;
@@ -107,6 +108,16 @@ pub struct FeatureExtractor {
     onset: onset::OnsetFeature,
     semitones: [f32; semitone::BANDS],
     frame: [f32; DIM],
+    /// The fine analysis between frames, when asked for ([`with_attacks`](Self::with_attacks)).
+    fine: Option<attack::FineBands>,
+}
+
+/// What the extractor hands on, in the order of the audio.
+pub enum Extracted<'a> {
+    /// A feature frame and its compressed semitone spectrogram.
+    Frame(&'a [f32], &'a [f32; semitone::BANDS]),
+    /// A hop of the fine analysis: its bands and the previous hop's.
+    Hop(&'a [f32; semitone::BANDS], &'a [f32; semitone::BANDS]),
 }
 
 impl FeatureExtractor {
@@ -120,7 +131,15 @@ impl FeatureExtractor {
             onset: onset::OnsetFeature::new(),
             semitones: [0.0; semitone::BANDS],
             frame: [0.0; DIM],
+            fine: None,
         }
+    }
+
+    /// This extractor also analyses the audio between frames ([`attack`]), handing on
+    /// [`Extracted::Hop`]s among the frames.
+    pub fn with_attacks(mut self) -> Self {
+        self.fine = Some(attack::FineBands::new());
+        self
     }
 
     /// How long after its end time a frame can be complete, because of resampling (0 at the
@@ -151,9 +170,11 @@ impl FeatureExtractor {
         block: &[f32],
         mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS]),
     ) {
-        self.resampled.clear();
-        self.resampler.push(block, &mut self.resampled);
-        self.consume(&mut on_frame);
+        self.push_extracted(block, |e| {
+            if let Extracted::Frame(frame, semitones) = e {
+                on_frame(frame, semitones)
+            }
+        });
     }
 
     pub fn finish_with_semitones(
@@ -162,10 +183,22 @@ impl FeatureExtractor {
     ) {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
-        self.consume(&mut on_frame);
+        self.consume(&mut |e| {
+            if let Extracted::Frame(frame, semitones) = e {
+                on_frame(frame, semitones)
+            }
+        });
     }
 
-    fn consume(&mut self, on_frame: &mut impl FnMut(&[f32], &[f32; semitone::BANDS])) {
+    /// Feeds a block; frames and (with [`with_attacks`](Self::with_attacks)) fine hops are handed
+    /// on in the order their windows end.
+    pub fn push_extracted(&mut self, block: &[f32], mut on: impl FnMut(Extracted)) {
+        self.resampled.clear();
+        self.resampler.push(block, &mut self.resampled);
+        self.consume(&mut on);
+    }
+
+    fn consume(&mut self, on: &mut impl FnMut(Extracted)) {
         let Self {
             resampled,
             framer,
@@ -174,17 +207,28 @@ impl FeatureExtractor {
             onset,
             semitones,
             frame,
+            fine,
             ..
         } = self;
-        framer.push(resampled, |window| {
-            let power = spectrum.compute(window);
-            bands.apply(power, semitones);
-            let (c, o) = frame.split_at_mut(CHROMA_DIM);
-            chroma::from_semitones(semitones, c.try_into().expect("chroma size"));
-            semitone::compress(semitones);
-            onset.compute(semitones, o);
-            on_frame(&frame[..], semitones);
-        });
+        let mut frames = |piece: &[f32], on: &mut dyn FnMut(Extracted)| {
+            framer.push(piece, |window| {
+                let power = spectrum.compute(window);
+                bands.apply(power, semitones);
+                let (c, o) = frame.split_at_mut(CHROMA_DIM);
+                chroma::from_semitones(semitones, c.try_into().expect("chroma size"));
+                semitone::compress(semitones);
+                onset.compute(semitones, o);
+                on(Extracted::Frame(&frame[..], semitones));
+            })
+        };
+        let Some(fine) = fine else {
+            return frames(resampled, on);
+        };
+        // In pieces of a hop, so that frames and hops come in the order their windows end.
+        for piece in resampled.chunks(attack::FINE_HOP) {
+            frames(piece, on);
+            fine.push(piece, |now, previous| on(Extracted::Hop(now, previous)));
+        }
     }
 }
 

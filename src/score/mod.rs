@@ -43,6 +43,13 @@ pub struct Note {
     pub grace: bool,
 }
 
+/// One onset of the score: its time and the pitches that start there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Onset {
+    pub score_s: f64,
+    pub pitches: Vec<u8>,
+}
+
 /// One measure of the played timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measure {
@@ -216,15 +223,25 @@ impl Score {
 
     /// Distinct onset times in seconds, sorted.
     pub fn onset_times(&self) -> Vec<f64> {
-        let mut t: Vec<f64> = self
-            .notes
-            .iter()
-            .filter(|n| !n.grace)
-            .map(|n| n.onset_s)
-            .collect();
-        t.sort_by(f64::total_cmp);
-        t.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-        t
+        self.onsets().into_iter().map(|o| o.score_s).collect()
+    }
+
+    /// The onsets in time order, each with the pitches that start there (a chord is one onset);
+    /// grace notes left out (their written time says little about when they are played).
+    pub fn onsets(&self) -> Vec<Onset> {
+        let mut sorted: Vec<&Note> = self.notes.iter().filter(|n| !n.grace).collect();
+        sorted.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+        let mut out: Vec<Onset> = Vec::new();
+        for n in sorted {
+            match out.last_mut() {
+                Some(o) if n.onset_s - o.score_s < 1e-6 => o.pitches.push(n.pitch),
+                _ => out.push(Onset {
+                    score_s: n.onset_s,
+                    pitches: vec![n.pitch],
+                }),
+            }
+        }
+        out
     }
 
     pub fn position_at(&self, score_time_s: f64) -> ScorePosition {

@@ -74,7 +74,13 @@ const BENCH_CONFIGS: &[(&str, &str, &[&str])] = &[
     (
         "chroma",
         "DTW / OLTW on chroma (classical)",
-        &["--similarity", "chroma", "--follower", "oltw"],
+        &[
+            "--similarity",
+            "chroma",
+            "--follower",
+            "oltw",
+            "--no-refine",
+        ],
     ),
     (
         "oltw",
@@ -85,6 +91,16 @@ const BENCH_CONFIGS: &[(&str, &str, &[&str])] = &[
         "filter",
         "Segno classical: chroma + onsets with the position-tempo filter",
         &["--follower", "filter"],
+    ),
+    (
+        "frames_only",
+        "Segno classical online, onsets crossed at frames only (no attack crossing)",
+        &["--no-offline", "--no-attack-crossing"],
+    ),
+    (
+        "path_only",
+        "Segno classical offline, onsets where the DTW path puts them (no refinement)",
+        &["--no-online", "--no-refine"],
     ),
     (
         "scnn_semitone",
