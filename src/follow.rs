@@ -61,10 +61,10 @@ const LEAD_FRAMES: f64 = 1.0;
 const GATE_ATTACK_FRAMES: usize = 4;
 /// … and regardless of attacks once the tracker is this far past it.
 const GATE_RELEASE_FRAMES: usize = 8;
-/// The rise of the log energy at an onset's pitches from one fine hop to the next, on weighted
-/// average over their bands ([`crate::features::attack::rise`]), at which the follower, about to cross that onset, takes it as
+/// The rise of the log energy at an onset's pitches from one fine hop to the next
+/// ([`crate::features::attack`]) at which the follower, about to cross that onset, takes it as
 /// played and crosses at once, between frames …
-const ATTACK_CROSSING_RISE: f32 = 0.3;
+const ATTACK_CROSSING_RISE: f32 = 2.0;
 /// … when the tracker's prediction would reach the onset within this many frames of tempo.
 /// Both chosen on every 12th train case (BENCHMARKS.md, "Precision"): the most onsets within
 /// 25 ms with none lost at 100 ms.
