@@ -64,7 +64,7 @@ struct FineSpectrum<'a> {
 
 impl<'a> FineSpectrum<'a> {
     fn new(audio: &'a [f32]) -> Self {
-        let peak = audio.iter().fold(0f32, |m, s| m.max(s.abs()));
+        let peak = crate::audio::peak(audio);
         Self {
             audio,
             gain: if peak > 0.0 { PEAK / peak } else { 1.0 },

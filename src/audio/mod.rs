@@ -61,9 +61,14 @@ fn check_wav_size(samples: usize, sample_rate: u32) -> Result<(), String> {
     ))
 }
 
+/// The largest absolute sample.
+pub fn peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0f32, |m, s| m.max(s.abs()))
+}
+
 /// Scales `samples` so that the peak is at `peak` (no change for silence).
 pub fn normalize_peak(samples: &mut [f32], peak: f32) {
-    let max = samples.iter().fold(0f32, |m, s| m.max(s.abs()));
+    let max = self::peak(samples);
     if max > 0.0 {
         let g = peak / max;
         samples.iter_mut().for_each(|s| *s *= g);

@@ -168,26 +168,15 @@ impl FeatureExtractor {
     pub fn push_with_semitones(
         &mut self,
         block: &[f32],
-        mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS]),
+        on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS]),
     ) {
-        self.push_extracted(block, |e| {
-            if let Extracted::Frame(frame, semitones) = e {
-                on_frame(frame, semitones)
-            }
-        });
+        self.push_extracted(block, frames_only(on_frame));
     }
 
-    pub fn finish_with_semitones(
-        &mut self,
-        mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS]),
-    ) {
+    pub fn finish_with_semitones(&mut self, on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
-        self.consume(&mut |e| {
-            if let Extracted::Frame(frame, semitones) = e {
-                on_frame(frame, semitones)
-            }
-        });
+        self.consume(&mut frames_only(on_frame));
     }
 
     /// Feeds a block; frames and (with [`with_attacks`](Self::with_attacks)) fine hops are handed
@@ -228,6 +217,15 @@ impl FeatureExtractor {
         for piece in resampled.chunks(attack::FINE_HOP) {
             frames(piece, on);
             fine.push(piece, |now, previous| on(Extracted::Hop(now, previous)));
+        }
+    }
+}
+
+/// Passes on the frames of what the extractor hands on, leaving out the fine hops.
+fn frames_only(mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) -> impl FnMut(Extracted) {
+    move |e| {
+        if let Extracted::Frame(frame, semitones) = e {
+            on_frame(frame, semitones)
         }
     }
 }
