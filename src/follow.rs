@@ -61,10 +61,10 @@ const LEAD_FRAMES: f64 = 1.0;
 const GATE_ATTACK_FRAMES: usize = 4;
 /// … and regardless of attacks once the tracker is this far past it.
 const GATE_RELEASE_FRAMES: usize = 8;
-/// The rise of the log energy at an onset's pitches from one fine hop to the next
-/// ([`crate::features::attack`]) at which the follower, about to cross that onset, takes it as
+/// The rise of the log energy at an onset's pitches from one fine hop to the next, on weighted
+/// average over their bands ([`crate::features::attack::rise`]), at which the follower, about to cross that onset, takes it as
 /// played and crosses at once, between frames …
-const ATTACK_CROSSING_RISE: f32 = 2.0;
+const ATTACK_CROSSING_RISE: f32 = 0.3;
 /// … when the tracker's prediction would reach the onset within this many frames of tempo.
 /// Both chosen on every 12th train case (BENCHMARKS.md, "Precision"): the most onsets within
 /// 25 ms with none lost at 100 ms.
@@ -542,7 +542,11 @@ impl Core {
         let last = self.last_report?;
         let position = self.onset_frames[onset];
         self.reported = position;
-        // The attack is heard: the next frame's gate lets the onset pass.
+        // The attack is heard: the next frame's gate lets the onset pass, and the onset counts
+        // as passed on an attack of its own (the confidence's movement share).
+        if self.last_attack.is_none_or(|a| a + 1 < self.frames) {
+            self.attack_began = Some(self.frames);
+        }
         self.last_attack = Some(self.frames);
         self.crossed_early = Some((position, self.frames));
         let perf_time_s = last.perf_time_s + (hops * FINE_HOP) as f64 / f64::from(SAMPLE_RATE);

@@ -46,12 +46,19 @@ pub fn pitch_bands(pitches: &[u8]) -> Vec<(usize, f32)> {
         .collect()
 }
 
-/// How much the log energy of `bands` rose from `previous` to `now`.
+/// How much the log energy of `bands` rose from `previous` to `now`, on weighted average over the
+/// bands: a single note and a full chord rise alike when they are struck alike.
 pub fn rise(bands: &[(usize, f32)], now: &[f32; BANDS], previous: &[f32; BANDS]) -> f32 {
-    bands
-        .iter()
-        .map(|&(b, w)| w * (now[b] - previous[b]).max(0.0))
-        .sum()
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for &(b, w) in bands {
+        sum += w * (now[b] - previous[b]).max(0.0);
+        weights += w;
+    }
+    if weights > 0.0 {
+        sum / weights
+    } else {
+        0.0
+    }
 }
 
 /// Streaming fine analysis: hop `j` is the window ending at sample `j · FINE_HOP`, so every
