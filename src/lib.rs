@@ -4,7 +4,8 @@
 //! [`reference`]), both the reference and the live audio become feature frames ([`features`]),
 //! and [`align`] maps one onto the other: online, frame by frame, with [`follow::Follower`], or
 //! offline over a whole recording with [`offline::align`]. [`position`] is what they produce (and `positions.csv`), and
-//! [`eval`] is the benchmark harness.
+//! [`eval`] is the benchmark harness. [`themes`] finds where a melody is played in a set of
+//! recordings.
 
 pub mod align;
 pub mod audio;
@@ -23,3 +24,4 @@ pub mod resources;
 pub mod rng;
 pub mod score;
 pub mod similarity;
+pub mod themes;

@@ -12,6 +12,9 @@
 //! - **ONNX Runtime** (`libonnxruntime.so`, `.dylib`, `onnxruntime.dll`): `$SEGNO_ONNXRUNTIME`
 //!   (or `ort`'s `$ORT_DYLIB_PATH`), then `onnxruntime/` and the folder itself in the install and
 //!   executable folders, then the checkout's `target/onnxruntime/`.
+//! - **Cache** (what is worked out from a user's files and kept between runs, such as the theme
+//!   search's chroma): `$SEGNO_CACHE_DIR`, else `$XDG_CACHE_HOME/segno`, else
+//!   `$HOME/.cache/segno` (`%LOCALAPPDATA%\segno\cache` on Windows).
 //!
 //! The search folders are, in order: the install folder (a plugin's bundle, which the plugin
 //! names), the running executable's folder, and the checkout. Nothing of the build machine is
@@ -48,6 +51,24 @@ pub const DEVICE_ENV: &str = "SEGNO_DEVICE";
 /// ONNX Runtime's messages shown from this level up: `verbose`, `info`, `warning` (the default),
 /// `error`, `fatal`.
 pub const ONNXRUNTIME_LOG_ENV: &str = "SEGNO_ONNXRUNTIME_LOG";
+
+/// Names the folder Segno keeps its cache in.
+pub const CACHE_ENV: &str = "SEGNO_CACHE_DIR";
+
+/// The folder for `what` in Segno's cache (created by whoever writes there), or `None` where the
+/// environment names no home at all.
+pub fn cache_dir(what: &str) -> Option<PathBuf> {
+    let root = var(CACHE_ENV).map(PathBuf::from).or_else(|| {
+        if cfg!(windows) {
+            var("LOCALAPPDATA").map(|d| PathBuf::from(d).join("segno").join("cache"))
+        } else {
+            var("XDG_CACHE_HOME")
+                .map(|d| PathBuf::from(d).join("segno"))
+                .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("segno")))
+        }
+    })?;
+    Some(root.join(what))
+}
 
 /// Where Debian/Ubuntu packages (`fluid-soundfont-gm`, `timgm6mb-soundfont`) and common setups
 /// put General MIDI SoundFonts, best first.

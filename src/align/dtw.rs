@@ -1,7 +1,8 @@
 //! Dynamic time warping with the symmetric step pattern of seed 000, eq. 3:
 //! `D(i, j) = d(i, j) + min(D(i, j−1), D(i−1, j), D(i−1, j−1))`,
 //! computed inside a band of allowed cells so that memory grows with the band, not with the
-//! full matrix.
+//! full matrix; and subsequence DTW in two step patterns: that one, and the tempo-bounded one of
+//! seed 004's retrieval ([`subsequence_match`]).
 
 use super::Path;
 
@@ -146,6 +147,67 @@ pub fn subsequence_dtw(n: usize, m: usize, cost: impl Fn(usize, usize) -> f32) -
     )
 }
 
+/// Where a query best matches inside a database: the accumulated cost over the query's rows,
+/// and the first and last database columns of the path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SubsequenceMatch {
+    pub total: f32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Subsequence DTW with step sizes (2,1), (1,2), (1,1) (query rows, database columns) and weights
+/// 2, 1, 1 (Müller, *Fundamentals of Music Processing*, §7.2; seed 004, §4.2): the path's local
+/// tempo stays between half and twice the query's, and a step that skips a query row pays for it.
+/// It starts and ends at any column; only the start column of each path is kept, not the path,
+/// so memory is three rows. `None` when the database is too short for the query.
+pub fn subsequence_match(
+    n: usize,
+    m: usize,
+    cost: impl Fn(usize, usize) -> f32,
+) -> Option<SubsequenceMatch> {
+    if n == 0 || m < n.div_ceil(2) {
+        return None;
+    }
+    // Rows i-2, i-1 and i of the accumulated cost, with the column each path started at.
+    let mut rows = [
+        vec![f32::INFINITY; m],
+        vec![f32::INFINITY; m],
+        vec![0f32; m],
+    ];
+    let mut starts = [vec![0usize; m], vec![0usize; m], (0..m).collect()];
+    for (j, d) in rows[2].iter_mut().enumerate() {
+        *d = cost(0, j);
+    }
+    for i in 1..n {
+        rows.rotate_left(1);
+        starts.rotate_left(1);
+        let [r2, r1, r0] = &mut rows;
+        let [s2, s1, s0] = &mut starts;
+        r0[0] = f32::INFINITY;
+        for j in 1..m {
+            let c = cost(i, j);
+            let mut best = (r1[j - 1] + c, s1[j - 1]);
+            if j >= 2 && r1[j - 2] + c < best.0 {
+                best = (r1[j - 2] + c, s1[j - 2]);
+            }
+            if r2[j - 1] + 2.0 * c < best.0 {
+                best = (r2[j - 1] + 2.0 * c, s2[j - 1]);
+            }
+            (r0[j], s0[j]) = best;
+        }
+    }
+    let (end, &total) = rows[2]
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))?;
+    total.is_finite().then(|| SubsequenceMatch {
+        total,
+        start: starts[2][end],
+        end,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +256,26 @@ mod tests {
         let (banded, c2) = dtw_banded(&band, 50, d);
         assert_eq!(full, banded);
         assert_eq!(c1, c2);
+    }
+
+    #[test]
+    fn tempo_bounded_subsequence_finds_an_excerpt_played_at_half_and_twice_the_tempo() {
+        let db: Vec<f32> = (0..200).map(|i| ((i * 37) % 101) as f32).collect();
+        // The query holds database frames 50..=70 at half their tempo (each for two rows), then
+        // frames 30..=108 at twice it (every second frame).
+        for (query, from, to) in [
+            ((0..41).map(|k| db[50 + k / 2]).collect::<Vec<_>>(), 50, 70),
+            ((0..40).map(|k| db[30 + 2 * k]).collect::<Vec<_>>(), 30, 108),
+        ] {
+            let m =
+                subsequence_match(query.len(), db.len(), |i, j| (query[i] - db[j]).abs()).unwrap();
+            assert_eq!((m.total, m.start, m.end), (0.0, from, to));
+        }
+        // Three times the tempo is out of reach: no exact match.
+        let fast: Vec<f32> = (0..30).map(|k| db[20 + 3 * k]).collect();
+        let m = subsequence_match(fast.len(), db.len(), |i, j| (fast[i] - db[j]).abs()).unwrap();
+        assert!(m.total > 0.0);
+        assert_eq!(subsequence_match(10, 4, |_, _| 0.0), None);
     }
 
     #[test]

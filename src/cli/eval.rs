@@ -15,12 +15,14 @@ use segno::eval::rendering::Rendering;
 use segno::eval::run::{
     peak_memory_mib, run_all, run_case, run_practice_case, CaseResult, EvalConfig, PracticeResult,
 };
+use segno::eval::themes;
 use segno::follow::Method;
 use segno::locate::dual_stack::{self, DualStack};
 use segno::render::{find_soundfont, load_soundfont};
 use segno::resources::Resources;
 use segno::resources::{OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
 use segno::similarity::{Similarity, SimilarityPlanner, Task, HYBRID_WEIGHT};
+use segno::themes::Transpositions;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -107,6 +109,15 @@ pub struct EvalArgs {
     /// piece played against the score, the share of frames said `following`. Online only.
     #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "renderings", "summary_csv"])]
     calibration: bool,
+    /// Measure the theme search instead of following (seed 004's retrieval): this many themes
+    /// per piece (10 without a value) from its top voice, each searched for among the
+    /// performances rendered on one piano (--renderings, csound-studio by default): Top-k and MRR.
+    #[arg(long, num_args = 0..=1, default_missing_value = "10", value_name = "PER_PIECE",
+          conflicts_with_all = ["practice", "localiser_buckets", "calibration", "summary_csv", "stretch"])]
+    themes: Option<usize>,
+    /// With --themes: try every transposition of each theme (twelve chroma shifts).
+    #[arg(long, requires = "themes")]
+    transpose: bool,
     /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here;
     /// with --practice also the practice performance's truth (.truth.csv, every 100 ms tick).
     #[arg(long)]
@@ -185,7 +196,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     cfg.attack_crossing = !args.no_attack_crossing;
     cfg.dump = args.dump.clone();
     eprintln!("{} cases; reference {}", cases.len(), ref_path.display());
-    if args.renderings.is_none() {
+    if args.renderings.is_none() && args.themes.is_none() {
         describe_performance(&cfg, &perf_path);
     }
     let bar = indicatif::ProgressBar::new(cases.len() as u64).with_style(
@@ -201,6 +212,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         bar.set_message(id.to_owned());
     };
     let report = match (args.practice.as_deref(), &args.localiser_buckets) {
+        _ if args.themes.is_some() => themes_benchmark(&cases, &cfg, &args, &bar)?,
         _ if args.calibration => {
             let others = other_pieces(&cases)?;
             let pairs: Vec<(&Case, Option<&Case>)> = cases
@@ -274,6 +286,71 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Seed 004's retrieval table for the theme search, and what a query costs.
+fn themes_benchmark(
+    cases: &[Case],
+    cfg: &EvalConfig,
+    args: &EvalArgs,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<String> {
+    let rendering = match args.renderings.as_deref() {
+        Some(names) => match parse_renderings(names)?.as_slice() {
+            [one] => *one,
+            _ => anyhow::bail!("--themes plays the performances on one piano: name one rendering"),
+        },
+        None => Rendering::CsoundStudio,
+    };
+    let cfg = cfg.rendered(rendering)?;
+    describe_performance(&cfg, rendering.soundfont());
+    let started = std::time::Instant::now();
+    let drawn = themes::draw_themes(cases, args.themes.unwrap_or(10))?;
+    eprintln!("{} themes; performances on {rendering}", drawn.len());
+    let progress = |done: usize, _: usize, id: &str| {
+        bar.set_position(done as u64);
+        bar.set_message(id.to_owned());
+    };
+    let chroma = run_all(
+        cases,
+        args.threads,
+        |c| c.id.clone(),
+        &progress,
+        |c| themes::recording_chroma(c, &cfg),
+    );
+    bar.finish_and_clear();
+    let chroma = chroma
+        .into_iter()
+        .map(|r| r.map_err(|(id, e)| anyhow::anyhow!("{id}: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let transpositions = if args.transpose {
+        Transpositions::All
+    } else {
+        Transpositions::None
+    };
+    let r = themes::search_all(&drawn, cases, &chroma, transpositions, args.threads)?;
+    let mut out = format!(
+        "\n### Theme search: {} themes, {} recordings ({:.2} h) on {rendering}\n\n| chroma | transpositions | pool | Top-01 | Top-05 | Top-10 | Top-20 | Top-50 | MRR | rank 1 and matched where the theme was drawn from % |\n|---|---|---|---|---|---|---|---|---|---|\n| classical | {} | {:.0} ",
+        r.ranks.len(),
+        cases.len(),
+        r.recordings_s / 3600.0,
+        if args.transpose { "all 12" } else { "as written" },
+        r.pool.iter().sum::<usize>() as f64 / r.pool.len().max(1) as f64,
+    );
+    for k in themes::TOP_K {
+        let _ = write!(out, "| {:.3} ", r.top(k));
+    }
+    let placed = 100.0 * r.placed as f64 / r.ranks.len().max(1) as f64;
+    let _ = writeln!(out, "| {:.3} | {placed:.1} |", r.mrr());
+    let mean_s = r.query_s.iter().sum::<f64>() / r.query_s.len().max(1) as f64;
+    let _ = writeln!(
+        out,
+        "\n- per query {mean_s:.3} s on one thread over its pool; {:.2} s over 4 h of recordings, features precomputed\n- wall time {:.0} s on {} threads",
+        r.seconds_per_query(4.0),
+        started.elapsed().as_secs_f64(),
+        args.threads
+    );
+    Ok(out)
 }
 
 /// The localiser to use: `given`, or the one in models/.

@@ -5,6 +5,7 @@ mod eval;
 mod follow;
 #[cfg(feature = "mic")]
 mod mic;
+mod themes;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +68,8 @@ enum Command {
         #[command(flatten)]
         similarity: SimilarityArgs,
     },
+    /// Find the recordings in which a theme is played, and where.
+    Themes(themes::ThemesArgs),
     /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
     Eval(eval::EvalArgs),
     /// Write training data for the learned similarity from the benchmark's train split.
@@ -121,6 +124,7 @@ pub fn run() -> anyhow::Result<()> {
             soundfont.as_deref(),
             &similarity.plan(Task::Align)?,
         ),
+        Command::Themes(args) => themes::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Dataset(args) => dataset::run(args),
         Command::Devices { device, model } => devices(device, model.as_deref()),

@@ -10,3 +10,4 @@ pub mod metrics;
 pub mod practice;
 pub mod rendering;
 pub mod run;
+pub mod themes;

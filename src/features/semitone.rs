@@ -51,9 +51,29 @@ pub fn compress(bands: &mut [f32; BANDS]) {
         .for_each(|b| *b = (1.0 + GAMMA * *b).log10());
 }
 
+/// The power of a band that [`compress`] made `compressed`.
+pub fn expand(compressed: f32) -> f32 {
+    ((10f32.powf(compressed) - 1.0) / GAMMA).max(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expand_undoes_compress() {
+        let mut bands = [0f32; BANDS];
+        bands[..4].copy_from_slice(&[0.0, 1e-6, 0.01, 3.0]);
+        let before = bands;
+        compress(&mut bands);
+        for (x, p) in bands.iter().zip(before) {
+            assert!(
+                (expand(*x) - p).abs() <= 1e-3 * p + 1e-7,
+                "{p} -> {x} -> {}",
+                expand(*x)
+            );
+        }
+    }
 
     #[test]
     fn a440_lands_in_its_band() {

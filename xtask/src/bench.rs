@@ -1,4 +1,5 @@
-//! `cargo xtask bench`: the benchmark on the dev split, and Table II from its rows.
+//! `cargo xtask bench`: the benchmark on the dev split, Table II from its rows, and the theme
+//! search's table.
 
 use std::path::Path;
 use std::process::Command;
@@ -63,6 +64,14 @@ pub(crate) fn bench(root: &Path, extra: &[String]) -> Result<()> {
             args,
         )?;
     }
+    // Theme search (seed 004's retrieval): a table of its own, no Table II row.
+    run(Command::new(&segno)
+        .args(["eval", "--cases"])
+        .arg(&cases)
+        .args(["--themes", "13"])
+        .args(extra)
+        .arg("--markdown")
+        .arg(out.join("themes.md")))?;
     let table = table2(&std::fs::read_to_string(&summary)?);
     std::fs::write(out.join("table2.md"), &table)?;
     eprintln!("{table}\nwrote {}", out.join("table2.md").display());

@@ -1,0 +1,130 @@
+//! `segno themes`: which recordings play a theme, and where.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use segno::resources::cache_dir;
+use segno::themes::{self, ChromaCache, Hit, RecordingChroma, Theme, Transpositions};
+
+#[derive(clap::Args)]
+pub struct ThemesArgs {
+    /// The theme: a note list such as "G4 G4 G4 Eb4:2" (a length in quarter notes after a colon,
+    /// a quarter by default), or a MIDI or MusicXML file whose top voice is the theme.
+    #[arg(long)]
+    query: String,
+    /// Folder of recordings (WAV, FLAC, MP3, Ogg; subfolders too).
+    #[arg(long)]
+    recordings: PathBuf,
+    /// How many recordings to list.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Also find the theme in another key (every transposition; the one used is shown).
+    #[arg(long)]
+    transpose: bool,
+    /// Keep the recordings' chroma here between runs (default: Segno's cache folder,
+    /// $SEGNO_CACHE_DIR or ~/.cache/segno).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache: Option<PathBuf>,
+    /// Work out every recording's chroma afresh and keep nothing.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
+    let theme = Theme::from_query(&args.query)?;
+    anyhow::ensure!(args.top > 0, "--top 0: list at least one recording");
+    let paths = themes::find_recordings(&args.recordings)
+        .with_context(|| format!("{}: cannot list the recordings", args.recordings.display()))?;
+    anyhow::ensure!(
+        !paths.is_empty(),
+        "{}: no recordings ({}) in this folder or below",
+        args.recordings.display(),
+        themes::RECORDING_EXTENSIONS.join(", ")
+    );
+    let cache = (!args.no_cache)
+        .then(|| args.cache.clone().or_else(|| cache_dir("themes")))
+        .flatten()
+        .map(ChromaCache::new);
+    let recordings = load(&paths, cache.as_ref());
+    anyhow::ensure!(
+        !recordings.is_empty(),
+        "none of the recordings could be read"
+    );
+    let transpositions = if args.transpose {
+        Transpositions::All
+    } else {
+        Transpositions::None
+    };
+    let hits = themes::rank(
+        &theme,
+        recordings.iter().map(|(p, c)| (p.as_path(), c)),
+        transpositions,
+    );
+    print_hits(&hits[..hits.len().min(args.top)], &args);
+    Ok(())
+}
+
+/// Each recording's chroma, with a progress bar; a recording that cannot be read is reported
+/// and left out.
+fn load(paths: &[PathBuf], cache: Option<&ChromaCache>) -> Vec<(PathBuf, RecordingChroma)> {
+    let bar = indicatif::ProgressBar::new(paths.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} recordings  {msg}")
+            .expect("valid template"),
+    );
+    let mut out = Vec::with_capacity(paths.len());
+    let mut cache_warned = false;
+    for path in paths {
+        bar.set_message(
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into()),
+        );
+        match themes::recording_chroma(path, cache) {
+            Ok((chroma, unkept)) => {
+                if let (Some(e), false) = (unkept, cache_warned) {
+                    bar.suspend(|| eprintln!("warning: cannot keep the chroma in the cache: {e}"));
+                    cache_warned = true;
+                }
+                out.push((path.clone(), chroma));
+            }
+            Err(e) => bar.suspend(|| eprintln!("skipped: {e}")),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    out
+}
+
+fn print_hits(hits: &[Hit], args: &ThemesArgs) {
+    let shift = if args.transpose { "\ttransposed" } else { "" };
+    println!("rank\tcost\tstart\tend{shift}\trecording");
+    for (k, h) in hits.iter().enumerate() {
+        let m = &h.found;
+        let shift = if args.transpose {
+            format!("\t{}", semitones(m.shift))
+        } else {
+            String::new()
+        };
+        println!(
+            "{}\t{:.3}\t{}\t{}{shift}\t{}",
+            k + 1,
+            m.cost,
+            clock(m.start_s),
+            clock(m.end_s),
+            h.recording.display()
+        );
+    }
+}
+
+/// Up by 0–11 semitones, said the nearer way round.
+fn semitones(shift: u8) -> String {
+    match shift {
+        0 => "no".into(),
+        s if s <= 6 => format!("+{s}"),
+        s => format!("-{}", 12 - s),
+    }
+}
+
+fn clock(seconds: f64) -> String {
+    let m = (seconds / 60.0).floor();
+    format!("{}:{:04.1}", m as u64, seconds - m * 60.0)
+}

@@ -1,0 +1,147 @@
+//! Recordings' chroma kept on disk between searches: one file per recording, named by a hash of
+//! its path and valid while the recording's size and modification time are unchanged.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use crate::features::CHROMA_DIM;
+
+use super::chroma::RecordingChroma;
+
+const MAGIC: &[u8; 8] = b"SEGNOTC1";
+
+/// A folder of cached chroma.
+#[derive(Debug, Clone)]
+pub struct ChromaCache {
+    dir: PathBuf,
+}
+
+/// What identifies one version of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified_ns: u128,
+}
+
+impl ChromaCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The cached chroma of `recording`, if it is there and the recording has not changed since.
+    pub fn get(&self, recording: &Path) -> Option<RecordingChroma> {
+        let stamp = stamp(recording)?;
+        let bytes = std::fs::read(self.entry(recording)).ok()?;
+        decode(&bytes, stamp)
+    }
+
+    /// Keeps `chroma` for `recording`. A cache that cannot be written only costs time next run,
+    /// so the error is returned for the caller to mention, not to stop on.
+    pub fn put(&self, recording: &Path, chroma: &RecordingChroma) -> std::io::Result<()> {
+        let stamp = stamp(recording).ok_or_else(|| std::io::Error::other("no file metadata"))?;
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.entry(recording);
+        let tmp = path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&encode(chroma, stamp))?;
+        f.sync_all()?;
+        std::fs::rename(tmp, path)
+    }
+
+    fn entry(&self, recording: &Path) -> PathBuf {
+        let key = std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_owned());
+        self.dir.join(format!(
+            "{:016x}.chroma",
+            fnv1a(key.as_os_str().as_encoded_bytes())
+        ))
+    }
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some(Stamp {
+        len: meta.len(),
+        modified_ns: modified.as_nanos(),
+    })
+}
+
+/// A stable hash (unlike std's), so that a cache outlives a new build.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn encode(chroma: &RecordingChroma, stamp: Stamp) -> Vec<u8> {
+    let mut out = Vec::with_capacity(40 + chroma.frames.len() * CHROMA_DIM * 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&stamp.len.to_le_bytes());
+    out.extend_from_slice(&stamp.modified_ns.to_le_bytes());
+    out.extend_from_slice(&(chroma.frames.len() as u64).to_le_bytes());
+    for x in chroma.frames.iter().flatten() {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+fn decode(bytes: &[u8], expected: Stamp) -> Option<RecordingChroma> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (len, rest) = rest.split_first_chunk::<8>()?;
+    let (modified, rest) = rest.split_first_chunk::<16>()?;
+    let (count, rest) = rest.split_first_chunk::<8>()?;
+    let stamp = Stamp {
+        len: u64::from_le_bytes(*len),
+        modified_ns: u128::from_le_bytes(*modified),
+    };
+    let count = usize::try_from(u64::from_le_bytes(*count)).ok()?;
+    if stamp != expected || rest.len() != count.checked_mul(CHROMA_DIM * 4)? {
+        return None;
+    }
+    let values: Vec<f32> = rest
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let frames = values
+        .chunks_exact(CHROMA_DIM)
+        .map(|c| c.try_into().expect("chunks of CHROMA_DIM"))
+        .collect();
+    Some(RecordingChroma { frames })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_chroma_comes_back_until_the_recording_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let recording = dir.path().join("take.wav");
+        std::fs::write(&recording, b"first").unwrap();
+        let cache = ChromaCache::new(dir.path().join("cache"));
+        assert_eq!(cache.get(&recording), None);
+        let chroma = RecordingChroma {
+            frames: vec![[0.25; CHROMA_DIM], [0.5; CHROMA_DIM]],
+        };
+        cache.put(&recording, &chroma).unwrap();
+        assert_eq!(cache.get(&recording), Some(chroma));
+        std::fs::write(&recording, b"second take").unwrap();
+        assert_eq!(cache.get(&recording), None);
+    }
+
+    #[test]
+    fn a_damaged_entry_is_a_miss() {
+        let stamp = Stamp {
+            len: 3,
+            modified_ns: 7,
+        };
+        let chroma = RecordingChroma {
+            frames: vec![[1.0; CHROMA_DIM]],
+        };
+        let bytes = encode(&chroma, stamp);
+        assert_eq!(decode(&bytes, stamp), Some(chroma));
+        assert_eq!(decode(&bytes[..bytes.len() - 1], stamp), None);
+        assert_eq!(decode(&bytes[1..], stamp), None);
+    }
+}

@@ -1,0 +1,102 @@
+//! A recording's chroma at the theme search's rate. Unlike the follower's chroma, which
+//! log-compresses every band so that a soft note counts as much as a loud one, this one sums
+//! each semitone band's power raised to [`POWER`]: the loudest notes dominate, and on a piano
+//! the melody is mostly what the pianist voices loudest. Averaged over each 40 ms step.
+
+use crate::features::{self, chroma, frame_time, semitone, CHROMA_DIM};
+
+use super::THEME_RATE_HZ;
+
+/// Each band's power is raised to this before it is summed into its pitch class. Chosen on
+/// every 8th train case (BENCHMARKS.md, "Theme search"): MRR 0.35 with the follower's log
+/// chroma, 0.56 at power 1, 0.61 at 1.5, 0.58 at 2.
+const POWER: f32 = 1.5;
+/// Below this norm an averaged frame keeps its small norm: silence stays unlike any note.
+const NORM_FLOOR: f32 = 0.5;
+/// A frame whose bands sum to less than this (to the power) is digital silence: left at zero.
+const SILENCE: f32 = 1e-30;
+
+/// Chroma frames of one recording at [`THEME_RATE_HZ`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingChroma {
+    pub frames: Vec<[f32; CHROMA_DIM]>,
+}
+
+impl RecordingChroma {
+    /// From mono audio at `sample_rate`.
+    pub fn from_audio(samples: &[f32], sample_rate: u32) -> Self {
+        let (_, bands) = features::extract_with_semitones(samples, sample_rate);
+        let frames: Vec<[f32; CHROMA_DIM]> = bands
+            .chunks_exact(semitone::BANDS)
+            .map(frame_chroma)
+            .collect();
+        let bins = frames
+            .len()
+            .checked_sub(1)
+            .map_or(0, |last| bin_of(frame_time(last)) + 1);
+        let mut sums = vec![[0f32; CHROMA_DIM]; bins];
+        let mut counts = vec![0u32; bins];
+        for (i, c) in frames.iter().enumerate() {
+            let b = bin_of(frame_time(i));
+            sums[b].iter_mut().zip(c).for_each(|(s, x)| *s += x);
+            counts[b] += 1;
+        }
+        for (s, &k) in sums.iter_mut().zip(&counts) {
+            if k > 0 {
+                s.iter_mut().for_each(|x| *x /= k as f32);
+            }
+            chroma::normalize(s, NORM_FLOOR);
+        }
+        Self { frames: sums }
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        self.frames.len() as f64 / THEME_RATE_HZ
+    }
+}
+
+/// One frame's chroma, unit length, from its log-compressed semitone bands.
+fn frame_chroma(compressed: &[f32]) -> [f32; CHROMA_DIM] {
+    let mut c = [0f32; CHROMA_DIM];
+    for (band, &x) in compressed.iter().enumerate() {
+        let class = (band + usize::from(semitone::LOWEST_PITCH)) % CHROMA_DIM;
+        c[class] += semitone::expand(x).powf(POWER);
+    }
+    chroma::normalize(&mut c, SILENCE);
+    c
+}
+
+fn bin_of(seconds: f64) -> usize {
+    (seconds.max(0.0) * THEME_RATE_HZ) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::SAMPLE_RATE;
+
+    #[test]
+    fn a_tone_lands_in_its_class_at_25_hz_and_silence_stays_small() {
+        let rate = SAMPLE_RATE as f64;
+        let x: Vec<f32> = (0..2 * SAMPLE_RATE as usize)
+            .map(|i| {
+                let t = i as f64 / rate;
+                // one second of A4, one of silence
+                if t < 1.0 {
+                    (0.5 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as f32
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let c = RecordingChroma::from_audio(&x, SAMPLE_RATE);
+        assert!((c.duration_s() - 2.0).abs() < 0.1, "{}", c.duration_s());
+        let f = &c.frames[12];
+        assert!(f[9] > 0.95, "{f:?}");
+        let silent = &c.frames[c.frames.len() - 5];
+        assert!(
+            silent.iter().map(|x| x * x).sum::<f32>() < 0.01,
+            "{silent:?}"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Where in a recording a theme is played: subsequence DTW of the theme's binary chroma against
+//! the recording's chroma (seed 004, §4.2, after Balke et al. 2016): cosine distance, step sizes
+//! (2,1), (1,2), (1,1) with weights 2, 1, 1, so a local tempo between half and twice the theme's.
+//! The theme is also tried at several global tempi, since a typed theme has none and a score's
+//! tempo mark is not the pianist's.
+
+use crate::align::dtw::subsequence_match;
+use crate::features::CHROMA_DIM;
+
+use super::chroma::RecordingChroma;
+use super::query::Theme;
+use super::THEME_RATE_HZ;
+
+/// The theme is tried this many times as slowly as written. With the steps' 0.5–2 this covers
+/// about a quarter to four times the written tempo.
+pub const TEMPO_SCALES: [f64; 5] = [0.5, std::f64::consts::FRAC_1_SQRT_2, 1.0, 1.414, 2.0];
+
+/// The best match of a theme in one recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    /// Accumulated cost over the theme's length in frames: 0 is a perfect match, 1 none.
+    pub cost: f32,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Semitones the theme was transposed up by to match here.
+    pub shift: u8,
+    /// How many times as slowly as written the theme matched best.
+    pub scale: f64,
+}
+
+/// Which transpositions to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transpositions {
+    /// The theme as written.
+    None,
+    /// All twelve (circular chroma shifts).
+    All,
+}
+
+impl Transpositions {
+    fn shifts(self) -> std::ops::Range<u8> {
+        match self {
+            Self::None => 0..1,
+            Self::All => 0..12,
+        }
+    }
+}
+
+/// The best match of `theme` anywhere in `recording`, over [`TEMPO_SCALES`] and `transpositions`;
+/// `None` if the recording is shorter than the theme at every tempo.
+pub fn best_match(
+    theme: &Theme,
+    recording: &RecordingChroma,
+    transpositions: Transpositions,
+) -> Option<Match> {
+    let mut best: Option<Match> = None;
+    for shift in transpositions.shifts() {
+        for scale in TEMPO_SCALES {
+            let query = theme.chroma_classes(scale, shift);
+            let Some((cost, start, end)) = subsequence(&query, &recording.frames) else {
+                continue;
+            };
+            if best.is_none_or(|b| cost < b.cost) {
+                best = Some(Match {
+                    cost,
+                    start_s: start as f64 / THEME_RATE_HZ,
+                    end_s: (end + 1) as f64 / THEME_RATE_HZ,
+                    shift,
+                    scale,
+                });
+            }
+        }
+    }
+    best
+}
+
+/// Subsequence DTW of `query` (a pitch class per frame: binary chroma, whose cosine distance to
+/// a unit chroma frame is one minus that frame's value at the class) in `doc`: the cost per query
+/// frame of the best match, and its first and last doc frames.
+fn subsequence(query: &[u8], doc: &[[f32; CHROMA_DIM]]) -> Option<(f32, usize, usize)> {
+    let m = subsequence_match(query.len(), doc.len(), |i, j| {
+        1.0 - doc[j][usize::from(query[i])]
+    })?;
+    Some((m.total / query.len() as f32, m.start, m.end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_hot(class: usize) -> [f32; CHROMA_DIM] {
+        let mut f = [0.0; CHROMA_DIM];
+        f[class] = 1.0;
+        f
+    }
+
+    /// A recording of noise-like chroma with the theme played at 1.5x its written tempo at 10 s.
+    fn recording_with(theme: &Theme, at_s: f64, scale: f64) -> RecordingChroma {
+        let mut rng = crate::rng::Rng::new(3);
+        let mut frames: Vec<[f32; CHROMA_DIM]> = (0..(30.0 * THEME_RATE_HZ) as usize)
+            .map(|_| one_hot((rng.uniform() * 12.0) as usize % 12))
+            .collect();
+        let at = (at_s * THEME_RATE_HZ) as usize;
+        for (k, &class) in theme.chroma_classes(scale, 0).iter().enumerate() {
+            frames[at + k] = one_hot(usize::from(class));
+        }
+        RecordingChroma { frames }
+    }
+
+    #[test]
+    fn finds_the_theme_where_it_is_played_at_another_tempo() {
+        let theme = Theme::parse_notes("C4 E4 G4 C5:2 B4 G4 D4 F4 E4:0.5 C4").unwrap();
+        let rec = recording_with(&theme, 10.0, 0.6);
+        let m = best_match(&theme, &rec, Transpositions::None).unwrap();
+        assert!(m.cost < 0.05, "{m:?}");
+        // Within the first and the last note: the match may begin late in the first and end
+        // early in the last, where every frame costs the same.
+        let note_s = 0.5 * 0.6;
+        assert!(
+            m.start_s >= 10.0 - 0.05 && m.start_s < 10.0 + note_s,
+            "{m:?}"
+        );
+        let end = 10.0 + theme.duration_s() * 0.6;
+        assert!(m.end_s <= end + 0.05 && m.end_s > end - note_s, "{m:?}");
+        assert_eq!(m.shift, 0);
+        let elsewhere = recording_with(&Theme::parse_notes("A4 F4 D5 B3 A4:2").unwrap(), 10.0, 1.0);
+        let miss = best_match(&theme, &elsewhere, Transpositions::None).unwrap();
+        assert!(miss.cost > 0.4, "{miss:?}");
+    }
+
+    #[test]
+    fn a_transposed_theme_is_found_only_with_shifts_and_says_by_how_much() {
+        let theme = Theme::parse_notes("C4 D4 E4 F4 G4:2 E4:2 C4:4").unwrap();
+        let up_a_third = Theme::parse_notes("E4 F#4 G#4 A4 B4:2 G#4:2 E4:4").unwrap();
+        let rec = recording_with(&up_a_third, 5.0, 1.0);
+        let plain = best_match(&theme, &rec, Transpositions::None).unwrap();
+        let shifted = best_match(&theme, &rec, Transpositions::All).unwrap();
+        assert!(plain.cost > 0.3, "{plain:?}");
+        assert!(shifted.cost < 0.05, "{shifted:?}");
+        assert_eq!(shifted.shift, 4);
+    }
+
+    #[test]
+    fn a_recording_shorter_than_the_theme_has_no_match() {
+        let theme = Theme::parse_notes("C4:8 D4:8").unwrap();
+        let rec = RecordingChroma {
+            frames: vec![one_hot(0); 10],
+        };
+        assert_eq!(best_match(&theme, &rec, Transpositions::None), None);
+    }
+}
