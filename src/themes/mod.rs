@@ -3,8 +3,9 @@
 //! chroma at [`THEME_RATE_HZ`] ([`chroma`], kept between runs by [`cache`]), and subsequence DTW
 //! ([`matching`]) finds the best match in each; recordings are ranked by its cost.
 //!
-//! The chroma is the follower's classical chroma. Seed 004's CTC-trained deep chroma, which keeps
-//! the melody and drops the accompaniment, is not built yet.
+//! The chroma is a classical one that favours the loudest notes ([`chroma`]). Seed 004's
+//! CTC-trained deep chroma, which learns to keep the melody and drop the accompaniment, is not
+//! built yet.
 
 pub mod cache;
 pub mod chroma;

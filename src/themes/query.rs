@@ -38,20 +38,24 @@ pub enum ThemeError {
         token: String,
         why: &'static str,
     },
+    #[error("{}: no such score file (a theme is a score file or a note list such as \"G4 G4 G4 Eb4\")", path.display())]
+    MissingScore { path: std::path::PathBuf },
     #[error(transparent)]
     Score(#[from] ScoreError),
 }
 
 impl Theme {
-    /// A theme from the command line: a score file (MIDI, MusicXML, `.mxl`) if `query` names one
-    /// that exists, else a note list.
+    /// A theme from the command line: a score file if `query` ends as one does (`.mid`,
+    /// `.musicxml`, `.mxl`, …), else a note list.
     pub fn from_query(query: &str) -> Result<Self, ThemeError> {
         let path = Path::new(query);
-        if crate::score::ScoreFormat::from_path(path).is_some() && path.is_file() {
-            Ok(Self::top_voice(&Score::load(path)?))
-        } else {
-            Self::parse_notes(query)
+        if crate::score::ScoreFormat::from_path(path).is_none() {
+            return Self::parse_notes(query);
         }
+        if !path.is_file() {
+            return Err(ThemeError::MissingScore { path: path.into() });
+        }
+        Ok(Self::top_voice(&Score::load(path)?))
     }
 
     /// Parses a note list such as `"G4 G4 G4 Eb4:2"`: pitch names, each optionally with its
@@ -210,6 +214,13 @@ mod tests {
             assert!(e.to_string().contains(why), "{text}: {e}");
         }
         assert!(matches!(Theme::parse_notes(" , "), Err(ThemeError::Empty)));
+    }
+
+    #[test]
+    fn a_query_naming_a_score_that_is_not_there_says_so() {
+        let e = Theme::from_query("no/such/theme.mid").unwrap_err();
+        assert!(matches!(e, ThemeError::MissingScore { .. }), "{e}");
+        assert!(e.to_string().contains("no/such/theme.mid"), "{e}");
     }
 
     #[test]
