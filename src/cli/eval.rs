@@ -316,7 +316,7 @@ fn themes_benchmark(
         args.threads,
         |c| c.id.clone(),
         &progress,
-        |c| themes::recording_chroma(c, &cfg),
+        |c| themes::performance_chroma(c, &cfg),
     );
     bar.finish_and_clear();
     let chroma = chroma

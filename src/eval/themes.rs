@@ -142,8 +142,8 @@ fn perf_span(truth: &[(f64, f64)], (s0, s1): (f64, f64)) -> Option<(f64, f64)> {
     Some((at(s0)?, at(s1)?))
 }
 
-/// The chroma of every case's performance, rendered as `cfg` says.
-pub fn recording_chroma(case: &Case, cfg: &EvalConfig) -> Result<RecordingChroma, EvalError> {
+/// The chroma of `case`'s performance, rendered as `cfg` says.
+pub fn performance_chroma(case: &Case, cfg: &EvalConfig) -> Result<RecordingChroma, EvalError> {
     let (audio, _) = render_performance(case, cfg)?;
     Ok(RecordingChroma::from_audio(&audio, SAMPLE_RATE))
 }
