@@ -62,8 +62,8 @@ const GATE_ATTACK_FRAMES: usize = 4;
 /// … and regardless of attacks once the tracker is this far past it.
 const GATE_RELEASE_FRAMES: usize = 8;
 /// The rise of the log energy at an onset's pitches from one fine hop to the next, on weighted
-/// average over their bands ([`crate::features::attack::rise`]), at which the follower, about to cross that onset, takes it as
-/// played and crosses at once, between frames …
+/// average over their bands ([`crate::features::attack::rise`]), at which the follower, about to
+/// cross that onset, takes it as played and crosses at once, between frames …
 const ATTACK_CROSSING_RISE: f32 = 0.3;
 /// … when the tracker's prediction would reach the onset within this many frames of tempo.
 /// Both chosen on every 12th train case (BENCHMARKS.md, "Precision"): the most onsets within

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use segno::eval::calibration::{
     other_pieces, run_calibration_case, CalibrationResult, StateCounts, Unrelated, UNRELATED_S,
 };
-use segno::eval::cases::load_cases;
 use segno::eval::cases::Case;
+use segno::eval::cases::{load_cases, pieces};
 use segno::eval::localiser::{localise_case, Buckets};
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::eval::practice::Scenario;
@@ -305,7 +305,8 @@ fn themes_benchmark(
     let cfg = cfg.rendered(rendering)?;
     describe_performance(&cfg, rendering.soundfont());
     let started = std::time::Instant::now();
-    let drawn = themes::draw_themes(cases, args.themes.unwrap_or(10))?;
+    let piece_of = pieces(cases)?;
+    let drawn = themes::draw_themes(cases, &piece_of, args.themes.unwrap_or(10))?;
     eprintln!("{} themes; performances on {rendering}", drawn.len());
     let progress = |done: usize, _: usize, id: &str| {
         bar.set_position(done as u64);
@@ -323,12 +324,15 @@ fn themes_benchmark(
         .into_iter()
         .map(|r| r.map_err(|(id, e)| anyhow::anyhow!("{id}: {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let transpositions = if args.transpose {
-        Transpositions::All
-    } else {
-        Transpositions::None
-    };
-    let r = themes::search_all(&drawn, cases, &chroma, transpositions, args.threads)?;
+    let transpositions = Transpositions::when(args.transpose);
+    let r = themes::search_all(
+        &drawn,
+        cases,
+        &piece_of,
+        &chroma,
+        transpositions,
+        args.threads,
+    );
     let mut out = format!(
         "\n### Theme search: {} themes, {} recordings ({:.2} h) on {rendering}\n\n| chroma | transpositions | pool | Top-01 | Top-05 | Top-10 | Top-20 | Top-50 | MRR | rank 1 and matched where the theme was drawn from % |\n|---|---|---|---|---|---|---|---|---|---|\n| classical | {} | {:.0} ",
         r.ranks.len(),

@@ -50,15 +50,10 @@ pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
         !recordings.is_empty(),
         "none of the recordings could be read"
     );
-    let transpositions = if args.transpose {
-        Transpositions::All
-    } else {
-        Transpositions::None
-    };
     let hits = themes::rank(
         &theme,
         recordings.iter().map(|(p, c)| (p.as_path(), c)),
-        transpositions,
+        Transpositions::when(args.transpose),
     );
     print_hits(&hits[..hits.len().min(args.top)], &args);
     Ok(())

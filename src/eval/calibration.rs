@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::cases::Case;
+use super::cases::{pieces, Case, CaseError};
 use super::metrics::truth_score_at;
 use super::practice::ON_TARGET_S;
 use super::run::{follow, render_performance, EvalConfig, EvalError};
@@ -181,21 +181,13 @@ fn synthetic_audio(kind: Unrelated, case: &Case) -> Vec<f32> {
 /// The case to play as "another piece" for each of `cases`: the next one (cyclically) whose score
 /// differs, so that another performance of the same piece is never taken for an unrelated one;
 /// `None` where every case is of the same piece.
-pub fn other_pieces(cases: &[Case]) -> Result<Vec<Option<usize>>, EvalError> {
-    let scores = cases
-        .iter()
-        .map(|c| {
-            std::fs::read(&c.score).map_err(|source| EvalError::Io {
-                path: c.score.clone(),
-                source,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+pub fn other_pieces(cases: &[Case]) -> Result<Vec<Option<usize>>, CaseError> {
+    let piece_of = pieces(cases)?;
     Ok((0..cases.len())
         .map(|k| {
             (1..cases.len())
                 .map(|d| (k + d) % cases.len())
-                .find(|&o| scores[o] != scores[k])
+                .find(|&o| piece_of[o] != piece_of[k])
         })
         .collect())
 }

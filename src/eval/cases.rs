@@ -75,6 +75,22 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Case>, CaseError> {
     Ok(cases)
 }
 
+/// Piece number per case: cases whose score files are identical are one piece.
+pub fn pieces(cases: &[Case]) -> Result<Vec<usize>, CaseError> {
+    let mut seen: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    cases
+        .iter()
+        .map(|c| {
+            let bytes = std::fs::read(&c.score).map_err(|cause| CaseError::Io {
+                path: c.score.clone(),
+                cause,
+            })?;
+            let next = seen.len();
+            Ok(*seen.entry(bytes).or_insert(next))
+        })
+        .collect()
+}
+
 /// Reads `score_time_s,perf_time_s[,…]` rows after a header line.
 pub fn read_truth(path: &Path) -> Result<Vec<(f64, f64)>, CaseError> {
     let text = std::fs::read_to_string(path).map_err(|cause| CaseError::Io {

@@ -6,11 +6,11 @@
 //! relevant document, taken in turn) and every performance of the other pieces, so that each
 //! query has exactly one relevant document, as in the paper.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use super::cases::Case;
+use super::metrics::truth_perf_at;
 use super::run::{render_performance, run_all, EvalConfig, EvalError};
 use crate::features::SAMPLE_RATE;
 use crate::rng::Rng;
@@ -70,26 +70,14 @@ impl ThemeResults {
     }
 }
 
-/// Piece number per case: cases whose score files are identical are one piece.
-pub fn pieces(cases: &[Case]) -> Result<Vec<usize>, EvalError> {
-    let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
-    cases
-        .iter()
-        .map(|c| {
-            let bytes = std::fs::read(&c.score).map_err(|source| EvalError::Io {
-                path: c.score.clone(),
-                source,
-            })?;
-            let next = seen.len();
-            Ok(*seen.entry(bytes).or_insert(next))
-        })
-        .collect()
-}
-
-/// `per_piece` themes from each piece's top voice, at random places (seeded by the piece's
-/// first case), each assigned to one of the piece's performances in turn.
-pub fn draw_themes(cases: &[Case], per_piece: usize) -> Result<Vec<BenchTheme>, EvalError> {
-    let piece_of = pieces(cases)?;
+/// `per_piece` themes from each piece's top voice (`piece_of`: [`super::cases::pieces`]), at
+/// random places (seeded by the piece's first case), each assigned to one of the piece's
+/// performances in turn.
+pub fn draw_themes(
+    cases: &[Case],
+    piece_of: &[usize],
+    per_piece: usize,
+) -> Result<Vec<BenchTheme>, EvalError> {
     let mut out = Vec::new();
     for piece in 0..piece_of.iter().max().map_or(0, |m| m + 1) {
         let performances: Vec<usize> = (0..cases.len()).filter(|&c| piece_of[c] == piece).collect();
@@ -134,12 +122,8 @@ pub fn draw_themes(cases: &[Case], per_piece: usize) -> Result<Vec<BenchTheme>, 
 
 /// The performance times of a score span, read linearly between truth rows; `None` outside them.
 fn perf_span(truth: &[(f64, f64)], (s0, s1): (f64, f64)) -> Option<(f64, f64)> {
-    let at = |s: f64| {
-        let k = truth.partition_point(|r| r.0 <= s);
-        let (a, b) = (truth.get(k.checked_sub(1)?)?, truth.get(k)?);
-        Some(a.1 + (s - a.0) / (b.0 - a.0) * (b.1 - a.1))
-    };
-    Some((at(s0)?, at(s1)?))
+    let (first, last) = (truth.first()?.0, truth.last()?.0);
+    (s0 >= first && s1 < last).then(|| (truth_perf_at(truth, s0), truth_perf_at(truth, s1)))
 }
 
 /// The chroma of `case`'s performance, rendered as `cfg` says.
@@ -153,14 +137,14 @@ pub fn performance_chroma(case: &Case, cfg: &EvalConfig) -> Result<RecordingChro
 pub fn search_all(
     themes: &[BenchTheme],
     cases: &[Case],
+    piece_of: &[usize],
     recordings: &[RecordingChroma],
     transpositions: Transpositions,
     threads: usize,
-) -> Result<ThemeResults, EvalError> {
-    let piece_of = pieces(cases)?;
+) -> ThemeResults {
     let names: Vec<PathBuf> = cases.iter().map(|c| c.id.clone().into()).collect();
     let corpus = Corpus {
-        piece_of: &piece_of,
+        piece_of,
         names: &names,
         recordings,
     };
@@ -182,7 +166,7 @@ pub fn search_all(
         results.pool_s.push(q.pool_s);
         results.query_s.push(q.seconds);
     }
-    Ok(results)
+    results
 }
 
 /// The benchmark's recordings, each named by its case and known by its piece.

@@ -38,6 +38,15 @@ pub enum Transpositions {
 }
 
 impl Transpositions {
+    /// All of them when `transpose` is asked for, else the theme as written.
+    pub fn when(transpose: bool) -> Self {
+        if transpose {
+            Self::All
+        } else {
+            Self::None
+        }
+    }
+
     fn shifts(self) -> std::ops::Range<u8> {
         match self {
             Self::None => 0..1,
@@ -46,29 +55,42 @@ impl Transpositions {
     }
 }
 
-/// The best match of `theme` anywhere in `recording`, over [`TEMPO_SCALES`] and `transpositions`;
-/// `None` if the recording is shorter than the theme at every tempo.
-pub fn best_match(
-    theme: &Theme,
-    recording: &RecordingChroma,
-    transpositions: Transpositions,
-) -> Option<Match> {
+/// A theme's binary chroma at every transposition and tempo tried ([`TEMPO_SCALES`]): made once
+/// per search, matched against every recording.
+#[derive(Debug, Clone)]
+pub struct Queries {
+    /// (shift, scale, pitch class per frame), in the order they are tried.
+    variants: Vec<(u8, f64, Vec<u8>)>,
+}
+
+impl Queries {
+    pub fn new(theme: &Theme, transpositions: Transpositions) -> Self {
+        let variants = transpositions
+            .shifts()
+            .flat_map(|shift| {
+                TEMPO_SCALES.map(|scale| (shift, scale, theme.chroma_classes(scale, shift)))
+            })
+            .collect();
+        Self { variants }
+    }
+}
+
+/// The best match of the theme anywhere in `recording`, over its `queries`; `None` if the
+/// recording is shorter than the theme at every tempo.
+pub fn best_match(queries: &Queries, recording: &RecordingChroma) -> Option<Match> {
     let mut best: Option<Match> = None;
-    for shift in transpositions.shifts() {
-        for scale in TEMPO_SCALES {
-            let query = theme.chroma_classes(scale, shift);
-            let Some((cost, start, end)) = subsequence(&query, &recording.frames) else {
-                continue;
-            };
-            if best.is_none_or(|b| cost < b.cost) {
-                best = Some(Match {
-                    cost,
-                    start_s: start as f64 / THEME_RATE_HZ,
-                    end_s: (end + 1) as f64 / THEME_RATE_HZ,
-                    shift,
-                    scale,
-                });
-            }
+    for (shift, scale, query) in &queries.variants {
+        let Some((cost, start, end)) = subsequence(query, &recording.frames) else {
+            continue;
+        };
+        if best.is_none_or(|b| cost < b.cost) {
+            best = Some(Match {
+                cost,
+                start_s: start as f64 / THEME_RATE_HZ,
+                end_s: (end + 1) as f64 / THEME_RATE_HZ,
+                shift: *shift,
+                scale: *scale,
+            });
         }
     }
     best
@@ -111,7 +133,7 @@ mod tests {
     fn finds_the_theme_where_it_is_played_at_another_tempo() {
         let theme = Theme::parse_notes("C4 E4 G4 C5:2 B4 G4 D4 F4 E4:0.5 C4").unwrap();
         let rec = recording_with(&theme, 10.0, 0.6);
-        let m = best_match(&theme, &rec, Transpositions::None).unwrap();
+        let m = best_match(&Queries::new(&theme, Transpositions::None), &rec).unwrap();
         assert!(m.cost < 0.05, "{m:?}");
         // Within the first and the last note: the match may begin late in the first and end
         // early in the last, where every frame costs the same.
@@ -124,7 +146,7 @@ mod tests {
         assert!(m.end_s <= end + 0.05 && m.end_s > end - note_s, "{m:?}");
         assert_eq!(m.shift, 0);
         let elsewhere = recording_with(&Theme::parse_notes("A4 F4 D5 B3 A4:2").unwrap(), 10.0, 1.0);
-        let miss = best_match(&theme, &elsewhere, Transpositions::None).unwrap();
+        let miss = best_match(&Queries::new(&theme, Transpositions::None), &elsewhere).unwrap();
         assert!(miss.cost > 0.4, "{miss:?}");
     }
 
@@ -133,8 +155,8 @@ mod tests {
         let theme = Theme::parse_notes("C4 D4 E4 F4 G4:2 E4:2 C4:4").unwrap();
         let up_a_third = Theme::parse_notes("E4 F#4 G#4 A4 B4:2 G#4:2 E4:4").unwrap();
         let rec = recording_with(&up_a_third, 5.0, 1.0);
-        let plain = best_match(&theme, &rec, Transpositions::None).unwrap();
-        let shifted = best_match(&theme, &rec, Transpositions::All).unwrap();
+        let plain = best_match(&Queries::new(&theme, Transpositions::None), &rec).unwrap();
+        let shifted = best_match(&Queries::new(&theme, Transpositions::All), &rec).unwrap();
         assert!(plain.cost > 0.3, "{plain:?}");
         assert!(shifted.cost < 0.05, "{shifted:?}");
         assert_eq!(shifted.shift, 4);
@@ -146,6 +168,9 @@ mod tests {
         let rec = RecordingChroma {
             frames: vec![one_hot(0); 10],
         };
-        assert_eq!(best_match(&theme, &rec, Transpositions::None), None);
+        assert_eq!(
+            best_match(&Queries::new(&theme, Transpositions::None), &rec),
+            None
+        );
     }
 }

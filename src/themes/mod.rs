@@ -18,7 +18,7 @@ use crate::audio::{decode_file, AudioError};
 
 pub use cache::ChromaCache;
 pub use chroma::RecordingChroma;
-pub use matching::{best_match, Match, Transpositions};
+pub use matching::{best_match, Match, Queries, Transpositions};
 pub use query::{Theme, ThemeError, ThemeNote};
 
 /// Frames per second of the search's chroma (seed 004 works at 25 Hz: its Table 3 shows 25 Hz
@@ -82,10 +82,11 @@ pub fn rank<'a>(
     recordings: impl IntoIterator<Item = (&'a Path, &'a RecordingChroma)>,
     transpositions: Transpositions,
 ) -> Vec<Hit> {
+    let queries = Queries::new(theme, transpositions);
     let mut hits: Vec<Hit> = recordings
         .into_iter()
         .filter_map(|(path, chroma)| {
-            best_match(theme, chroma, transpositions).map(|found| Hit {
+            best_match(&queries, chroma).map(|found| Hit {
                 recording: path.to_owned(),
                 found,
             })
