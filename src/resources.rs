@@ -15,6 +15,9 @@
 //! - **Cache** (what is worked out from a user's files and kept between runs, such as the theme
 //!   search's chroma): `$SEGNO_CACHE_DIR`, else `$XDG_CACHE_HOME/segno`, else
 //!   `$HOME/.cache/segno` (`%LOCALAPPDATA%\segno\cache` on Windows).
+//! - **Data** (what a user builds up, such as the score library of `segno library`):
+//!   `$SEGNO_DATA_DIR`, else `$XDG_DATA_HOME/segno`, else `$HOME/.local/share/segno`
+//!   (`%LOCALAPPDATA%\segno\data` on Windows).
 //!
 //! The search folders are, in order: the install folder (a plugin's bundle, which the plugin
 //! names), the running executable's folder, and the checkout. Nothing of the build machine is
@@ -54,20 +57,34 @@ pub const ONNXRUNTIME_LOG_ENV: &str = "SEGNO_ONNXRUNTIME_LOG";
 
 /// Names the folder Segno keeps its cache in.
 pub const CACHE_ENV: &str = "SEGNO_CACHE_DIR";
+/// Names the folder Segno keeps its data in (the score library).
+pub const DATA_ENV: &str = "SEGNO_DATA_DIR";
 
 /// The folder for `what` in Segno's cache (created by whoever writes there), or `None` where the
 /// environment names no home at all.
 pub fn cache_dir(what: &str) -> Option<PathBuf> {
-    let root = var(CACHE_ENV).map(PathBuf::from).or_else(|| {
+    user_dir(CACHE_ENV, "XDG_CACHE_HOME", ".cache", "cache").map(|d| d.join(what))
+}
+
+/// Where Segno keeps what a user builds up and would not want to lose (the score library):
+/// `$SEGNO_DATA_DIR`, else `$XDG_DATA_HOME/segno`, else `$HOME/.local/share/segno`
+/// (`%LOCALAPPDATA%\segno\data` on Windows); `None` where the environment names no home.
+pub fn data_dir() -> Option<PathBuf> {
+    user_dir(DATA_ENV, "XDG_DATA_HOME", ".local/share", "data")
+}
+
+/// Segno's own variable `ours`, else the XDG variable `xdg` + `segno`, else `$HOME/home_rel/segno`;
+/// on Windows `%LOCALAPPDATA%\segno\windows`.
+fn user_dir(ours: &str, xdg: &str, home_rel: &str, windows: &str) -> Option<PathBuf> {
+    var(ours).map(PathBuf::from).or_else(|| {
         if cfg!(windows) {
-            var("LOCALAPPDATA").map(|d| PathBuf::from(d).join("segno").join("cache"))
+            var("LOCALAPPDATA").map(|d| PathBuf::from(d).join("segno").join(windows))
         } else {
-            var("XDG_CACHE_HOME")
+            var(xdg)
                 .map(|d| PathBuf::from(d).join("segno"))
-                .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("segno")))
+                .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(home_rel).join("segno")))
         }
-    })?;
-    Some(root.join(what))
+    })
 }
 
 /// Where Debian/Ubuntu packages (`fluid-soundfont-gm`, `timgm6mb-soundfont`) and common setups

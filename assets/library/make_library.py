@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the small score library Segno bundles for its theme search and piece identification
 examples: two well-known public-domain melodies, each with a simple left hand of our own, engraved
-by us as MusicXML. (The third bundled score is the minuet in ../example/.)
+by us as MusicXML. The third piece of the library, minuet.musicxml, is a link to the minuet in
+../example/.
 
 - "Ode to Joy": the theme of the finale of Beethoven's Ninth Symphony (1824), public domain.
 - "Ah! vous dirai-je, maman": French folk melody (first printed 1761), public domain.

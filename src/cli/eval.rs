@@ -8,6 +8,7 @@ use segno::eval::calibration::{
 };
 use segno::eval::cases::Case;
 use segno::eval::cases::{load_cases, pieces};
+use segno::eval::identify;
 use segno::eval::localiser::{localise_case, Buckets};
 use segno::eval::metrics::{summarize, Summary, THRESHOLDS_MS};
 use segno::eval::practice::Scenario;
@@ -115,6 +116,11 @@ pub struct EvalArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "10", value_name = "PER_PIECE",
           conflicts_with_all = ["practice", "localiser_buckets", "calibration", "summary_csv", "stretch"])]
     themes: Option<usize>,
+    /// Measure piece identification instead of following (seed 002's Tables I and II): a library
+    /// of every dev and train score, and fragments (10, 20, 30, 60 s) and whole performances on
+    /// one piano (--renderings, csound-studio by default) as queries.
+    #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "calibration", "summary_csv", "stretch", "themes"])]
+    identify: bool,
     /// With --themes: try every transposition of each theme (twelve chroma shifts).
     #[arg(long, requires = "themes")]
     transpose: bool,
@@ -196,7 +202,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     cfg.attack_crossing = !args.no_attack_crossing;
     cfg.dump = args.dump.clone();
     eprintln!("{} cases; reference {}", cases.len(), ref_path.display());
-    if args.renderings.is_none() && args.themes.is_none() {
+    if args.renderings.is_none() && args.themes.is_none() && !args.identify {
         describe_performance(&cfg, &perf_path);
     }
     let bar = indicatif::ProgressBar::new(cases.len() as u64).with_style(
@@ -213,6 +219,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     };
     let report = match (args.practice.as_deref(), &args.localiser_buckets) {
         _ if args.themes.is_some() => themes_benchmark(&cases, &cfg, &args, &bar)?,
+        _ if args.identify => identify_benchmark(&cases, &cfg, &args, &bar)?,
         _ if args.calibration => {
             let others = other_pieces(&cases)?;
             let pairs: Vec<(&Case, Option<&Case>)> = cases
@@ -288,6 +295,150 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The configuration a retrieval benchmark plays its recordings with: on the one rendering
+/// named, or csound-studio.
+fn retrieval_config(
+    cfg: &EvalConfig,
+    args: &EvalArgs,
+    flag: &str,
+) -> anyhow::Result<(Rendering, EvalConfig)> {
+    let rendering = match args.renderings.as_deref() {
+        Some(names) => match parse_renderings(names)?.as_slice() {
+            [one] => *one,
+            _ => anyhow::bail!("{flag} plays the performances on one piano: name one rendering"),
+        },
+        None => Rendering::CsoundStudio,
+    };
+    let cfg = cfg.rendered(rendering)?;
+    describe_performance(&cfg, rendering.soundfont());
+    Ok((rendering, cfg))
+}
+
+/// Seconds of the fragments the scaling run times, and how many.
+const SCALING_QUERY_S: f64 = 30.0;
+const SCALING_QUERIES: usize = 6;
+
+/// Seed 002's identification tables, and what a query costs.
+fn identify_benchmark(
+    cases: &[Case],
+    cfg: &EvalConfig,
+    args: &EvalArgs,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<String> {
+    let (rendering, cfg) = retrieval_config(cfg, args, "--identify")?;
+    let started = std::time::Instant::now();
+    let mut splits = vec![args.cases.clone()];
+    let train = args.cases.with_file_name("train");
+    if train.is_dir() && train != args.cases {
+        splits.push(train);
+    }
+    let lib = identify::BenchLibrary::build(&splits)?;
+    let library = &lib.library;
+    let hours = library.pieces.iter().map(|p| p.duration_s).sum::<f64>() / 3600.0;
+    eprintln!(
+        "library: {} pieces ({hours:.1} h at their written tempi); performances on {rendering}",
+        library.pieces.len()
+    );
+    let progress = |done: usize, _: usize, id: &str| {
+        bar.set_position(done as u64);
+        bar.set_message(id.to_owned());
+    };
+    let catalogue = library.catalogue();
+    let results = run_all(
+        cases,
+        args.threads,
+        |c| c.id.clone(),
+        &progress,
+        |c| {
+            let relevant = lib
+                .piece_of(c)?
+                .expect("every case's score is in the library");
+            let chroma = themes::performance_chroma(c, &cfg)?;
+            Ok((
+                identify::query_case(&c.id, &chroma, relevant, library, &catalogue),
+                identify::fragment_query(&c.id, &chroma, SCALING_QUERY_S),
+            ))
+        },
+    );
+    bar.finish_and_clear();
+    let (outcomes, queries): (Vec<_>, Vec<_>) = succeeded(results).into_iter().unzip();
+    let outcomes: Vec<identify::Outcome> = outcomes.into_iter().flatten().collect();
+    let queries: Vec<_> = queries
+        .into_iter()
+        .flatten()
+        .take(SCALING_QUERIES)
+        .collect();
+    let mut out = format!(
+        "\n### Piece identification, audio to score: {} performances on {rendering}, library of {} pieces\n\n",
+        cases.len(),
+        library.pieces.len(),
+    );
+    out += &identify_table(&outcomes, args.threads);
+    out += &scaling_table(&identify::scaling(library, &queries));
+    let _ = writeln!(
+        out,
+        "\n- wall time {:.0} s on {} threads",
+        started.elapsed().as_secs_f64(),
+        args.threads
+    );
+    Ok(out)
+}
+
+/// Seed 002's figures per method and query span.
+fn identify_table(outcomes: &[identify::Outcome], threads: usize) -> String {
+    let mut out = String::from("| method | query | queries | R@1 | R@5 | R@10 | MRR | median rank | named, sure enough to say so % | not in library: another named % | ms per query |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for method in segno::identify::Method::ALL {
+        for span in identify::SPANS {
+            let these: Vec<&identify::Outcome> = outcomes
+                .iter()
+                .filter(|o| o.method == method && o.span == span)
+                .collect();
+            let ranks: Vec<usize> = these.iter().map(|o| o.rank).collect();
+            let f = identify::Figures::of(&ranks);
+            let n = these.len().max(1) as f64;
+            let pct = |k: usize| format!("{:.1}", 100.0 * k as f64 / n);
+            let (named, false_pct) = if method == segno::identify::Method::Voting {
+                ("–".into(), "–".into())
+            } else {
+                (
+                    pct(these.iter().filter(|o| o.named()).count()),
+                    pct(these.iter().filter(|o| o.false_match()).count()),
+                )
+            };
+            let ms = 1000.0 * these.iter().map(|o| o.seconds).sum::<f64>() / n;
+            let _ = writeln!(
+                out,
+                "| {method} | {span} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {named} | {false_pct} | {ms:.0} |",
+                f.queries, f.recall[0], f.recall[1], f.recall[2], f.mrr, f.median_rank
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n- a query's time includes describing it (its chroma precomputed), on one thread, with {threads} threads busy"
+    );
+    out
+}
+
+/// Query time against library size.
+fn scaling_table(rows: &[identify::ScalingRow]) -> String {
+    let mut out = format!(
+        "\n#### Query time against library size: {SCALING_QUERIES} queries of {SCALING_QUERY_S:.0} s, one thread, nothing else running\n\nThe library is grown with copies of its pieces in other keys.\n\n| pieces | filter and refine, ms per query | every piece aligned, ms | ratio | library file, MB |\n|---|---|---|---|---|\n"
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.3} | {:.1} |",
+            row.pieces,
+            row.filtered_ms,
+            row.full_ms,
+            row.filtered_ms / row.full_ms.max(1e-9),
+            row.bytes as f64 / 1e6
+        );
+    }
+    out
+}
+
 /// Seed 004's retrieval table for the theme search, and what a query costs.
 fn themes_benchmark(
     cases: &[Case],
@@ -295,15 +446,7 @@ fn themes_benchmark(
     args: &EvalArgs,
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<String> {
-    let rendering = match args.renderings.as_deref() {
-        Some(names) => match parse_renderings(names)?.as_slice() {
-            [one] => *one,
-            _ => anyhow::bail!("--themes plays the performances on one piano: name one rendering"),
-        },
-        None => Rendering::CsoundStudio,
-    };
-    let cfg = cfg.rendered(rendering)?;
-    describe_performance(&cfg, rendering.soundfont());
+    let (rendering, cfg) = retrieval_config(cfg, args, "--themes")?;
     let started = std::time::Instant::now();
     let piece_of = pieces(cases)?;
     let drawn = themes::draw_themes(cases, &piece_of, args.themes.unwrap_or(10))?;

@@ -3,6 +3,8 @@
 mod dataset;
 mod eval;
 mod follow;
+mod identify;
+mod library;
 #[cfg(feature = "mic")]
 mod mic;
 mod themes;
@@ -70,6 +72,12 @@ enum Command {
     },
     /// Find the recordings in which a theme is played, and where.
     Themes(themes::ThemesArgs),
+    /// Keep a library of scores for `segno identify`: add, list, remove.
+    #[command(subcommand)]
+    Library(library::LibraryCommand),
+    /// Which piece of the library a recording plays, and where; or which recordings play a
+    /// score.
+    Identify(identify::IdentifyArgs),
     /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
     Eval(eval::EvalArgs),
     /// Write training data for the learned similarity from the benchmark's train split.
@@ -125,6 +133,8 @@ pub fn run() -> anyhow::Result<()> {
             &similarity.plan(Task::Align)?,
         ),
         Command::Themes(args) => themes::run(args),
+        Command::Library(command) => library::run(command),
+        Command::Identify(args) => identify::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Dataset(args) => dataset::run(args),
         Command::Devices { device, model } => devices(device, model.as_deref()),

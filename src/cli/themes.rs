@@ -1,6 +1,6 @@
 //! `segno themes`: which recordings play a theme, and where.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use segno::resources::cache_dir;
@@ -21,6 +21,13 @@ pub struct ThemesArgs {
     /// Also find the theme in another key (every transposition; the one used is shown).
     #[arg(long)]
     transpose: bool,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Where recordings' chroma is kept between runs.
+#[derive(clap::Args)]
+pub struct CacheArgs {
     /// Keep the recordings' chroma here between runs (default: Segno's cache folder,
     /// $SEGNO_CACHE_DIR or ~/.cache/segno).
     #[arg(long, conflicts_with = "no_cache")]
@@ -30,26 +37,23 @@ pub struct ThemesArgs {
     no_cache: bool,
 }
 
+impl CacheArgs {
+    pub fn chroma_cache(&self) -> Option<ChromaCache> {
+        (!self.no_cache)
+            .then(|| {
+                self.cache
+                    .clone()
+                    .or_else(|| cache_dir(themes::CHROMA_CACHE))
+            })
+            .flatten()
+            .map(ChromaCache::new)
+    }
+}
+
 pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
     let theme = Theme::from_query(&args.query)?;
     anyhow::ensure!(args.top > 0, "--top 0: list at least one recording");
-    let paths = themes::find_recordings(&args.recordings)
-        .with_context(|| format!("{}: cannot list the recordings", args.recordings.display()))?;
-    anyhow::ensure!(
-        !paths.is_empty(),
-        "{}: no recordings ({}) in this folder or below",
-        args.recordings.display(),
-        themes::RECORDING_EXTENSIONS.join(", ")
-    );
-    let cache = (!args.no_cache)
-        .then(|| args.cache.clone().or_else(|| cache_dir("themes")))
-        .flatten()
-        .map(ChromaCache::new);
-    let recordings = load(&paths, cache.as_ref());
-    anyhow::ensure!(
-        !recordings.is_empty(),
-        "none of the recordings could be read"
-    );
+    let recordings = load_folder(&args.recordings, &args.cache)?;
     let hits = themes::rank(
         &theme,
         recordings.iter().map(|(p, c)| (p.as_path(), c)),
@@ -57,6 +61,27 @@ pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
     );
     print_hits(&hits[..hits.len().min(args.top)], &args);
     Ok(())
+}
+
+/// The chroma of every recording in `dir` and below (an error where there is none to read).
+pub fn load_folder(
+    dir: &Path,
+    cache: &CacheArgs,
+) -> anyhow::Result<Vec<(PathBuf, RecordingChroma)>> {
+    let paths = themes::find_recordings(dir)
+        .with_context(|| format!("{}: cannot list the recordings", dir.display()))?;
+    anyhow::ensure!(
+        !paths.is_empty(),
+        "{}: no recordings ({}) in this folder or below",
+        dir.display(),
+        themes::RECORDING_EXTENSIONS.join(", ")
+    );
+    let recordings = load(&paths, cache.chroma_cache().as_ref());
+    anyhow::ensure!(
+        !recordings.is_empty(),
+        "none of the recordings could be read"
+    );
+    Ok(recordings)
 }
 
 /// Each recording's chroma, with a progress bar; a recording that cannot be read is reported
@@ -119,7 +144,7 @@ fn semitones(shift: u8) -> String {
     }
 }
 
-fn clock(seconds: f64) -> String {
+pub fn clock(seconds: f64) -> String {
     let m = (seconds / 60.0).floor();
     format!("{}:{:04.1}", m as u64, seconds - m * 60.0)
 }

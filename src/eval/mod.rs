@@ -5,6 +5,7 @@ pub mod anchors;
 pub mod calibration;
 pub mod cases;
 pub mod degrade;
+pub mod identify;
 pub mod localiser;
 pub mod metrics;
 pub mod practice;

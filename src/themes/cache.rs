@@ -3,9 +3,9 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use crate::features::CHROMA_DIM;
+use crate::stamp::{fnv1a, Stamp};
 
 use super::chroma::RecordingChroma;
 
@@ -17,13 +17,6 @@ pub struct ChromaCache {
     dir: PathBuf,
 }
 
-/// What identifies one version of a recording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified_ns: u128,
-}
-
 impl ChromaCache {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
@@ -31,7 +24,7 @@ impl ChromaCache {
 
     /// The cached chroma of `recording`, if it is there and the recording has not changed since.
     pub fn get(&self, recording: &Path) -> Option<RecordingChroma> {
-        let stamp = stamp(recording)?;
+        let stamp = Stamp::of(recording)?;
         let bytes = std::fs::read(self.entry(recording)).ok()?;
         decode(&bytes, stamp)
     }
@@ -39,7 +32,8 @@ impl ChromaCache {
     /// Keeps `chroma` for `recording`. A cache that cannot be written only costs time next run,
     /// so the error is returned for the caller to mention, not to stop on.
     pub fn put(&self, recording: &Path, chroma: &RecordingChroma) -> std::io::Result<()> {
-        let stamp = stamp(recording).ok_or_else(|| std::io::Error::other("no file metadata"))?;
+        let stamp =
+            Stamp::of(recording).ok_or_else(|| std::io::Error::other("no file metadata"))?;
         std::fs::create_dir_all(&self.dir)?;
         let path = self.entry(recording);
         let tmp = path.with_extension("tmp");
@@ -58,27 +52,10 @@ impl ChromaCache {
     }
 }
 
-fn stamp(path: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(path).ok()?;
-    let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-    Some(Stamp {
-        len: meta.len(),
-        modified_ns: modified.as_nanos(),
-    })
-}
-
-/// A stable hash (unlike std's), so that a cache outlives a new build.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 fn encode(chroma: &RecordingChroma, stamp: Stamp) -> Vec<u8> {
     let mut out = Vec::with_capacity(40 + chroma.frames.len() * CHROMA_DIM * 4);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&stamp.len.to_le_bytes());
-    out.extend_from_slice(&stamp.modified_ns.to_le_bytes());
+    out.extend_from_slice(&stamp.to_bytes());
     out.extend_from_slice(&(chroma.frames.len() as u64).to_le_bytes());
     for x in chroma.frames.iter().flatten() {
         out.extend_from_slice(&x.to_le_bytes());
@@ -88,13 +65,9 @@ fn encode(chroma: &RecordingChroma, stamp: Stamp) -> Vec<u8> {
 
 fn decode(bytes: &[u8], expected: Stamp) -> Option<RecordingChroma> {
     let rest = bytes.strip_prefix(MAGIC)?;
-    let (len, rest) = rest.split_first_chunk::<8>()?;
-    let (modified, rest) = rest.split_first_chunk::<16>()?;
+    let (stamp, rest) = rest.split_first_chunk::<24>()?;
     let (count, rest) = rest.split_first_chunk::<8>()?;
-    let stamp = Stamp {
-        len: u64::from_le_bytes(*len),
-        modified_ns: u128::from_le_bytes(*modified),
-    };
+    let stamp = Stamp::from_bytes(stamp);
     let count = usize::try_from(u64::from_le_bytes(*count)).ok()?;
     if stamp != expected || rest.len() != count.checked_mul(CHROMA_DIM * 4)? {
         return None;

@@ -25,6 +25,10 @@ pub use query::{Theme, ThemeError, ThemeNote};
 /// beating 10 Hz for every representation).
 pub const THEME_RATE_HZ: f64 = 25.0;
 
+/// The folder of Segno's cache ([`crate::resources::cache_dir`]) that recordings' chroma is kept
+/// in, for the theme search and piece identification alike.
+pub const CHROMA_CACHE: &str = "chroma";
+
 /// Files the search reads as recordings, by extension (what [`crate::audio`] decodes).
 pub const RECORDING_EXTENSIONS: [&str; 5] = ["wav", "flac", "mp3", "ogg", "oga"];
 

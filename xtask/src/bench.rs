@@ -72,6 +72,14 @@ pub(crate) fn bench(root: &Path, extra: &[String]) -> Result<()> {
         .args(extra)
         .arg("--markdown")
         .arg(out.join("themes.md")))?;
+    // Piece identification (seed 002's Tables I and II): a table of its own.
+    run(Command::new(&segno)
+        .args(["eval", "--cases"])
+        .arg(&cases)
+        .arg("--identify")
+        .args(extra)
+        .arg("--markdown")
+        .arg(out.join("identify.md")))?;
     let table = table2(&std::fs::read_to_string(&summary)?);
     std::fs::write(out.join("table2.md"), &table)?;
     eprintln!("{table}\nwrote {}", out.join("table2.md").display());

@@ -1,0 +1,154 @@
+//! `segno identify`: which piece of the library a recording plays, or which recordings play a
+//! score.
+
+use std::path::PathBuf;
+
+use segno::audio::decode_file;
+use segno::identify::{self, Fit, Library, Method, Piece, Query};
+use segno::score::Score;
+use segno::stamp::Stamp;
+use segno::themes::RecordingChroma;
+
+use super::library::LibraryPath;
+use super::themes::{clock, load_folder, CacheArgs};
+
+#[derive(clap::Args)]
+pub struct IdentifyArgs {
+    /// A recording (or a fragment of one): which pieces of the library it plays.
+    #[arg(long, required_unless_present = "score", conflicts_with = "score")]
+    audio: Option<PathBuf>,
+    /// A score (MIDI, MusicXML, .mxl): which of --recordings play it.
+    #[arg(long, requires = "recordings")]
+    score: Option<PathBuf>,
+    /// Folder of recordings to rank for --score (WAV, FLAC, MP3, Ogg; subfolders too).
+    #[arg(long, requires = "score")]
+    recordings: Option<PathBuf>,
+    /// How many to list.
+    #[arg(long, default_value_t = 5)]
+    top: usize,
+    /// alignment (subsequence DTW of the snippet sequences) or voting (each snippet votes for
+    /// the piece of its nearest; seed 002's baseline).
+    #[arg(long, default_value_t = Method::Alignment)]
+    method: Method,
+    #[command(flatten)]
+    library: LibraryPath,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+pub fn run(args: IdentifyArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.top > 0, "--top 0: list at least one");
+    match (&args.audio, &args.score, &args.recordings) {
+        (Some(audio), _, _) => audio_to_score(audio, &args),
+        (None, Some(score), Some(recordings)) => score_to_audio(score, recordings, &args),
+        _ => unreachable!("clap requires --audio, or --score with --recordings"),
+    }
+}
+
+fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Result<()> {
+    let (path, library) = args.library.open()?;
+    anyhow::ensure!(
+        !library.pieces.is_empty(),
+        "{}: the library is empty; add scores with `segno library add FOLDER`",
+        path.display()
+    );
+    let decoded = decode_file(audio)?;
+    decoded.check(audio)?;
+    let chroma = RecordingChroma::from_audio(&decoded.samples, decoded.sample_rate);
+    let (query, fits) = identify::identify(&chroma, &library, args.method);
+    if args.method != Method::Voting {
+        say_verdict(
+            identify::confidence(&query, &fits, &library),
+            &fits,
+            &library,
+        );
+    }
+    println!("rank\tcost\tfrom\tto\tpiece\tfile");
+    for (k, fit) in fits.iter().take(args.top).enumerate() {
+        let piece = &library.pieces[fit.piece];
+        let (from, to) = span(args.method, piece, fit);
+        println!(
+            "{}\t{:.3}\t{from}\t{to}\t{}\t{}",
+            k + 1,
+            fit.cost,
+            piece.title(),
+            piece.path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The piece named, or "not in your library" when the confidence is too low to name one.
+fn say_verdict(confidence: f32, fits: &[Fit], library: &Library) {
+    match fits.first() {
+        Some(best) if confidence >= identify::MIN_CONFIDENCE => {
+            let piece = &library.pieces[best.piece];
+            println!(
+                "{} (confidence {confidence:.2}), from {}",
+                piece.title(),
+                place(piece, best.start_s)
+            );
+        }
+        _ => println!(
+            "not in your library: no piece matches well enough (confidence {:.2}; the nearest are listed below)",
+            confidence.max(0.0)
+        ),
+    }
+}
+
+/// Where a fit starts and ends in its piece; votes say nowhere.
+fn span(method: Method, piece: &Piece, fit: &Fit) -> (String, String) {
+    match method {
+        Method::Voting => ("–".into(), "–".into()),
+        _ => (place(piece, fit.start_s), place(piece, fit.end_s)),
+    }
+}
+
+/// A time in a piece, as its measure and clock time at the written tempo.
+fn place(piece: &Piece, seconds: f64) -> String {
+    match piece.measure_at(seconds) {
+        Some(m) => format!("m. {m} ({})", clock(seconds)),
+        None => clock(seconds),
+    }
+}
+
+fn score_to_audio(
+    score_path: &std::path::Path,
+    recordings: &std::path::Path,
+    args: &IdentifyArgs,
+) -> anyhow::Result<()> {
+    let score = Score::load(score_path)?;
+    let stamp = Stamp::of(score_path).unwrap_or(Stamp {
+        len: 0,
+        modified_ns: 0,
+    });
+    let piece = Piece::from_score(score_path.to_owned(), stamp, &score);
+    let recordings = load_folder(recordings, &args.cache)?;
+    let mut fits: Vec<(Fit, &PathBuf)> = recordings
+        .iter()
+        .filter_map(|(path, chroma)| {
+            let query = Query::from_chroma(chroma);
+            let fit = match args.method {
+                Method::Alignment | Method::FullAlignment => {
+                    identify::rank::fit(&query, &piece.snippets, 0)
+                }
+                Method::Voting => {
+                    identify::rank::by_voting(&query, [piece.snippets.as_slice()]).pop()
+                }
+            };
+            fit.map(|f| (f, path))
+        })
+        .collect();
+    fits.sort_by(|a, b| a.0.cost.total_cmp(&b.0.cost));
+    println!("rank\tcost\tfrom\tto\trecording");
+    for (k, (fit, path)) in fits.iter().take(args.top).enumerate() {
+        let (from, to) = span(args.method, &piece, fit);
+        println!(
+            "{}\t{:.3}\t{from}\t{to}\t{}",
+            k + 1,
+            fit.cost,
+            path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! The piece identification benchmark (seed 002, Tables I and II): a library of every dev and
+//! train score, and queries cut from the dev performances rendered on another piano (fragments
+//! of 10, 20, 30 and 60 s from random points, and whole performances). Each query is scored by
+//! the rank of its own piece; the same ranking without that piece says how often a piece that is
+//! not in the library would be named anyway.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::cases::Case;
+use super::run::EvalError;
+use crate::features::CHROMA_DIM;
+use crate::identify::{confidence, Catalogue, Fit, Library, Method, Piece, Query, MIN_CONFIDENCE};
+use crate::rng::Rng;
+use crate::score::Score;
+use crate::stamp::Stamp;
+use crate::themes::{RecordingChroma, THEME_RATE_HZ};
+
+/// What a query holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Span {
+    /// This many seconds from a random point.
+    Fragment(f64),
+    Whole,
+}
+
+/// The query spans of seed 002's Table II, then whole pieces (Table I).
+pub const SPANS: [Span; 5] = [
+    Span::Fragment(10.0),
+    Span::Fragment(20.0),
+    Span::Fragment(30.0),
+    Span::Fragment(60.0),
+    Span::Whole,
+];
+
+impl std::fmt::Display for Span {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fragment(s) => write!(f, "{s:.0} s"),
+            Self::Whole => f.write_str("whole"),
+        }
+    }
+}
+
+/// The benchmark's library, and which of its pieces each score file's bytes belong to.
+pub struct BenchLibrary {
+    pub library: Library,
+    by_bytes: HashMap<u64, usize>,
+}
+
+impl BenchLibrary {
+    /// One piece per distinct score among the `.score.mid` files of the case folders under
+    /// `splits`.
+    pub fn build(splits: &[PathBuf]) -> Result<Self, EvalError> {
+        let mut library = Library::default();
+        let mut by_bytes = HashMap::new();
+        for split in splits {
+            for score in score_files(split)? {
+                let key = bytes_key(&score)?;
+                if by_bytes.contains_key(&key) {
+                    continue;
+                }
+                let parsed = Score::load(&score)?;
+                let stamp = Stamp::of(&score).unwrap_or(Stamp {
+                    len: 0,
+                    modified_ns: 0,
+                });
+                by_bytes.insert(key, library.pieces.len());
+                library
+                    .pieces
+                    .push(Piece::from_score(score, stamp, &parsed));
+            }
+        }
+        Ok(Self { library, by_bytes })
+    }
+
+    /// The library's piece for `case`'s score.
+    pub fn piece_of(&self, case: &Case) -> Result<Option<usize>, EvalError> {
+        Ok(self.by_bytes.get(&bytes_key(&case.score)?).copied())
+    }
+}
+
+fn score_files(split: &Path) -> Result<Vec<PathBuf>, EvalError> {
+    let io = |source| EvalError::Io {
+        path: split.to_owned(),
+        source,
+    };
+    let mut out: Vec<PathBuf> = std::fs::read_dir(split)
+        .map_err(io)?
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let id = e.file_name().to_string_lossy().into_owned();
+            e.path().join(format!("{id}.score.mid"))
+        })
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+fn bytes_key(path: &Path) -> Result<u64, EvalError> {
+    let bytes = std::fs::read(path).map_err(|source| EvalError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(crate::stamp::fnv1a(&bytes))
+}
+
+/// One query's outcome under one method.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub method: Method,
+    pub span: Span,
+    /// 1-based rank of the query's own piece (the library's size + 1 where it was not ranked).
+    pub rank: usize,
+    /// The confidence ([`crate::identify::confidence`]) of the ranking where its own piece came
+    /// first (0 where it did not), and of the ranking without its own piece: what is said when
+    /// the piece is not in the library.
+    pub own_confidence: f32,
+    pub other_confidence: f32,
+    pub seconds: f64,
+}
+
+/// The queries of one performance (its chroma, its piece `relevant`) against `library`.
+pub fn query_case(
+    case_id: &str,
+    chroma: &RecordingChroma,
+    relevant: usize,
+    library: &Library,
+    catalogue: &Catalogue,
+) -> Vec<Outcome> {
+    let mut rng = Rng::from_name(case_id);
+    let mut out = Vec::new();
+    for span in SPANS {
+        let frames = match span {
+            Span::Fragment(len) => match cut(chroma, len, &mut rng) {
+                Some(frames) => frames,
+                None => continue,
+            },
+            Span::Whole => &chroma.frames[..],
+        };
+        for method in Method::ALL {
+            let started = Instant::now();
+            let query = Query::from_frames(frames);
+            let fits = catalogue.rank(method, &query);
+            let seconds = started.elapsed().as_secs_f64();
+            let rank = fits
+                .iter()
+                .position(|f| f.piece == relevant)
+                .map_or(library.pieces.len() + 1, |k| k + 1);
+            let without: Vec<Fit> = fits
+                .iter()
+                .filter(|f| f.piece != relevant)
+                .copied()
+                .collect();
+            let judged = method != Method::Voting;
+            out.push(Outcome {
+                method,
+                span,
+                rank,
+                own_confidence: if judged && rank == 1 {
+                    confidence(&query, &fits, library)
+                } else {
+                    0.0
+                },
+                other_confidence: if judged {
+                    confidence(&query, &without, library)
+                } else {
+                    0.0
+                },
+                seconds,
+            });
+        }
+    }
+    out
+}
+
+impl Outcome {
+    /// Named its own piece: ranked it first, sure enough to say so.
+    pub fn named(&self) -> bool {
+        self.rank == 1 && self.own_confidence >= MIN_CONFIDENCE
+    }
+
+    /// Without its own piece in the library, another would have been named.
+    pub fn false_match(&self) -> bool {
+        self.other_confidence >= MIN_CONFIDENCE
+    }
+}
+
+/// Library sizes of the scaling run (the issue's).
+pub const SCALING_SIZES: [usize; 4] = [100, 300, 1000, 3000];
+
+/// What a query costs as the library grows.
+#[derive(Debug, Clone, Copy)]
+pub struct ScalingRow {
+    pub pieces: usize,
+    /// Milliseconds per query on one thread, filter and refine and every piece aligned.
+    pub filtered_ms: f64,
+    pub full_ms: f64,
+    /// The library file's size.
+    pub bytes: usize,
+}
+
+/// `library` grown to `size` pieces with copies of its pieces in other keys (copy k up k
+/// semitones): as long and as dense as real pieces, so a query costs what it would among real
+/// ones; the figures are times, not ranks.
+pub fn grown(library: &Library, size: usize) -> Library {
+    let n = library.pieces.len().max(1);
+    let pieces = (0..size)
+        .map(|k| {
+            let mut p = library.pieces[k % n].clone();
+            let shift = (k / n) % 11;
+            if shift > 0 {
+                p.snippets = p
+                    .snippets
+                    .iter()
+                    .map(|s| std::array::from_fn(|c| s[(c + shift) % CHROMA_DIM]))
+                    .collect();
+            }
+            p
+        })
+        .collect();
+    Library { pieces }
+}
+
+/// Times `queries` against `library` grown to each of [`SCALING_SIZES`].
+pub fn scaling(library: &Library, queries: &[Query]) -> Vec<ScalingRow> {
+    SCALING_SIZES
+        .iter()
+        .map(|&size| {
+            let lib = grown(library, size);
+            let catalogue = lib.catalogue();
+            let time = |method: Method| {
+                let started = Instant::now();
+                for q in queries {
+                    std::hint::black_box(catalogue.rank(method, q));
+                }
+                1000.0 * started.elapsed().as_secs_f64() / queries.len().max(1) as f64
+            };
+            ScalingRow {
+                pieces: size,
+                filtered_ms: time(Method::Alignment),
+                full_ms: time(Method::FullAlignment),
+                bytes: lib.encoded_len(),
+            }
+        })
+        .collect()
+}
+
+/// A query of `span` seconds from `chroma` at a random point (seeded by `case_id`).
+pub fn fragment_query(case_id: &str, chroma: &RecordingChroma, span: f64) -> Option<Query> {
+    cut(chroma, span, &mut Rng::from_name(case_id)).map(Query::from_frames)
+}
+
+/// `span` seconds of `chroma` from a random point; `None` if it is shorter.
+fn cut<'a>(
+    chroma: &'a RecordingChroma,
+    span: f64,
+    rng: &mut Rng,
+) -> Option<&'a [[f32; CHROMA_DIM]]> {
+    let duration = chroma.duration_s();
+    (span < duration).then(|| {
+        let first = (rng.uniform() * (duration - span) * THEME_RATE_HZ) as usize;
+        let last = (first + (span * THEME_RATE_HZ) as usize).min(chroma.frames.len());
+        &chroma.frames[first..last]
+    })
+}
+
+/// Seed 002's retrieval figures over a set of ranks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    pub queries: usize,
+    pub recall: [f64; 3],
+    pub mrr: f64,
+    pub median_rank: f64,
+}
+
+/// Recall is reported at these ranks.
+pub const RECALL_AT: [usize; 3] = [1, 5, 10];
+
+impl Figures {
+    pub fn of(ranks: &[usize]) -> Self {
+        let n = ranks.len().max(1) as f64;
+        let mut sorted = ranks.to_vec();
+        sorted.sort_unstable();
+        let median_rank = match sorted.len() {
+            0 => f64::NAN,
+            l if l % 2 == 1 => sorted[l / 2] as f64,
+            l => (sorted[l / 2 - 1] + sorted[l / 2]) as f64 / 2.0,
+        };
+        Self {
+            queries: ranks.len(),
+            recall: RECALL_AT.map(|k| ranks.iter().filter(|&&r| r <= k).count() as f64 / n),
+            mrr: ranks.iter().map(|&r| 1.0 / r as f64).sum::<f64>() / n,
+            median_rank,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_follow_seed_002s_definitions() {
+        let f = Figures::of(&[1, 1, 2, 7, 30]);
+        assert_eq!(f.queries, 5);
+        assert_eq!(f.recall, [0.4, 0.6, 0.8]);
+        assert!((f.mrr - (1.0 + 1.0 + 0.5 + 1.0 / 7.0 + 1.0 / 30.0) / 5.0).abs() < 1e-12);
+        assert_eq!(f.median_rank, 2.0);
+        assert_eq!(Figures::of(&[3, 5]).median_rank, 4.0);
+    }
+}

@@ -1,0 +1,404 @@
+//! A pianist's score library: one local file holding, per piece, what identification compares
+//! (its snippet descriptors) and what it reports (its measures). Adding a folder again indexes
+//! only what is new or changed, and drops what was deleted.
+//!
+//! The file is a small versioned binary format of our own, written to a temporary file and then
+//! renamed over the old one, so that a crash or a full disk never leaves half a library.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::score::{Score, ScoreError, ScoreFormat};
+use crate::stamp::Stamp;
+
+use super::cens::{score_chroma, snippets, Snippet};
+
+const MAGIC: &[u8; 8] = b"SEGNOLB1";
+/// The library's file name in Segno's data folder ([`crate::resources::data_dir`]).
+pub const DEFAULT_FILE_NAME: &str = "library.segnolib";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("{path}: cannot read the library: {cause}")]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{path}: cannot write the library: {cause}")]
+    Write {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{path}: not a Segno library, or a damaged one ({why}); rebuild it with `segno library add` into a new file")]
+    Damaged { path: PathBuf, why: &'static str },
+    #[error("{path}: cannot list the folder: {cause}")]
+    Folder {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+}
+
+/// One piece of the library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    /// The score file, absolute.
+    pub path: PathBuf,
+    pub stamp: Stamp,
+    pub duration_s: f64,
+    /// Snippet descriptors at [`super::cens::SNIPPET_RATE_HZ`] on the played timeline at the written tempo.
+    pub snippets: Vec<Snippet>,
+    /// Each played measure's start (seconds) and printed number, in order.
+    pub measures: Vec<(f64, String)>,
+}
+
+impl Piece {
+    /// A piece from its score.
+    pub fn from_score(path: PathBuf, stamp: Stamp, score: &Score) -> Self {
+        let measures = score
+            .measures
+            .iter()
+            .map(|m| (score.tempo.seconds_at(m.start_beat), m.number.clone()))
+            .collect();
+        Self {
+            path,
+            stamp,
+            duration_s: score.duration_s(),
+            snippets: snippets(&score_chroma(score), 1.0),
+            measures,
+        }
+    }
+
+    /// The file's name without its extension.
+    pub fn title(&self) -> String {
+        let name = self
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        match ScoreFormat::from_path(&self.path) {
+            Some(_) => name
+                .rsplit_once('.')
+                .map_or(name.clone(), |(stem, _)| stem.to_owned()),
+            None => name,
+        }
+    }
+
+    /// The printed number of the measure playing at `seconds` on the written timeline.
+    pub fn measure_at(&self, seconds: f64) -> Option<&str> {
+        let k = self
+            .measures
+            .partition_point(|(start, _)| *start <= seconds + 1e-6);
+        k.checked_sub(1).map(|k| self.measures[k].1.as_str())
+    }
+}
+
+/// The pieces of a library, in the order they were added.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Library {
+    pub pieces: Vec<Piece>,
+}
+
+/// What one `add` did.
+#[derive(Debug, Default)]
+pub struct AddReport {
+    pub added: Vec<PathBuf>,
+    pub updated: Vec<PathBuf>,
+    pub unchanged: usize,
+    /// Pieces whose files are gone, dropped from the library.
+    pub removed: Vec<PathBuf>,
+    /// Files that could not be read as scores, with why; left out.
+    pub failed: Vec<ScoreError>,
+}
+
+impl Library {
+    /// The library in `path`; an empty one where the file does not exist yet.
+    pub fn open(path: &Path) -> Result<Self, LibraryError> {
+        match std::fs::read(path) {
+            Ok(bytes) => decode(&bytes).map_err(|why| LibraryError::Damaged {
+                path: path.to_owned(),
+                why,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(cause) => Err(LibraryError::Read {
+                path: path.to_owned(),
+                cause,
+            }),
+        }
+    }
+
+    /// Writes the library to `path` in one step (a temporary file renamed over it).
+    pub fn save(&self, path: &Path) -> Result<(), LibraryError> {
+        let fail = |cause| LibraryError::Write {
+            path: path.to_owned(),
+            cause,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let tmp = path.with_extension("segnolib-tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+        f.write_all(&encode(self)).map_err(fail)?;
+        f.sync_all().map_err(fail)?;
+        std::fs::rename(&tmp, path).map_err(fail)
+    }
+
+    /// The score files under `dirs` (files are taken as they are), sorted and absolute.
+    pub fn find_scores(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, LibraryError> {
+        let mut out = Vec::new();
+        for dir in dirs {
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            if dir.is_file() {
+                out.push(dir);
+                continue;
+            }
+            let mut folders = vec![dir];
+            while let Some(folder) = folders.pop() {
+                let entries = std::fs::read_dir(&folder).map_err(|cause| LibraryError::Folder {
+                    path: folder.clone(),
+                    cause,
+                })?;
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        folders.push(path);
+                    } else if ScoreFormat::from_path(&path).is_some() {
+                        out.push(path);
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Indexes `files` (from [`Self::find_scores`]): new and changed ones are read, unchanged ones
+    /// kept, and pieces whose files no longer exist dropped. `progress` is told of each file
+    /// before it is looked at.
+    pub fn add(&mut self, files: &[PathBuf], mut progress: impl FnMut(&Path)) -> AddReport {
+        let mut report = AddReport::default();
+        self.pieces.retain(|p| {
+            let there = p.path.is_file();
+            if !there {
+                report.removed.push(p.path.clone());
+            }
+            there
+        });
+        for path in files {
+            progress(path);
+            let Some(stamp) = Stamp::of(path) else {
+                continue;
+            };
+            let known = self.pieces.iter().position(|p| &p.path == path);
+            if known.is_some_and(|k| self.pieces[k].stamp == stamp) {
+                report.unchanged += 1;
+                continue;
+            }
+            let piece = match Score::load(path) {
+                Ok(score) => Piece::from_score(path.clone(), stamp, &score),
+                Err(e) => {
+                    report.failed.push(e);
+                    continue;
+                }
+            };
+            match known {
+                Some(k) => {
+                    self.pieces[k] = piece;
+                    report.updated.push(path.clone());
+                }
+                None => {
+                    self.pieces.push(piece);
+                    report.added.push(path.clone());
+                }
+            }
+        }
+        report
+    }
+
+    /// Bytes the library takes on disk.
+    pub fn encoded_len(&self) -> usize {
+        encode(self).len()
+    }
+
+    /// The pieces as identification ranks them.
+    pub fn catalogue(&self) -> super::Catalogue<'_> {
+        super::Catalogue::new(self.pieces.iter().map(|p| p.snippets.as_slice()))
+    }
+
+    /// Drops the pieces whose file is `target` or lies under it; returns what was dropped.
+    pub fn remove(&mut self, target: &Path) -> Vec<PathBuf> {
+        let target = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
+        let mut gone = Vec::new();
+        self.pieces.retain(|p| {
+            let hit = p.path.starts_with(&target);
+            if hit {
+                gone.push(p.path.clone());
+            }
+            !hit
+        });
+        gone
+    }
+}
+
+fn encode(library: &Library) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    put_u64(&mut out, library.pieces.len() as u64);
+    for p in &library.pieces {
+        put_bytes(&mut out, p.path.as_os_str().as_encoded_bytes());
+        out.extend_from_slice(&p.stamp.to_bytes());
+        out.extend_from_slice(&p.duration_s.to_le_bytes());
+        put_u64(&mut out, p.snippets.len() as u64);
+        for x in p.snippets.iter().flatten() {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        put_u64(&mut out, p.measures.len() as u64);
+        for (start, number) in &p.measures {
+            out.extend_from_slice(&start.to_le_bytes());
+            put_bytes(&mut out, number.as_bytes());
+        }
+    }
+    out
+}
+
+fn put_u64(out: &mut Vec<u8>, x: u64) {
+    out.extend_from_slice(&x.to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u64(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Reads what [`encode`] wrote.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        if self.0.len() < n {
+            return Err("it ends early");
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], &'static str> {
+        Ok(self.take(N)?.try_into().expect("N bytes"))
+    }
+
+    /// A count of items of `item_bytes` each that must fit in what is left.
+    fn count(&mut self, item_bytes: usize) -> Result<usize, &'static str> {
+        let n = usize::try_from(u64::from_le_bytes(self.array()?)).map_err(|_| "a bad count")?;
+        if n.saturating_mul(item_bytes) > self.0.len() {
+            return Err("a count larger than the file");
+        }
+        Ok(n)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], &'static str> {
+        let n = self.count(1)?;
+        self.take(n)
+    }
+
+    fn f64(&mut self) -> Result<f64, &'static str> {
+        Ok(f64::from_le_bytes(self.array()?))
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
+    let mut r = Reader(bytes.strip_prefix(MAGIC).ok_or("no Segno library header")?);
+    let count = r.count(8)?;
+    let mut pieces = Vec::with_capacity(count);
+    for _ in 0..count {
+        let path = std::str::from_utf8(r.bytes()?)
+            .map_err(|_| "a path that is not text")?
+            .into();
+        let stamp = Stamp::from_bytes(&r.array()?);
+        let duration_s = r.f64()?;
+        let n = r.count(std::mem::size_of::<Snippet>())?;
+        let snippets = (0..n)
+            .map(|_| {
+                let mut s = [0f32; 12];
+                for x in &mut s {
+                    *x = f32::from_le_bytes(r.array()?);
+                }
+                Ok(s)
+            })
+            .collect::<Result<_, &'static str>>()?;
+        let m = r.count(16)?;
+        let measures = (0..m)
+            .map(|_| {
+                let start = r.f64()?;
+                let number = String::from_utf8_lossy(r.bytes()?).into_owned();
+                Ok((start, number))
+            })
+            .collect::<Result<_, &'static str>>()?;
+        pieces.push(Piece {
+            path,
+            stamp,
+            duration_s,
+            snippets,
+            measures,
+        });
+    }
+    if !r.0.is_empty() {
+        return Err("bytes after its last piece");
+    }
+    Ok(Library { pieces })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(name: &str) -> Piece {
+        Piece {
+            path: PathBuf::from(format!("/scores/{name}.mid")),
+            stamp: Stamp {
+                len: 10,
+                modified_ns: 20,
+            },
+            duration_s: 3.5,
+            snippets: vec![[0.5; 12], [0.25; 12]],
+            measures: vec![(0.0, "1".into()), (2.0, "2a".into())],
+        }
+    }
+
+    #[test]
+    fn a_library_reads_back_what_it_wrote_and_rejects_damage() {
+        let lib = Library {
+            pieces: vec![piece("a"), piece("b")],
+        };
+        let bytes = encode(&lib);
+        assert_eq!(decode(&bytes), Ok(lib.clone()));
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode(&bytes[1..]).is_err());
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_err());
+    }
+
+    proptest::proptest! {
+        /// A library file damaged anywhere is an error, never a panic or a huge allocation.
+        #[test]
+        fn damaged_files_are_errors_not_panics(
+            at in 0usize..400,
+            byte in proptest::prelude::any::<u8>(),
+            cut in 0usize..400,
+        ) {
+            let mut bytes = encode(&Library { pieces: vec![piece("a"), piece("b")] });
+            let at = at % bytes.len();
+            bytes[at] = byte;
+            bytes.truncate(bytes.len() - cut % bytes.len());
+            let _ = decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn measures_and_titles_read_from_the_piece() {
+        let p = piece("minuet");
+        assert_eq!(p.title(), "minuet");
+        assert_eq!(p.measure_at(0.5), Some("1"));
+        assert_eq!(p.measure_at(2.0), Some("2a"));
+    }
+}
