@@ -144,6 +144,39 @@ fn a_fragment_of_the_minuet_is_named_with_its_place_and_an_absent_piece_is_not()
 }
 
 #[test]
+fn a_second_file_of_the_same_piece_does_not_make_it_doubtful() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lib) = library_in(dir.path());
+    let copy = dir.path().join("minuet-copy.musicxml");
+    std::fs::copy(common::example("minuet.musicxml"), &copy).unwrap();
+    let assets = common::root().join("assets/library");
+    let added = stdout(&segno(&[
+        "library",
+        "add",
+        assets.to_str().unwrap(),
+        copy.to_str().unwrap(),
+        "--library",
+        &lib,
+    ]));
+    assert!(added.contains("4 pieces"), "{added}");
+    let fragment = dir.path().join("fragment.wav");
+    render(
+        &common::example("minuet-performance.mid"),
+        5.0,
+        25.0,
+        &fragment,
+    );
+    let out = stdout(&segno(&[
+        "identify",
+        "--audio",
+        fragment.to_str().unwrap(),
+        "--library",
+        &lib,
+    ]));
+    assert!(out.starts_with("minuet"), "{out}");
+}
+
+#[test]
 fn adding_again_reads_only_what_changed_and_reports_bad_files() {
     let dir = tempfile::tempdir().unwrap();
     let (lib_path, lib) = library_in(dir.path());

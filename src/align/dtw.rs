@@ -185,16 +185,23 @@ pub fn subsequence_match(
         let [r2, r1, r0] = &mut rows;
         let [s2, s1, s0] = &mut starts;
         r0[0] = f32::INFINITY;
-        for j in 1..m {
+        if m == 1 {
+            continue;
+        }
+        let c = cost(i, 1);
+        (r0[1], s0[1]) = cheapest((r1[0] + c, s1[0]), None, (r2[0] + 2.0 * c, s2[0]));
+        // Zipped rather than indexed, and chosen without branches: the comparisons depend on the
+        // data, so branches would be mispredicted about as often as taken.
+        let previous = r1.windows(2).zip(s1.windows(2));
+        let before = r2[1..].iter().zip(&s2[1..]);
+        let out = r0[2..].iter_mut().zip(&mut s0[2..]);
+        for (j, (((r, s), (p, ps)), (&q, &qs))) in (2..).zip(out.zip(previous).zip(before)) {
             let c = cost(i, j);
-            let mut best = (r1[j - 1] + c, s1[j - 1]);
-            if j >= 2 && r1[j - 2] + c < best.0 {
-                best = (r1[j - 2] + c, s1[j - 2]);
-            }
-            if r2[j - 1] + 2.0 * c < best.0 {
-                best = (r2[j - 1] + 2.0 * c, s2[j - 1]);
-            }
-            (r0[j], s0[j]) = best;
+            (*r, *s) = cheapest(
+                (p[1] + c, ps[1]),
+                Some((p[0] + c, ps[0])),
+                (q + 2.0 * c, qs),
+            );
         }
     }
     let (end, &total) = rows[2]
@@ -206,6 +213,25 @@ pub fn subsequence_match(
         start: starts[2][end],
         end,
     })
+}
+
+/// The cheapest of a diagonal step, a step over a column and a step over a row, with its start;
+/// on a tie the earlier in that order.
+#[inline(always)]
+fn cheapest(
+    diagonal: (f32, usize),
+    over_column: Option<(f32, usize)>,
+    over_row: (f32, usize),
+) -> (f32, usize) {
+    let mut best = diagonal;
+    if let Some(c) = over_column {
+        best = if c.0 < best.0 { c } else { best };
+    }
+    if over_row.0 < best.0 {
+        over_row
+    } else {
+        best
+    }
 }
 
 #[cfg(test)]
@@ -286,5 +312,56 @@ mod tests {
         assert_eq!(cost, 0.0);
         assert_eq!(path.first().unwrap().1, 40);
         assert_eq!(path.last().unwrap().1, 54);
+    }
+
+    /// The recurrence written plainly, one branch per step: what [`subsequence_match`] computes.
+    fn plain_subsequence(
+        n: usize,
+        m: usize,
+        cost: impl Fn(usize, usize) -> f32,
+    ) -> Option<SubsequenceMatch> {
+        let mut d = vec![vec![(f32::INFINITY, 0usize); m]; n];
+        for (j, first) in d[0].iter_mut().enumerate() {
+            *first = (cost(0, j), j);
+        }
+        for i in 1..n {
+            for j in 1..m {
+                let c = cost(i, j);
+                let mut best = (d[i - 1][j - 1].0 + c, d[i - 1][j - 1].1);
+                if j >= 2 && d[i - 1][j - 2].0 + c < best.0 {
+                    best = (d[i - 1][j - 2].0 + c, d[i - 1][j - 2].1);
+                }
+                if i >= 2 && d[i - 2][j - 1].0 + 2.0 * c < best.0 {
+                    best = (d[i - 2][j - 1].0 + 2.0 * c, d[i - 2][j - 1].1);
+                }
+                d[i][j] = best;
+            }
+        }
+        let (end, &(total, start)) = d[n - 1]
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1 .0.total_cmp(&b.1 .0))?;
+        total
+            .is_finite()
+            .then_some(SubsequenceMatch { total, start, end })
+    }
+
+    #[test]
+    fn subsequence_match_computes_the_plain_recurrence() {
+        let mut rng = crate::rng::Rng::new(11);
+        for (n, m) in [(1, 1), (2, 1), (3, 2), (7, 30), (40, 25), (25, 90)] {
+            let q: Vec<f32> = (0..n).map(|_| rng.uniform() as f32).collect();
+            let db: Vec<f32> = (0..m).map(|_| rng.uniform() as f32).collect();
+            let cost = |i: usize, j: usize| (q[i] - db[j]).abs();
+            assert_eq!(
+                subsequence_match(n, m, cost),
+                if m < n.div_ceil(2) {
+                    None
+                } else {
+                    plain_subsequence(n, m, cost)
+                },
+                "{n}x{m}"
+            );
+        }
     }
 }

@@ -353,19 +353,24 @@ fn identify_benchmark(
             let relevant = lib
                 .piece_of(c)?
                 .expect("every case's score is in the library");
-            let chroma = themes::performance_chroma(c, &cfg)?;
+            let (chroma, chroma_cost) = themes::performance_chroma(c, &cfg)?;
             Ok((
                 identify::query_case(&c.id, &chroma, relevant, library, &catalogue),
-                identify::fragment_query(&c.id, &chroma, SCALING_QUERY_S),
+                (
+                    identify::fragment_query(&c.id, &chroma, SCALING_QUERY_S),
+                    chroma_cost,
+                ),
             ))
         },
     );
     bar.finish_and_clear();
-    let (outcomes, queries): (Vec<_>, Vec<_>) = succeeded(results).into_iter().unzip();
+    let (outcomes, described): (Vec<_>, Vec<(_, f64)>) = succeeded(results).into_iter().unzip();
+    let chroma_ms = 1000.0 * SCALING_QUERY_S * described.iter().map(|d| d.1).sum::<f64>()
+        / described.len().max(1) as f64;
     let outcomes: Vec<identify::Outcome> = outcomes.into_iter().flatten().collect();
-    let queries: Vec<_> = queries
+    let queries: Vec<_> = described
         .into_iter()
-        .flatten()
+        .filter_map(|d| d.0)
         .take(SCALING_QUERIES)
         .collect();
     let mut out = format!(
@@ -375,6 +380,11 @@ fn identify_benchmark(
     );
     out += &identify_table(&outcomes, args.threads);
     out += &scaling_table(&identify::scaling(library, &queries));
+    let _ = writeln!(
+        out,
+        "\n- a recording's chroma (what a query is described from) takes {chroma_ms:.0} ms per {SCALING_QUERY_S:.0} s of audio, on one thread with {} threads busy",
+        args.threads
+    );
     let _ = writeln!(
         out,
         "\n- wall time {:.0} s on {} threads",
@@ -460,7 +470,7 @@ fn themes_benchmark(
         args.threads,
         |c| c.id.clone(),
         &progress,
-        |c| themes::performance_chroma(c, &cfg),
+        |c| themes::performance_chroma(c, &cfg).map(|(chroma, _)| chroma),
     );
     bar.finish_and_clear();
     let chroma = chroma

@@ -126,10 +126,17 @@ fn perf_span(truth: &[(f64, f64)], (s0, s1): (f64, f64)) -> Option<(f64, f64)> {
     (s0 >= first && s1 < last).then(|| (truth_perf_at(truth, s0), truth_perf_at(truth, s1)))
 }
 
-/// The chroma of `case`'s performance, rendered as `cfg` says.
-pub fn performance_chroma(case: &Case, cfg: &EvalConfig) -> Result<RecordingChroma, EvalError> {
+/// The chroma of `case`'s performance, rendered as `cfg` says, and the seconds that chroma took
+/// per second of audio (what describing a recording costs before any search).
+pub fn performance_chroma(
+    case: &Case,
+    cfg: &EvalConfig,
+) -> Result<(RecordingChroma, f64), EvalError> {
     let (audio, _) = render_performance(case, cfg)?;
-    Ok(RecordingChroma::from_audio(&audio, SAMPLE_RATE))
+    let started = Instant::now();
+    let chroma = RecordingChroma::from_audio(&audio, SAMPLE_RATE);
+    let per_second = started.elapsed().as_secs_f64() / chroma.duration_s().max(1e-9);
+    Ok((chroma, per_second))
 }
 
 /// Searches for every theme among its pool (on `threads` threads, each query on one) and scores

@@ -46,15 +46,19 @@ pub fn identify(chroma: &RecordingChroma, library: &Library, method: Method) -> 
 }
 
 /// How sure it is that `query` plays the piece of `fits[0]` (the ranking for it, best first):
-/// 1 minus its cost over that of its nearest rival, the next piece or the same piece in another
-/// key ([`rank::transposed_cost`]). 1 is certain, 0 no better than the rival.
+/// 1 minus its cost over that of its nearest rival, the next piece with other music or the same
+/// piece in another key ([`rank::transposed_cost`]). 1 is certain, 0 no better than the rival.
+/// Another file of the same music (a MIDI and a MusicXML of one piece) is no rival.
 pub fn confidence(query: &Query, fits: &[Fit], library: &Library) -> f32 {
     let Some(best) = fits.first() else {
         return 0.0;
     };
-    let transposed = rank::transposed_cost(query, &library.pieces[best.piece].snippets);
+    let music = &library.pieces[best.piece].snippets;
+    let transposed = rank::transposed_cost(query, music);
     let rival = fits
-        .get(1)
+        .iter()
+        .skip(1)
+        .find(|f| !cens::same_music(music, &library.pieces[f.piece].snippets))
         .map(|f| f.cost)
         .into_iter()
         .chain(transposed)
