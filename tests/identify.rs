@@ -74,6 +74,17 @@ fn ranking(out: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// `segno identify --audio wav --library lib`'s output.
+fn identify(wav: &Path, lib: &str) -> String {
+    stdout(&segno(&[
+        "identify",
+        "--audio",
+        wav.to_str().unwrap(),
+        "--library",
+        lib,
+    ]))
+}
+
 fn library_in(dir: &Path) -> (PathBuf, String) {
     let lib = dir.join("scores.segnolib");
     let s = lib.to_str().unwrap().to_owned();
@@ -105,13 +116,7 @@ fn a_fragment_of_the_minuet_is_named_with_its_place_and_an_absent_piece_is_not()
         to,
         &fragment,
     );
-    let out = stdout(&segno(&[
-        "identify",
-        "--audio",
-        fragment.to_str().unwrap(),
-        "--library",
-        &lib,
-    ]));
+    let out = identify(&fragment, &lib);
     assert!(!out.contains("not in your library"), "{out}");
     let rows = ranking(&out);
     assert_eq!(rows[0].0, "minuet", "{out}");
@@ -133,13 +138,7 @@ fn a_fragment_of_the_minuet_is_named_with_its_place_and_an_absent_piece_is_not()
     assert!(removed.contains("removed"), "{removed}");
     let twinkle = dir.path().join("twinkle.wav");
     render(&assets.join("twinkle.musicxml"), 0.0, 60.0, &twinkle);
-    let out = stdout(&segno(&[
-        "identify",
-        "--audio",
-        twinkle.to_str().unwrap(),
-        "--library",
-        &lib,
-    ]));
+    let out = identify(&twinkle, &lib);
     assert!(out.contains("not in your library"), "{out}");
 }
 
@@ -166,13 +165,7 @@ fn a_second_file_of_the_same_piece_does_not_make_it_doubtful() {
         25.0,
         &fragment,
     );
-    let out = stdout(&segno(&[
-        "identify",
-        "--audio",
-        fragment.to_str().unwrap(),
-        "--library",
-        &lib,
-    ]));
+    let out = identify(&fragment, &lib);
     assert!(out.starts_with("minuet"), "{out}");
 }
 

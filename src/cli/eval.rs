@@ -218,8 +218,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         bar.set_message(id.to_owned());
     };
     let report = match (args.practice.as_deref(), &args.localiser_buckets) {
-        _ if args.themes.is_some() => themes_benchmark(&cases, &cfg, &args, &bar)?,
-        _ if args.identify => identify_benchmark(&cases, &cfg, &args, &bar)?,
+        _ if args.themes.is_some() => themes_benchmark(&cases, &cfg, &args, &bar, &progress)?,
+        _ if args.identify => identify_benchmark(&cases, &cfg, &args, &bar, &progress)?,
         _ if args.calibration => {
             let others = other_pieces(&cases)?;
             let pairs: Vec<(&Case, Option<&Case>)> = cases
@@ -324,6 +324,7 @@ fn identify_benchmark(
     cfg: &EvalConfig,
     args: &EvalArgs,
     bar: &indicatif::ProgressBar,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> anyhow::Result<String> {
     let (rendering, cfg) = retrieval_config(cfg, args, "--identify")?;
     let started = std::time::Instant::now();
@@ -339,16 +340,12 @@ fn identify_benchmark(
         "library: {} pieces ({hours:.1} h at their written tempi); performances on {rendering}",
         library.pieces.len()
     );
-    let progress = |done: usize, _: usize, id: &str| {
-        bar.set_position(done as u64);
-        bar.set_message(id.to_owned());
-    };
     let catalogue = library.catalogue();
     let results = run_all(
         cases,
         args.threads,
         |c| c.id.clone(),
-        &progress,
+        progress,
         |c| {
             let relevant = lib
                 .piece_of(c)?
@@ -455,21 +452,18 @@ fn themes_benchmark(
     cfg: &EvalConfig,
     args: &EvalArgs,
     bar: &indicatif::ProgressBar,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> anyhow::Result<String> {
     let (rendering, cfg) = retrieval_config(cfg, args, "--themes")?;
     let started = std::time::Instant::now();
     let piece_of = pieces(cases)?;
     let drawn = themes::draw_themes(cases, &piece_of, args.themes.unwrap_or(10))?;
     eprintln!("{} themes; performances on {rendering}", drawn.len());
-    let progress = |done: usize, _: usize, id: &str| {
-        bar.set_position(done as u64);
-        bar.set_message(id.to_owned());
-    };
     let chroma = run_all(
         cases,
         args.threads,
         |c| c.id.clone(),
-        &progress,
+        progress,
         |c| themes::performance_chroma(c, &cfg).map(|(chroma, _)| chroma),
     );
     bar.finish_and_clear();

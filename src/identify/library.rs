@@ -70,16 +70,9 @@ impl Piece {
 
     /// The file's name without its extension.
     pub fn title(&self) -> String {
-        let name = self
-            .path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        match ScoreFormat::from_path(&self.path) {
-            Some(_) => name
-                .rsplit_once('.')
-                .map_or(name.clone(), |(stem, _)| stem.to_owned()),
-            None => name,
-        }
+        self.path
+            .file_stem()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     }
 
     /// The printed number of the measure playing at `seconds` on the written timeline.
