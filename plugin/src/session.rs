@@ -14,6 +14,7 @@ use segno::follow::Method;
 use segno::live::{Command, Published, Status};
 use segno::nn::Device;
 use segno::similarity::{Similarity, SimilarityPlanner, Task};
+use segno_notation::{Layout, PageMode, TurnPoint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -34,6 +35,35 @@ pub struct Session {
     /// a newer one) reads as `None`: the rest of the project still opens.
     #[serde(default, deserialize_with = "by_name::lenient")]
     pub analysis: Option<Analysis>,
+    /// How the score is shown. Settings that do not read (saved by a newer Segno) are the
+    /// defaults: the rest of the project still opens.
+    #[serde(default, deserialize_with = "by_name::lenient_display")]
+    pub display: Display,
+}
+
+/// How the editor shows the score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Display {
+    /// The piano roll instead of the notation (a MIDI score has only the roll).
+    pub roll: bool,
+    #[serde(with = "by_name")]
+    pub page_mode: PageMode,
+    #[serde(with = "by_name")]
+    pub turn: TurnPoint,
+    /// Size of the notation, in percent.
+    pub zoom_percent: u32,
+}
+
+impl Default for Display {
+    fn default() -> Self {
+        Self {
+            roll: false,
+            page_mode: PageMode::default(),
+            turn: TurnPoint::default(),
+            zoom_percent: Layout::DEFAULT_ZOOM,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -131,6 +161,24 @@ mod by_name {
         }
     }
 
+    impl Named for PageMode {
+        fn name(&self) -> &'static str {
+            PageMode::name(*self)
+        }
+        fn parse(name: &str) -> Option<Self> {
+            name.parse().ok()
+        }
+    }
+
+    impl Named for TurnPoint {
+        fn name(&self) -> &'static str {
+            TurnPoint::name(*self)
+        }
+        fn parse(name: &str) -> Option<Self> {
+            name.parse().ok()
+        }
+    }
+
     pub fn serialize<T: Named, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(value.name())
     }
@@ -143,6 +191,13 @@ mod by_name {
     /// An analysis that does not read is no analysis.
     pub fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Analysis>, D::Error> {
         Ok(Option::<Value>::deserialize(d)?.and_then(|v| serde_json::from_value(v).ok()))
+    }
+
+    /// Display settings that do not read are the defaults.
+    pub fn lenient_display<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Display, D::Error> {
+        Ok(Option::<Value>::deserialize(d)?
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default())
     }
 }
 
@@ -228,6 +283,13 @@ impl SessionField {
             .analysis = Some(analysis);
         let _ = self.worker.send(Command::SetSimilarity(plan));
         Ok(())
+    }
+
+    pub fn set_display(&self, display: Display) {
+        self.session
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .display = display;
     }
 
     /// The analysis in use: the project's, else the default.
@@ -387,6 +449,32 @@ mod tests {
         assert!(f.restore_error.lock().unwrap().is_none());
         assert_eq!(f.get().analysis, None);
         assert_eq!(f.get().last_measure.as_deref(), Some("9"));
+    }
+
+    #[test]
+    fn the_display_is_saved_and_an_unknown_one_is_the_default() {
+        let (f, _) = field();
+        let display = Display {
+            roll: false,
+            page_mode: PageMode::HalfPage,
+            turn: TurnPoint::PageEnd,
+            zoom_percent: 60,
+        };
+        f.set_display(display);
+        let saved = f.map(|v| v.clone());
+        assert_eq!(saved["display"]["page_mode"], "half-page");
+        let (g, _) = field();
+        g.set(saved);
+        assert_eq!(g.get().display, display);
+        g.set(
+            serde_json::json!({"format": FORMAT, "version": 1, "last_measure": "9",
+            "display": {"page_mode": "carousel", "zoom_percent": 60}}),
+        );
+        assert_eq!(g.get().display, Display::default());
+        assert_eq!(g.get().last_measure.as_deref(), Some("9"));
+        // Projects saved before the display existed open with the default one.
+        g.set(serde_json::json!({"format": FORMAT, "version": 1}));
+        assert_eq!(g.get().display, Display::default());
     }
 
     #[test]

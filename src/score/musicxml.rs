@@ -39,12 +39,18 @@ struct WrittenMeasure {
     marks: Marks,
 }
 
-/// Reads a compressed MusicXML file: the root file named in `META-INF/container.xml`.
 /// Largest decompressed MusicXML accepted from an .mxl archive: a zip bomb must not take the
 /// machine's memory (a long piano score is a few MiB).
 pub const MAX_MXL_ENTRY_BYTES: u64 = 64 << 20;
 
+/// Reads a compressed MusicXML file: the root file named in `META-INF/container.xml`.
 pub fn parse_mxl(bytes: &[u8]) -> Result<Score, ParseError> {
+    parse(&mxl_root_file(bytes)?)
+}
+
+/// The MusicXML inside an .mxl archive (its root file), within [`MAX_MXL_ENTRY_BYTES`]: what
+/// [`parse_mxl`] reads, for anything else that reads the same score (the engraver).
+pub fn mxl_root_file(bytes: &[u8]) -> Result<Vec<u8>, ParseError> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| ParseError::new("zip container", format!("not a valid .mxl archive: {e}")))?;
     let mut read = |name: &str| -> Result<Vec<u8>, ParseError> {
@@ -86,8 +92,7 @@ pub fn parse_mxl(bytes: &[u8]) -> Result<Score, ParseError> {
         Ok(container) => rootfile_path(&container)?,
         Err(_) => first_score_entry(bytes)?,
     };
-    let xml = read(&root)?;
-    parse(&xml)
+    read(&root)
 }
 
 fn rootfile_path(container: &[u8]) -> Result<String, ParseError> {
@@ -143,7 +148,7 @@ pub fn parse(bytes: &[u8]) -> Result<Score, ParseError> {
 }
 
 /// MusicXML is UTF-8 or, from some Windows exporters, UTF-16 with a byte-order mark.
-fn decode_text(bytes: &[u8]) -> Result<String, ParseError> {
+pub fn decode_text(bytes: &[u8]) -> Result<String, ParseError> {
     let utf16 = |be: bool| {
         let units: Vec<u16> = bytes[2..]
             .chunks_exact(2)

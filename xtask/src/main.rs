@@ -32,9 +32,10 @@ commands:
             retrain the models from scratch (all, or those named: semitone, chroma, salience
             for the Siamese CNNs, localiser for seed 001's dual-stack localiser): training data from ../shared/benchmark/train,
             PyTorch (CPU) in target/trainenv, ONNX + model cards in models/
-  screenshot [FILE]
-            render the editor under Xvfb following the example (default target/screenshot/editor.png)
-            and check that it shows the piece
+  screenshot [DIR]
+            render the editor under Xvfb following the example, as notation and as a piano roll
+            (notation.png, roll.png in DIR, default target/screenshot/), check what they show and
+            report the editor's frame time
   fuzz [S]  run every fuzz target (score parsers, SoundFont, audio, plugin state) with cargo-fuzz for S seconds each (default 30)";
 
 fn main() -> Result<()> {
@@ -54,11 +55,11 @@ fn main() -> Result<()> {
         Some("screenshot") => {
             setup::setup()?;
             setup::install(setup::TEST_PACKAGES)?;
-            let out = args
+            let dir = args
                 .get(1)
-                .map_or_else(|| root.join("target/screenshot/editor.png"), PathBuf::from);
+                .map_or_else(|| screenshot::default_dir(&root), PathBuf::from);
             bundle::bundle()?;
-            screenshot::screenshot(&root, &test::performance_wav(&root)?, &out)
+            screenshot::screenshot(&root, &test::performance_wav(&root)?, &dir)
         }
         Some("bench") => {
             setup::setup()?;

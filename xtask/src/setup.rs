@@ -8,8 +8,10 @@ use anyhow::{bail, Result};
 use crate::{run, workspace_root};
 
 /// Debian/Ubuntu packages: three General MIDI SoundFonts (the reference, the benchmark's "other
-/// piano" and a third piano for its renderings), ALSA headers for microphone input, JACK headers for the standalone app.
+/// piano" and a third piano for its renderings), ALSA headers for microphone input, JACK headers for the standalone app,
+/// and ccache, so that Verovio's C++ (the engraved notation) compiles once for every profile.
 const APT_PACKAGES: &[&str] = &[
+    "ccache",
     "fluid-soundfont-gm",
     "timgm6mb-soundfont",
     "csound-soundfont",
@@ -37,8 +39,22 @@ fn is_installed(package: &str) -> bool {
 
 pub(crate) fn setup() -> Result<()> {
     install(APT_PACKAGES)?;
+    compiler_cache();
     onnxruntime(&workspace_root())?;
     pitch_salience_model(&workspace_root())
+}
+
+/// Compiles C and C++ (Verovio's 300 files above all) through ccache in every cargo this runs,
+/// unless the caller chose compilers: the debug build of the plugin then reuses the release
+/// build's objects (verovio-sys has the same settings in both profiles, see Cargo.toml), and a
+/// second run reuses everything.
+fn compiler_cache() {
+    let have = Command::new("ccache").arg("--version").output().is_ok();
+    for (var, compiler) in [("CC", "cc"), ("CXX", "c++")] {
+        if have && std::env::var_os(var).is_none() {
+            std::env::set_var(var, format!("ccache {compiler}"));
+        }
+    }
 }
 
 /// basic-pitch's pretrained pitch/onset model (Apache-2.0, Spotify), the pitch-salience input of

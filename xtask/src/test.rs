@@ -6,7 +6,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::bundle::{bundle, check_no_build_paths};
-use crate::screenshot::screenshot;
+use crate::screenshot::{default_dir, screenshot};
 use crate::setup::{install, TEST_PACKAGES};
 use crate::{cargo, run, segno_binary};
 
@@ -47,7 +47,7 @@ pub(crate) fn test(root: &Path) -> Result<()> {
         .env("SEGNO_BUNDLE_DIR", &bundles))?;
     let wav = performance_wav(root)?;
     vst3_host_test(root, &python, &bundles, &wav)?;
-    screenshot(root, &wav, &root.join("target/screenshot/editor.png"))
+    screenshot(root, &wav, &default_dir(root))
 }
 
 /// A virtualenv with the test hosts' packages (pedalboard, NumPy): target/hostenv.

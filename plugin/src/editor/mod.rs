@@ -1,8 +1,11 @@
-//! The editor: the score as a piano roll with measure lines, a cursor that follows the performer
-//! smoothly, and the controls a pianist needs (load, reset, start at measure, follow, sensitivity).
+//! The editor: the score as engraved notation (MusicXML) or as a piano roll (MIDI, or by choice),
+//! a cursor that follows the performer smoothly, pages that turn ahead of the pianist, and the
+//! controls a pianist needs (load, reset, start at measure, follow, sensitivity, view).
 
 mod dialog;
+mod notation;
 pub mod palette;
+mod report;
 mod roll;
 
 use dialog::Pick;
@@ -16,7 +19,7 @@ use crossbeam_channel::{Receiver, Sender};
 use egui::{Color32, RichText};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
-use nice_plug::prelude::BoolParam;
+use nice_plug::prelude::{BoolParam, ResizeHint};
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
     baseview, create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp,
@@ -24,20 +27,27 @@ use nice_plug_egui::{
 use segno::live::{Command, Snapshot, Status, Worker};
 use segno::nn::Device;
 use segno::position::FollowState;
+use segno::score::ScoreFormat;
 use segno::similarity::Similarity;
+use segno_notation::{Layout, PageMode, TurnPoint};
 
 use crate::score_file::load_score_file;
+use crate::session::Display;
 use crate::SegnoParams;
 
 const WIDTH: u32 = 900;
-const HEIGHT: u32 = 520;
+const HEIGHT: u32 = 560;
+/// Below this the controls no longer fit.
+const MIN_SIZE: LogicalSize<f32> = LogicalSize::new(720.0, 420.0);
 
 pub fn default_state() -> Arc<EguiEditorState> {
     EguiEditorState::from_size(LogicalSize::new(WIDTH, HEIGHT), 1.0)
 }
 
 pub fn create(params: Arc<SegnoParams>, worker: Arc<Worker>) -> Option<EguiEditor<SegnoEditor>> {
-    let settings = EguiNiceSettings::new().with_tile("Segno");
+    let settings = EguiNiceSettings::new()
+        .with_tile("Segno")
+        .with_resize_hint(ResizeHint::resizable().with_min_logical_size(MIN_SIZE));
     let (picked_tx, picked_rx) = crossbeam_channel::unbounded();
     let app = SegnoEditor {
         params: params.clone(),
@@ -49,6 +59,8 @@ pub fn create(params: Arc<SegnoParams>, worker: Arc<Worker>) -> Option<EguiEdito
         message: None,
         picked_tx,
         picked_rx,
+        notation: notation::NotationView::default(),
+        report: report::Report::from_env(),
     };
     create_egui_editor(
         params.editor_state.clone(),
@@ -69,6 +81,9 @@ pub struct SegnoEditor {
     message: Option<String>,
     picked_tx: Sender<Result<(Pick, PathBuf), String>>,
     picked_rx: Receiver<Result<(Pick, PathBuf), String>>,
+    notation: notation::NotationView,
+    /// What the editor showed and how long its frames took, for `cargo xtask screenshot`.
+    report: Option<report::Report>,
 }
 
 /// Turns the worker's position (updated every 23 ms) into a cursor that moves every frame: between
@@ -112,6 +127,7 @@ impl NiceEguiApp for SegnoEditor {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+        let started = Instant::now();
         ui.ctx().request_repaint();
         // The window is not a panel: without this the light theme's dark text sits on black.
         ui.painter()
@@ -125,12 +141,31 @@ impl NiceEguiApp for SegnoEditor {
         ui.separator();
         self.readout(ui, &status, snapshot);
         let cursor = self.cursor.score_time(snapshot);
-        roll::show(
-            ui,
-            status.score.as_deref(),
-            cursor,
-            snapshot.map(|s| s.state),
-        );
+        let display = self.params.session.get().display;
+        let engraved = ScoreFormat::from_path(std::path::Path::new(&status.score_name))
+            .is_some_and(|f| f != ScoreFormat::Midi);
+        self.view_choice(ui, display, engraved);
+        let state = snapshot.map(|s| s.state);
+        match status.score.as_ref().filter(|_| engraved && !display.roll) {
+            Some(score) => {
+                let frame = notation::Frame {
+                    score,
+                    cursor,
+                    state,
+                    display,
+                };
+                let session = &self.params.session;
+                self.notation.show(ui, frame, || session.get().score);
+            }
+            None => roll::show(ui, status.score.as_deref(), cursor, state),
+        }
+        if let Some(report) = &mut self.report {
+            report.frame(
+                started.elapsed(),
+                &self.notation,
+                ui.ctx().pixels_per_point(),
+            );
+        }
     }
 
     fn editor_closed(&mut self) {
@@ -315,6 +350,69 @@ impl SegnoEditor {
         });
     }
 
+    /// Notation or piano roll (one click), and how the notation is laid out; saved with the project.
+    fn view_choice(&mut self, ui: &mut egui::Ui, display: Display, engraved: bool) {
+        let mut chosen = display;
+        ui.horizontal(|ui| {
+            let notation = ui.add_enabled(
+                engraved,
+                egui::Button::selectable(engraved && !chosen.roll, "Notation"),
+            );
+            if notation
+                .on_disabled_hover_text(
+                    "A MIDI file has no notation: open its MusicXML to read the score",
+                )
+                .clicked()
+            {
+                chosen.roll = false;
+            }
+            if ui
+                .add(egui::Button::selectable(
+                    !engraved || chosen.roll,
+                    "Piano roll",
+                ))
+                .clicked()
+            {
+                chosen.roll = true;
+            }
+            if !engraved || chosen.roll {
+                return;
+            }
+            ui.separator();
+            egui::ComboBox::from_id_salt("page-mode")
+                .selected_text(page_mode_label(chosen.page_mode))
+                .show_ui(ui, |ui| {
+                    for m in PageMode::ALL {
+                        ui.selectable_value(&mut chosen.page_mode, m, page_mode_label(m));
+                    }
+                });
+            if chosen.page_mode == PageMode::Page {
+                ui.label("Turn");
+                egui::ComboBox::from_id_salt("turn")
+                    .selected_text(turn_label(chosen.turn))
+                    .show_ui(ui, |ui| {
+                        for t in TurnPoint::ALL {
+                            ui.selectable_value(&mut chosen.turn, t, turn_label(t));
+                        }
+                    });
+            }
+            ui.separator();
+            ui.label("Zoom");
+            let mut zoom = chosen.zoom_percent;
+            if ui.button("−").clicked() {
+                zoom = zoom.saturating_sub(5);
+            }
+            ui.label(format!("{zoom} %"));
+            if ui.button("+").clicked() {
+                zoom += 5;
+            }
+            chosen.zoom_percent = zoom.clamp(Layout::MIN_ZOOM, Layout::MAX_ZOOM);
+        });
+        if chosen != display {
+            self.params.session.set_display(chosen);
+        }
+    }
+
     fn pick_file(&mut self, what: Pick) {
         let tx = self.picked_tx.clone();
         // The dialog blocks, and the editor must keep drawing meanwhile.
@@ -365,6 +463,32 @@ fn soundfont_hint(params: &SegnoParams) -> String {
         Some(path) => format!("Piano sound used to prepare scores: {}", path.display()),
         None => "Piano sound used to prepare scores: the system's General MIDI SoundFont (choose a .sf2 file to use another)".into(),
     }
+}
+
+fn page_mode_label(m: PageMode) -> &'static str {
+    match m {
+        PageMode::Page => "Page view",
+        PageMode::HalfPage => "Half-page turns",
+        PageMode::Scroll => "Scrolling view",
+    }
+}
+
+fn turn_label(t: TurnPoint) -> &'static str {
+    match t {
+        TurnPoint::LastSystem => "at the last system",
+        TurnPoint::SecondLastSystem => "a system earlier",
+        TurnPoint::PageEnd => "at the end of the page",
+    }
+}
+
+/// The cursor's colour: the follower's state.
+fn cursor_colour(state: Option<FollowState>) -> Color32 {
+    rgb(match state {
+        Some(FollowState::Lost) => palette::LOST,
+        Some(FollowState::Uncertain) => palette::UNCERTAIN,
+        Some(FollowState::Searching) => palette::SEARCHING,
+        _ => palette::FOLLOWING,
+    })
 }
 
 /// A palette colour for egui.

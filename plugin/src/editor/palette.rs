@@ -8,6 +8,8 @@ pub const NOTE: Rgb = [40, 96, 200];
 /// Notes already played.
 pub const PLAYED: Rgb = [170, 190, 225];
 pub const MEASURE_LINE: Rgb = [200, 200, 200];
+/// The measure being played, under the engraved notes.
+pub const MEASURE_SHADE: Rgb = [255, 236, 170];
 pub const ERROR: Rgb = [170, 20, 20];
 
 /// The follower's states: the cursor is drawn in these, the state's name in a darker shade.

@@ -5,7 +5,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke};
 use segno::position::FollowState;
 use segno::score::Score;
 
-use super::{palette, rgb};
+use super::{cursor_colour, palette, rgb};
 
 /// Seconds of the score in view.
 const WINDOW_S: f64 = 10.0;
@@ -79,12 +79,7 @@ pub fn show(
         );
     }
     if cursor.is_some() {
-        let color = rgb(match state {
-            Some(FollowState::Lost) => palette::LOST,
-            Some(FollowState::Uncertain) => palette::UNCERTAIN,
-            Some(FollowState::Searching) => palette::SEARCHING,
-            _ => palette::FOLLOWING,
-        });
+        let color = cursor_colour(state);
         let x = view.x(now);
         painter.line_segment(
             [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
