@@ -3,7 +3,7 @@
 //! mapped onto them ([`timeline`]), and which page to show where the pianist is ([`turn`]).
 //!
 //! This crate knows nothing of a GUI: it hands the editor pixels and rectangles. It is the only
-//! part of Segno that links Verovio (LGPL-3.0-or-later); see the README's "Licences".
+//! part of Segno that links Verovio (LGPL-3.0-or-later); see the README's "Licence".
 
 pub mod engrave;
 pub mod timeline;

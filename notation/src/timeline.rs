@@ -1,8 +1,8 @@
 //! Segno's played timeline (repeats expanded) on the engraved page. A played measure shows the
 //! written measure it plays, so the second pass of a repeat lights the same measure again. Written
-//! measures are paired with engraved ones by their order and printed numbers, and each note by its
-//! pitch and written time in the measure (Verovio's timemap); a pairing the notes do not bear out
-//! is reported in [`Matching`], never guessed from drawing order.
+//! measures are paired with engraved ones by their printed numbers, in order, and each note by its
+//! pitch and written time in the measure (Verovio's timemap); how much of the score found its
+//! place is reported in [`Matching`].
 
 use std::sync::Arc;
 
@@ -201,10 +201,11 @@ fn interpolate(anchors: &[(f64, f32)], t: f64) -> f32 {
     a.1 + (b.1 - a.1) * f
 }
 
-/// Engraved measure of each written measure: the written measures and Verovio's are in the same
-/// order; where their counts differ (a measure Verovio split or one Segno skipped), printed
-/// numbers decide, looking a few measures ahead.
+/// Engraved measure of each written measure: the next engraved measure with its printed number,
+/// looking a few ahead (a measure Verovio split, or one Segno skipped, is passed over). Where
+/// Verovio gives no number, the next measure in order.
 fn written_to_engraved(score: &Score, engraving: &Engraving) -> Vec<Option<usize>> {
+    const LOOK_AHEAD: usize = 4;
     let mut numbers: Vec<Option<&str>> = Vec::new();
     for m in &score.measures {
         if numbers.len() <= m.written_index {
@@ -212,10 +213,6 @@ fn written_to_engraved(score: &Score, engraving: &Engraving) -> Vec<Option<usize
         }
         numbers[m.written_index].get_or_insert(m.number.as_str());
     }
-    if numbers.len() == engraving.measures.len() {
-        return (0..numbers.len()).map(Some).collect();
-    }
-    const LOOK_AHEAD: usize = 4;
     let mut next = 0;
     numbers
         .iter()
@@ -224,7 +221,7 @@ fn written_to_engraved(score: &Score, engraving: &Engraving) -> Vec<Option<usize
             let found = engraving.measures[next.min(engraving.measures.len())..]
                 .iter()
                 .take(LOOK_AHEAD)
-                .position(|e| e.number == number)?;
+                .position(|e| e.number == number || e.number.is_empty())?;
             next += found + 1;
             Some(next - 1)
         })

@@ -7,21 +7,24 @@ use std::sync::Arc;
 
 use segno::score::Score;
 use segno_notation::turn::{halves_to_show, page_to_show};
-use segno_notation::{engrave, Engraving, Layout, Timeline, TurnPoint};
+use segno_notation::{engrave, Engraving, Layout, NotationError, Timeline, TurnPoint};
 
 const MINUET: &str = "../assets/example/minuet.musicxml";
+
+fn layout(height: u32) -> Layout {
+    Layout {
+        width: 700,
+        height,
+        zoom_percent: 45,
+        pixels_per_point: 1.0,
+    }
+}
 
 /// Small pages, so that the minuet needs several.
 fn minuet(height: u32) -> (Engraving, Timeline) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(MINUET);
     let bytes = std::fs::read(&path).unwrap();
-    let layout = Layout {
-        width: 700,
-        height,
-        zoom_percent: 45,
-        pixels_per_point: 1.0,
-    };
-    let engraving = engrave("minuet.musicxml", &bytes, layout).unwrap();
+    let engraving = engrave("minuet.musicxml", &bytes, layout(height)).unwrap();
     let score = Arc::new(Score::load(&path).unwrap());
     let timeline = Timeline::new(score, &engraving);
     (engraving, timeline)
@@ -118,4 +121,26 @@ fn scores_engrave_on_several_threads_at_once() {
     for t in threads {
         assert_eq!(t.join().unwrap(), 16);
     }
+}
+
+#[test]
+fn a_compressed_score_engraves_as_its_musicxml_and_a_midi_file_has_no_notation() {
+    use std::io::Write;
+    let xml = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(MINUET)).unwrap();
+    let mut mxl = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    mxl.start_file("META-INF/container.xml", options).unwrap();
+    mxl.write_all(br#"<container><rootfiles><rootfile full-path="score/minuet.xml"/></rootfiles></container>"#)
+        .unwrap();
+    mxl.start_file("score/minuet.xml", options).unwrap();
+    mxl.write_all(&xml).unwrap();
+    let mxl = mxl.finish().unwrap().into_inner();
+    let from_mxl = engrave("minuet.mxl", &mxl, layout(400)).unwrap();
+    let from_xml = engrave("minuet.musicxml", &xml, layout(400)).unwrap();
+    assert_eq!(from_mxl.measures.len(), 16);
+    assert_eq!(from_mxl.pages[0].rgba, from_xml.pages[0].rgba);
+    let midi = engrave("minuet.mid", b"MThd", layout(400)).unwrap_err();
+    assert!(matches!(midi, NotationError::NoNotation { .. }), "{midi}");
+    let broken = engrave("minuet.mxl", b"PK not a zip", layout(400)).unwrap_err();
+    assert!(broken.to_string().contains("minuet.mxl"), "{broken}");
 }

@@ -143,41 +143,20 @@ mod by_name {
         fn parse(name: &str) -> Option<Self>;
     }
 
-    impl Named for Similarity {
-        fn name(&self) -> &'static str {
-            Similarity::name(*self)
-        }
-        fn parse(name: &str) -> Option<Self> {
-            name.parse().ok()
-        }
+    /// Each choice is saved by its `name()` and read back by its `FromStr`.
+    macro_rules! named {
+        ($($choice:ty),*) => {$(
+            impl Named for $choice {
+                fn name(&self) -> &'static str {
+                    <$choice>::name(*self)
+                }
+                fn parse(name: &str) -> Option<Self> {
+                    name.parse().ok()
+                }
+            }
+        )*};
     }
-
-    impl Named for Device {
-        fn name(&self) -> &'static str {
-            Device::name(*self)
-        }
-        fn parse(name: &str) -> Option<Self> {
-            name.parse().ok()
-        }
-    }
-
-    impl Named for PageMode {
-        fn name(&self) -> &'static str {
-            PageMode::name(*self)
-        }
-        fn parse(name: &str) -> Option<Self> {
-            name.parse().ok()
-        }
-    }
-
-    impl Named for TurnPoint {
-        fn name(&self) -> &'static str {
-            TurnPoint::name(*self)
-        }
-        fn parse(name: &str) -> Option<Self> {
-            name.parse().ok()
-        }
-    }
+    named!(Similarity, Device, PageMode, TurnPoint);
 
     pub fn serialize<T: Named, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(value.name())
@@ -456,7 +435,7 @@ mod tests {
         let (f, _) = field();
         let display = Display {
             roll: false,
-            page_mode: PageMode::HalfPage,
+            page_mode: PageMode::default(),
             turn: TurnPoint::PageEnd,
             zoom_percent: 60,
         };

@@ -62,6 +62,23 @@ pub struct Shown {
     pub measures: Vec<(String, Rect)>,
 }
 
+impl Shown {
+    fn new(e: &Engraving, place: Place, page: usize, view: Rect, to_screen: &ToScreen) -> Self {
+        Shown {
+            place,
+            page,
+            view,
+            measures: e
+                .measures
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| e.page_of_measure(*i) == page)
+                .map(|(_, m)| (m.number.clone(), to_screen.rect(m.rect)))
+                .collect(),
+        }
+    }
+}
+
 /// What the notation is drawn from this frame.
 pub struct Frame<'a> {
     pub score: &'a Arc<Score>,
@@ -115,97 +132,29 @@ impl NotationView {
             t,
             colour: cursor_colour(frame.state),
         };
-        // Pages engraved for another size (while a new layout is engraved) are scaled to fit.
-        let page_size = Vec2::new(
-            ready.key.layout.width as f32,
-            ready.key.layout.height as f32,
-        );
-        let scale = (rect.width() / page_size.x).min(rect.height() / page_size.y);
-        let draw = |page: usize, top: f32, clip: Rect| {
-            let to_screen = ToScreen {
-                origin: Pos2::new(rect.left(), top),
-                scale,
-            };
-            draw_page(
-                &painter.with_clip_rect(clip),
-                ready,
-                page,
-                &to_screen,
-                &look,
-            );
-            to_screen
+        let canvas = Canvas {
+            painter: &painter,
+            rect,
+            ready,
+            look: &look,
         };
-        let e = &ready.engraving;
         let (page, to_screen) = match frame.display.page_mode {
             PageMode::Page => {
-                let page = page_to_show(e, system, frame.display.turn);
-                (page, draw(page, rect.top(), rect))
+                canvas.page(page_to_show(&ready.engraving, system, frame.display.turn))
             }
-            PageMode::HalfPage => {
-                let [top, bottom] = halves_to_show(e, system);
-                let split = half_page_split(e, bottom).min(half_page_split(e, top));
-                let split_y = rect.top() + half_page_split(e, bottom) * scale;
-                let top_clip = Rect::from_min_max(
-                    rect.min,
-                    Pos2::new(rect.right(), rect.top() + split * scale),
-                );
-                let bottom_clip = Rect::from_min_max(Pos2::new(rect.left(), split_y), rect.max);
-                draw(top, rect.top(), top_clip);
-                let shown = draw(bottom, rect.top(), bottom_clip);
-                painter.line_segment(
-                    [
-                        Pos2::new(rect.left(), split_y),
-                        Pos2::new(rect.right(), split_y),
-                    ],
-                    Stroke::new(1.0, rgb(palette::MEASURE_LINE)),
-                );
-                let on_top = place.is_some_and(|p| p.page == top && top != bottom);
-                if on_top {
-                    (top, shown)
-                } else {
-                    (bottom, shown)
-                }
-            }
+            PageMode::HalfPage => canvas.halves(halves_to_show(&ready.engraving, system)),
             PageMode::Scroll => {
-                let scale = rect.width() / page_size.x;
-                let target = scroll_offset(e, system, rect.height() / scale, SCROLL_AT);
+                let e = &ready.engraving;
+                let view_height = rect.height() / canvas.width_scale();
+                let target = scroll_offset(e, system, view_height, SCROLL_AT);
                 let dt = ui.ctx().input(|i| i.stable_dt);
-                self.scroll = eased(self.scroll, target, rect.height() / scale, dt);
-                let mut shown = None;
-                for page in 0..e.pages.len() {
-                    let top = rect.top() + (page as f32 * page_size.y - self.scroll) * scale;
-                    if top < rect.bottom() && top + page_size.y * scale > rect.top() {
-                        let to_screen = ToScreen {
-                            origin: Pos2::new(rect.left(), top),
-                            scale,
-                        };
-                        draw_page(&painter, ready, page, &to_screen, &look);
-                        if place.is_some_and(|p| p.page == page) || shown.is_none() {
-                            shown = Some((page, to_screen));
-                        }
-                    }
-                }
-                shown.unwrap_or((
-                    0,
-                    ToScreen {
-                        origin: rect.min,
-                        scale,
-                    },
-                ))
+                self.scroll = eased(self.scroll, target, view_height, dt);
+                canvas.scroll(self.scroll)
             }
         };
-        self.shown = look.place.map(|place| Shown {
-            place,
-            page,
-            view: rect,
-            measures: e
-                .measures
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| e.page_of_measure(*i) == page)
-                .map(|(_, m)| (m.number.clone(), to_screen.rect(m.rect)))
-                .collect(),
-        });
+        self.shown = look
+            .place
+            .map(|place| Shown::new(&ready.engraving, place, page, rect, &to_screen));
     }
 
     /// Engraves `key`'s layout once the view has kept it for [`SETTLE`], on a thread of its own.
@@ -321,6 +270,107 @@ impl ToScreen {
     }
     fn pos(&self, x: f32, y: f32) -> Pos2 {
         self.origin + Vec2::new(x, y) * self.scale
+    }
+}
+
+/// Where and what the notation is drawn this frame. Each view returns the page the pianist is
+/// on (else the one shown) and how it was placed.
+struct Canvas<'a> {
+    painter: &'a egui::Painter,
+    rect: Rect,
+    ready: &'a Engraved,
+    look: &'a Look,
+}
+
+impl Canvas<'_> {
+    fn page_size(&self) -> Vec2 {
+        let layout = self.ready.key.layout;
+        Vec2::new(layout.width as f32, layout.height as f32)
+    }
+
+    /// Pages engraved for another size (while a new layout is engraved) are scaled to fit.
+    fn fit_scale(&self) -> f32 {
+        let size = self.page_size();
+        (self.rect.width() / size.x).min(self.rect.height() / size.y)
+    }
+
+    fn width_scale(&self) -> f32 {
+        self.rect.width() / self.page_size().x
+    }
+
+    fn draw(&self, page: usize, to_screen: ToScreen, clip: Rect) -> (usize, ToScreen) {
+        let painter = self.painter.with_clip_rect(clip);
+        draw_page(&painter, self.ready, page, &to_screen, self.look);
+        (page, to_screen)
+    }
+
+    fn fitted(&self) -> ToScreen {
+        ToScreen {
+            origin: self.rect.min,
+            scale: self.fit_scale(),
+        }
+    }
+
+    fn page(&self, page: usize) -> (usize, ToScreen) {
+        self.draw(page, self.fitted(), self.rect)
+    }
+
+    /// The top part of `top`'s page over the bottom part of `bottom`'s, divided where the page
+    /// the pianist is on divides (the other page gives way where they differ).
+    fn halves(&self, [top, bottom]: [usize; 2]) -> (usize, ToScreen) {
+        let e = &self.ready.engraving;
+        let (rect, scale) = (self.rect, self.fit_scale());
+        let y = |split: f32| rect.top() + split * scale;
+        let bottom_from = y(half_page_split(e, bottom));
+        let top_to = y(half_page_split(e, top)).min(bottom_from);
+        self.draw(
+            top,
+            self.fitted(),
+            Rect::from_min_max(rect.min, Pos2::new(rect.right(), top_to)),
+        );
+        let shown = self.draw(
+            bottom,
+            self.fitted(),
+            Rect::from_min_max(Pos2::new(rect.left(), bottom_from), rect.max),
+        );
+        if top != bottom {
+            self.painter.line_segment(
+                [
+                    Pos2::new(rect.left(), bottom_from),
+                    Pos2::new(rect.right(), bottom_from),
+                ],
+                Stroke::new(1.0, rgb(palette::MEASURE_LINE)),
+            );
+        }
+        match self.look.place {
+            Some(p) if p.page == top && top != bottom => (top, self.fitted()),
+            _ => shown,
+        }
+    }
+
+    /// The pages stacked, `offset` points of them scrolled past.
+    fn scroll(&self, offset: f32) -> (usize, ToScreen) {
+        let (rect, scale) = (self.rect, self.width_scale());
+        let height = self.page_size().y;
+        let placed = |page: usize| ToScreen {
+            origin: Pos2::new(
+                rect.left(),
+                rect.top() + (page as f32 * height - offset) * scale,
+            ),
+            scale,
+        };
+        let visible = (0..self.ready.engraving.pages.len()).filter(|&page| {
+            let top = placed(page).origin.y;
+            top < rect.bottom() && top + height * scale > rect.top()
+        });
+        let mut shown = None;
+        for page in visible {
+            let drawn = self.draw(page, placed(page), rect);
+            if shown.is_none() || self.look.place.is_some_and(|p| p.page == page) {
+                shown = Some(drawn);
+            }
+        }
+        shown.unwrap_or_else(|| (0, placed(0)))
     }
 }
 
