@@ -435,7 +435,7 @@ mod tests {
         let (f, _) = field();
         let display = Display {
             roll: false,
-            page_mode: PageMode::default(),
+            page_mode: PageMode::HalfPage,
             turn: TurnPoint::PageEnd,
             zoom_percent: 60,
         };
