@@ -38,7 +38,9 @@ struct Engraved {
     textures: Vec<TextureHandle>,
 }
 
-type Job = Receiver<Result<(Engraving, Timeline), String>>;
+/// An engraving, its timeline and its pages as images (made on the engraving thread: converting
+/// a page's pixels costs more than an editor frame).
+type Job = Receiver<Result<(Engraving, Timeline, Vec<egui::ColorImage>), String>>;
 
 #[derive(Default)]
 pub struct NotationView {
@@ -191,7 +193,8 @@ impl NotationView {
                 let engraved = engrave(&saved.name, &saved.bytes, key.layout)
                     .map(|e| {
                         let timeline = Timeline::new(score, &e);
-                        (e, timeline)
+                        let images = e.pages.iter().map(page_image).collect();
+                        (e, timeline, images)
                     })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(engraved);
@@ -218,16 +221,11 @@ impl NotationView {
         };
         self.job = None;
         match result {
-            Ok((engraving, timeline)) => {
-                let textures = engraving
-                    .pages
-                    .iter()
+            Ok((engraving, timeline, images)) => {
+                let textures = images
+                    .into_iter()
                     .enumerate()
-                    .map(|(i, p)| {
-                        let image = egui::ColorImage::from_rgba_premultiplied(
-                            [p.width_px as usize, p.height_px as usize],
-                            &p.rgba,
-                        );
+                    .map(|(i, image)| {
                         ctx.load_texture(
                             format!("segno-page-{i}"),
                             image,
@@ -256,6 +254,10 @@ fn eased(scroll: f32, target: f32, view_height: f32, dt: f32) -> f32 {
     } else {
         scroll + (target - scroll) * (dt.min(0.1) * 8.0).min(1.0)
     }
+}
+
+fn page_image(p: &Page) -> egui::ColorImage {
+    egui::ColorImage::from_rgba_premultiplied([p.width_px as usize, p.height_px as usize], &p.rgba)
 }
 
 /// Page points to screen points.
