@@ -42,6 +42,8 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     std::env::set_current_dir(&root)?;
+    // Commands that build without `setup` (fuzz) compile through ccache too, where it is.
+    setup::compiler_cache();
     match args.first().map(String::as_str) {
         Some("setup") => setup::setup(),
         Some("example") => {

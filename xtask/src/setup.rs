@@ -39,6 +39,7 @@ fn is_installed(package: &str) -> bool {
 
 pub(crate) fn setup() -> Result<()> {
     install(APT_PACKAGES)?;
+    // ccache may have just been installed.
     compiler_cache();
     onnxruntime(&workspace_root())?;
     pitch_salience_model(&workspace_root())
@@ -48,7 +49,7 @@ pub(crate) fn setup() -> Result<()> {
 /// unless the caller chose compilers: the debug build of the plugin then reuses the release
 /// build's objects (verovio-sys has the same settings in both profiles, see Cargo.toml), and a
 /// second run reuses everything.
-fn compiler_cache() {
+pub(crate) fn compiler_cache() {
     let have = Command::new("ccache").arg("--version").output().is_ok();
     for (var, compiler) in [("CC", "cc"), ("CXX", "c++")] {
         if have && std::env::var_os(var).is_none() {
