@@ -2,12 +2,18 @@
 //! and note located on its page, and each note's written time and pitch, as Verovio itself
 //! reports them (its timemap and element ids), so nothing is matched by drawing order.
 
+#[cfg(feature = "verovio")]
 use std::collections::HashMap;
+#[cfg(feature = "verovio")]
 use std::path::Path;
+#[cfg(feature = "verovio")]
 use std::sync::{Arc, Mutex, OnceLock};
 
+#[cfg(feature = "verovio")]
 use resvg::{tiny_skia, usvg};
+#[cfg(feature = "verovio")]
 use segno::score::{musicxml, ScoreFormat};
+#[cfg(feature = "verovio")]
 use verovio::Toolkit;
 
 /// A page rectangle in points, from the page's top left.
@@ -29,7 +35,7 @@ impl Rect {
     pub fn centre_x(&self) -> f32 {
         (self.x0 + self.x1) / 2.0
     }
-    fn union(self, o: Rect) -> Rect {
+    pub fn union(self, o: Rect) -> Rect {
         Rect {
             x0: self.x0.min(o.x0),
             y0: self.y0.min(o.y0),
@@ -66,6 +72,7 @@ pub struct Page {
     pub rgba: Vec<u8>,
 }
 
+#[cfg(feature = "verovio")]
 impl Page {
     /// The page as a PNG image (transparent where there is no ink).
     pub fn png(&self) -> Option<Vec<u8>> {
@@ -154,6 +161,7 @@ pub enum NotationError {
 
 /// Engraves a MusicXML score (`name` tells the format) with pages of `layout`'s size.
 /// Costs about 0.1 s a page: never call it on the audio thread, nor on every editor frame.
+#[cfg(feature = "verovio")]
 pub fn engrave(name: &str, bytes: &[u8], layout: Layout) -> Result<Engraving, NotationError> {
     let text = musicxml_text(name, bytes)?;
     let verovio_error = |what: &'static str| {
@@ -207,6 +215,7 @@ pub fn engrave(name: &str, bytes: &[u8], layout: Layout) -> Result<Engraving, No
 }
 
 /// The MusicXML text of a score file, read within the limits Segno's own parser keeps.
+#[cfg(feature = "verovio")]
 fn musicxml_text(name: &str, bytes: &[u8]) -> Result<String, NotationError> {
     let unreadable = |e: segno::score::ParseError| NotationError::Unreadable {
         name: name.into(),
@@ -226,6 +235,7 @@ fn musicxml_text(name: &str, bytes: &[u8]) -> Result<String, NotationError> {
 
 /// Verovio's options for pages of `layout`'s size in points. Verovio measures pages at zoom 100,
 /// and its `scale` makes the SVG's pixels, so the page is set larger by the zoom's inverse.
+#[cfg(feature = "verovio")]
 fn options(layout: Layout) -> String {
     let zoom = layout
         .zoom_percent
@@ -241,6 +251,7 @@ fn options(layout: Layout) -> String {
 }
 
 /// Rasterises one page and records its systems, measures and note boxes.
+#[cfg(feature = "verovio")]
 fn read_page(
     svg: &str,
     engraving: &mut Engraving,
@@ -290,6 +301,7 @@ fn read_page(
 }
 
 /// Verovio's note heads carry no id; given one, each can be found in the drawn tree.
+#[cfg(feature = "verovio")]
 fn name_note_heads(svg: &str) -> String {
     const HEAD: &str = r#"<g class="notehead">"#;
     let mut out = String::with_capacity(svg.len() + svg.len() / 50);
@@ -304,6 +316,7 @@ fn name_note_heads(svg: &str) -> String {
 
 /// Where a node puts ink on the page: the union of its paths' and texts' boxes, through the
 /// node's transforms. (usvg's own boxes misplace what a `<use>` draws, which is every glyph.)
+#[cfg(feature = "verovio")]
 fn ink_box(node: &usvg::Node) -> Option<Rect> {
     match node {
         usvg::Node::Group(g) => group_ink(g, g.abs_transform()),
@@ -312,6 +325,7 @@ fn ink_box(node: &usvg::Node) -> Option<Rect> {
 }
 
 /// `to_canvas` takes the group's content to the page.
+#[cfg(feature = "verovio")]
 fn group_ink(group: &usvg::Group, to_canvas: tiny_skia::Transform) -> Option<Rect> {
     let placed = |r: tiny_skia::Rect| {
         r.transform(to_canvas).map(|r| Rect {
@@ -333,6 +347,7 @@ fn group_ink(group: &usvg::Group, to_canvas: tiny_skia::Transform) -> Option<Rec
         .reduce(Rect::union)
 }
 
+#[cfg(feature = "verovio")]
 fn usvg_options() -> usvg::Options<'static> {
     // Titles, tempo words and dynamics are SVG text: without the system's fonts they vanish.
     static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
@@ -349,6 +364,7 @@ fn usvg_options() -> usvg::Options<'static> {
     }
 }
 
+#[cfg(feature = "verovio")]
 fn rasterise(tree: &usvg::Tree, pixels_per_point: f32) -> Result<Page, String> {
     let scale = pixels_per_point.clamp(0.5, 4.0);
     let size = tree.size();
@@ -368,6 +384,7 @@ fn rasterise(tree: &usvg::Tree, pixels_per_point: f32) -> Result<Page, String> {
     })
 }
 
+#[cfg(feature = "verovio")]
 fn measure_number(tk: &mut Toolkit, id: &str) -> String {
     let attributes = tk.element_attr(id).unwrap_or_default();
     match attributes.get("n") {
@@ -379,6 +396,7 @@ fn measure_number(tk: &mut Toolkit, id: &str) -> String {
 
 /// Every engraved note with its written time in its measure and its pitch, from Verovio's
 /// timemap: the measure it starts in is the last `measureOn` before it.
+#[cfg(feature = "verovio")]
 fn written_notes(
     tk: &mut Toolkit,
     measures: &[EngravedMeasure],

@@ -9,6 +9,8 @@ pub mod engrave;
 pub mod timeline;
 pub mod turn;
 
-pub use engrave::{engrave, Engraving, Layout, NotationError, Rect};
+#[cfg(feature = "verovio")]
+pub use engrave::engrave;
+pub use engrave::{Engraving, Layout, NotationError, Rect};
 pub use timeline::{Place, Timeline};
 pub use turn::{PageMode, TurnPoint};

@@ -3,8 +3,10 @@
 //! controls a pianist needs (load, reset, start at measure, follow, sensitivity, view).
 
 mod dialog;
+#[cfg(feature = "notation")]
 mod notation;
 pub mod palette;
+#[cfg(feature = "notation")]
 mod report;
 mod roll;
 
@@ -59,7 +61,9 @@ pub fn create(params: Arc<SegnoParams>, worker: Arc<Worker>) -> Option<EguiEdito
         message: None,
         picked_tx,
         picked_rx,
+        #[cfg(feature = "notation")]
         notation: notation::NotationView::default(),
+        #[cfg(feature = "notation")]
         report: report::Report::from_env(),
     };
     create_egui_editor(
@@ -81,8 +85,10 @@ pub struct SegnoEditor {
     message: Option<String>,
     picked_tx: Sender<Result<(Pick, PathBuf), String>>,
     picked_rx: Receiver<Result<(Pick, PathBuf), String>>,
+    #[cfg(feature = "notation")]
     notation: notation::NotationView,
     /// What the editor showed and how long its frames took, for `cargo xtask screenshot`.
+    #[cfg(feature = "notation")]
     report: Option<report::Report>,
 }
 
@@ -127,6 +133,7 @@ impl NiceEguiApp for SegnoEditor {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
+        #[cfg(feature = "notation")]
         let started = Instant::now();
         ui.ctx().request_repaint();
         // The window is not a panel: without this the light theme's dark text sits on black.
@@ -142,30 +149,31 @@ impl NiceEguiApp for SegnoEditor {
         self.readout(ui, &status, snapshot);
         let cursor = self.cursor.score_time(snapshot);
         let display = self.params.session.get().display;
-        let engraved = ScoreFormat::from_path(std::path::Path::new(&status.score_name))
-            .is_some_and(|f| f != ScoreFormat::Midi);
+        let engraved = cfg!(feature = "notation")
+            && ScoreFormat::from_path(std::path::Path::new(&status.score_name))
+                .is_some_and(|f| f != ScoreFormat::Midi);
         self.view_choice(ui, display, engraved);
         let state = snapshot.map(|s| s.state);
-        match status.score.as_ref().filter(|_| engraved && !display.roll) {
-            Some(score) => {
-                let frame = notation::Frame {
-                    score,
-                    cursor,
-                    state,
-                    display,
-                };
-                let session = &self.params.session;
-                self.notation.show(ui, frame, || session.get().score);
+        #[cfg(feature = "notation")]
+        if let Some(score) = status.score.as_ref().filter(|_| engraved && !display.roll) {
+            let frame = notation::Frame {
+                score,
+                cursor,
+                state,
+                display,
+            };
+            let session = &self.params.session;
+            self.notation.show(ui, frame, || session.get().score);
+            if let Some(report) = &mut self.report {
+                report.frame(
+                    started.elapsed(),
+                    &self.notation,
+                    ui.ctx().pixels_per_point(),
+                );
             }
-            None => roll::show(ui, status.score.as_deref(), cursor, state),
+            return;
         }
-        if let Some(report) = &mut self.report {
-            report.frame(
-                started.elapsed(),
-                &self.notation,
-                ui.ctx().pixels_per_point(),
-            );
-        }
+        roll::show(ui, status.score.as_deref(), cursor, state);
     }
 
     fn editor_closed(&mut self) {
