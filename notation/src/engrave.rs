@@ -407,7 +407,8 @@ fn written_notes(
         .enumerate()
         .map(|(i, m)| (m.id.as_str(), i))
         .collect();
-    let mut measure_start: HashMap<usize, f64> = HashMap::new();
+    // Where each measure starts, the first time the timemap enters it.
+    let mut measure_start: Vec<Option<f64>> = vec![None; measures.len()];
     let mut current: Option<usize> = None;
     let mut notes = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -415,7 +416,7 @@ fn written_notes(
         let q = event.qfrac[0] as f64 / event.qfrac[1].max(1) as f64;
         if let Some(m) = event.measure_on.as_deref().and_then(|m| index_of.get(m)) {
             current = Some(*m);
-            measure_start.entry(*m).or_insert(q);
+            measure_start[*m].get_or_insert(q);
         }
         for id in &event.on {
             let Some(&(measure, rect)) = boxes.get(id) else {
@@ -427,7 +428,7 @@ fn written_notes(
             }
             let start = current
                 .filter(|c| *c == measure)
-                .and_then(|c| measure_start.get(&c).copied());
+                .and_then(|c| measure_start[c]);
             let (Some(start), Some(values)) = (start, tk.midi_values_for_element(id)?) else {
                 continue;
             };

@@ -250,7 +250,8 @@ fn pair_notes(
     let mut first_pass_done = vec![false; written.len()];
     for (p, m) in score.measures.iter().enumerate() {
         let first_pass = !std::mem::replace(&mut first_pass_done[m.written_index], true);
-        let mut used = vec![false; engraving.notes.len()];
+        // The heads this measure's notes have taken (a measure holds a few dozen).
+        let mut used: Vec<usize> = Vec::new();
         for &i in &notes_in[p] {
             let note = &score.notes[i];
             let head = measure_of[p].and_then(|e| {
@@ -263,11 +264,11 @@ fn pair_notes(
                 let best = heads_in[e]
                     .iter()
                     .copied()
-                    .filter(|&h| !used[h] && engraving.notes[h].pitch == note.pitch)
+                    .filter(|h| !used.contains(h) && engraving.notes[*h].pitch == note.pitch)
                     .map(|h| (h, (engraving.notes[h].beat_in_measure - q).abs()))
                     .filter(|(_, d)| *d <= reach)
                     .min_by(|a, b| a.1.total_cmp(&b.1))?;
-                used[best.0] = true;
+                used.push(best.0);
                 Some(best.0)
             });
             note_of[i] = head;

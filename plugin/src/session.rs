@@ -264,6 +264,14 @@ impl SessionField {
         Ok(())
     }
 
+    /// How the score is shown (read every editor frame: without copying the session).
+    pub fn display(&self) -> Display {
+        self.session
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .display
+    }
+
     pub fn set_display(&self, display: Display) {
         self.session
             .write()

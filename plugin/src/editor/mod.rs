@@ -148,7 +148,7 @@ impl NiceEguiApp for SegnoEditor {
         ui.separator();
         self.readout(ui, &status, snapshot);
         let cursor = self.cursor.score_time(snapshot);
-        let display = self.params.session.get().display;
+        let display = self.params.session.display();
         let engraved = cfg!(feature = "notation")
             && ScoreFormat::from_path(std::path::Path::new(&status.score_name))
                 .is_some_and(|f| f != ScoreFormat::Midi);
