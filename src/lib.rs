@@ -13,6 +13,7 @@ pub mod eval;
 pub mod features;
 pub mod follow;
 pub mod identify;
+pub mod input;
 pub mod live;
 pub mod locate;
 pub mod nn;

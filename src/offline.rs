@@ -1,7 +1,7 @@
 //! Offline alignment of a whole recording to a score, as rows like the follower's reports.
 
 use crate::align::cost::LocalCost;
-use crate::align::evidence::{MatchEvidence, EVIDENCE_SURE};
+use crate::align::evidence::{is_silent, MatchEvidence, EVIDENCE_SURE};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::refine::{self, RefineConfig};
 use crate::align::PathMap;
@@ -121,12 +121,19 @@ fn evidence(
         .collect()
 }
 
-/// Each step's confidence: its evidence averaged over a second either side, scaled so that a
-/// recording of the piece is near 1.
-fn confidences(evidence: &[f32]) -> Vec<f32> {
-    let mut prefix = vec![0f64; evidence.len() + 1];
-    for (k, e) in evidence.iter().enumerate() {
-        prefix[k + 1] = prefix[k] + f64::from(*e);
+/// Each step's confidence: its evidence averaged over the sounding frames within a second either
+/// side, scaled so that a recording of the piece is near 1. Silence matched to a rest or to the
+/// silence around the piece says nothing of whether the recording is the piece, so a step with
+/// no sound within a second has confidence 0.
+fn confidences(evidence: &[f32], sounding: &[bool]) -> Vec<f32> {
+    let mut prefix = vec![(0f64, 0usize); evidence.len() + 1];
+    for (k, (e, &s)) in evidence.iter().zip(sounding).enumerate() {
+        let (sum, count) = prefix[k];
+        prefix[k + 1] = if s {
+            (sum + f64::from(*e), count + 1)
+        } else {
+            (sum, count)
+        };
     }
     (0..evidence.len())
         .map(|k| {
@@ -134,7 +141,11 @@ fn confidences(evidence: &[f32]) -> Vec<f32> {
                 k.saturating_sub(EVIDENCE_HALF_WINDOW),
                 (k + EVIDENCE_HALF_WINDOW + 1).min(evidence.len()),
             );
-            let mean = ((prefix[b] - prefix[a]) / (b - a) as f64) as f32;
+            let count = prefix[b].1 - prefix[a].1;
+            if count == 0 {
+                return 0.0;
+            }
+            let mean = ((prefix[b].0 - prefix[a].0) / count as f64) as f32;
             (mean / EVIDENCE_SURE).clamp(0.0, 1.0)
         })
         .collect()
@@ -158,7 +169,11 @@ pub fn align(
 ) -> Alignment {
     let path = multiscale::align(perf, &reference.features, cost, MultiscaleConfig::default());
     let evidence = evidence(reference, perf, &path, cost);
-    let confidence = confidences(&evidence);
+    let sounding: Vec<bool> = path
+        .iter()
+        .map(|&(i, _)| !is_silent(perf.frame(i)))
+        .collect();
+    let confidence = confidences(&evidence, &sounding);
     let score = &reference.score;
     let rows = (0..path.len())
         .map(|k| {

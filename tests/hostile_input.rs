@@ -415,15 +415,62 @@ fn align_says_when_the_recording_is_not_the_piece() {
         "{}",
         stderr(&o)
     );
+    let (following, rows) = following_rows(&out);
+    assert!(
+        following * 20 < rows,
+        "{following} of {rows} rows of noise called following"
+    );
+}
+
+/// Of the rows of an `align` output, how many are `following`, and how many there are.
+fn following_rows(csv: &str) -> (usize, usize) {
     let rows =
-        segno::position::csv::read_positions(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        segno::position::csv::read_positions(&std::fs::read_to_string(csv).unwrap()).unwrap();
     let following = rows
         .iter()
         .filter(|r| r.state == segno::position::FollowState::Following)
         .count();
-    assert!(
-        following * 20 < rows.len(),
-        "{following} of {} rows of noise called following",
-        rows.len()
+    (following, rows.len())
+}
+
+/// Silence matched to the silence before and after the piece is no evidence that a recording is
+/// the piece: before, a third of a long silent recording's rows were `following`.
+#[test]
+fn align_calls_no_row_of_a_silent_recording_following() {
+    let silence = vec![0f32; 22_050 * 120];
+    let wav = float_wav("silence.wav", 22_050, &silence);
+    let out = tmp("silence.csv");
+    let o = align(&wav, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (following, rows) = following_rows(&out);
+    assert_eq!(following, 0, "of {rows} rows of silence");
+}
+
+/// Score files and SoundFonts are read whole: one past its bound is refused by its size, before
+/// it is read (the files here are sparse, so the test writes almost nothing).
+#[test]
+fn score_files_and_soundfonts_past_their_bounds_are_refused_by_size() {
+    let sparse = |name: &str, len: u64| {
+        let path = tmp(name);
+        std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+        path
+    };
+    let score = sparse("huge.musicxml", 65 << 20);
+    let o = segno(&["render", "--score", &score, "--out", &tmp("h.wav")]);
+    fails_saying(
+        &o,
+        "the file is 65 MiB; Segno reads scores of at most 64 MiB",
     );
+    let font = sparse("huge.sf2", (2 << 30) + 1);
+    let o = segno(&[
+        "render",
+        "--score",
+        s(&common::example("minuet.musicxml")),
+        "--out",
+        &tmp("h.wav"),
+        "--soundfont",
+        &font,
+    ]);
+    fails_saying(&o, "Segno reads SoundFonts of at most 2048 MiB");
+    assert!(stderr(&o).contains("huge.sf2"), "{}", stderr(&o));
 }

@@ -41,20 +41,62 @@ pub fn align(
 ) -> Path {
     let (n, m) = (perf.len(), reference.len());
     assert!(n > 0 && m > 0, "both sequences need frames");
-    let source = |j: usize| j * m / n;
-    let mut stretched = Features::new(reference.dim);
-    (0..n).for_each(|j| stretched.push(reference.frame(source(j))));
+    let stretched = Frames::Stretched { reference, len: n };
     let mut path: Path = align_scaled(perf, &stretched, cost, cfg)
         .into_iter()
-        .map(|(i, j)| (i, source(j)))
+        .map(|(i, j)| (i, stretched.source(j)))
         .collect();
     path.dedup();
     path
 }
 
+/// The reference as the alignment sees it. The stretched one is never stored whole: for a long
+/// recording it would be one more copy of the recording's features.
+enum Frames<'a> {
+    Stored(&'a Features),
+    /// `reference` stretched to `len` frames, frame `j` being `reference`'s frame
+    /// [`Frames::source`]`(j)`.
+    Stretched {
+        reference: &'a Features,
+        len: usize,
+    },
+}
+
+impl Frames<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Stored(f) => f.len(),
+            Self::Stretched { len, .. } => *len,
+        }
+    }
+
+    fn source(&self, j: usize) -> usize {
+        match self {
+            Self::Stored(_) => j,
+            Self::Stretched { reference, len } => j * reference.len() / len,
+        }
+    }
+
+    fn frame(&self, j: usize) -> &[f32] {
+        match self {
+            Self::Stored(f) => f.frame(j),
+            Self::Stretched { reference, .. } => reference.frame(self.source(j)),
+        }
+    }
+
+    fn downsample(&self, factor: usize) -> Features {
+        match self {
+            Self::Stored(f) => f.downsample(factor),
+            Self::Stretched { reference, len } => {
+                Features::averaged(reference.dim, *len, factor, |j| self.frame(j))
+            }
+        }
+    }
+}
+
 fn align_scaled(
     perf: &Features,
-    reference: &Features,
+    reference: &Frames<'_>,
     cost: &dyn LocalCost,
     cfg: MultiscaleConfig,
 ) -> Path {
@@ -66,7 +108,7 @@ fn align_scaled(
         } else {
             let coarse = align_scaled(
                 &perf.downsample(cfg.factor),
-                &reference.downsample(cfg.factor),
+                &Frames::Stored(&reference.downsample(cfg.factor)),
                 cost,
                 cfg,
             );

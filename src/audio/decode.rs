@@ -29,6 +29,8 @@ pub enum AudioError {
     },
     #[error("{path}: sample rate {rate} Hz is outside the supported 8–192 kHz")]
     SampleRate { path: PathBuf, rate: u32 },
+    #[error("{path}: the recording is longer than {hours:.0} hours, the most Segno reads (a recording is decoded whole, and a score may be at most 3 hours); cut out the part to follow or align")]
+    TooLong { path: PathBuf, hours: f64 },
     #[error("{path}: the recording has no audio samples")]
     Empty { path: PathBuf },
     #[error(transparent)]
@@ -36,6 +38,10 @@ pub enum AudioError {
     #[error("{path}: cannot write: {message}")]
     Write { path: PathBuf, message: String },
 }
+
+/// Longest recording decoded, in seconds: a recording is held whole in memory (4 hours at
+/// 48 kHz is 2.8 GB).
+pub const MAX_AUDIO_S: f64 = 4.0 * 3600.0;
 
 /// Mono audio at its original sample rate.
 #[derive(Debug, Clone)]
@@ -47,6 +53,11 @@ pub struct DecodedAudio {
 }
 
 impl DecodedAudio {
+    /// The samples at `rate`, without a second copy of a long recording when it is already there.
+    pub fn into_rate(self, rate: u32) -> Vec<f32> {
+        super::resample::resample_owned(self.samples, self.sample_rate, rate)
+    }
+
     pub fn duration_s(&self) -> f64 {
         self.samples.len() as f64 / f64::from(self.sample_rate)
     }
@@ -81,18 +92,20 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
         path: path.into(),
         cause,
     })?;
-    decode_source(file, path)
+    decode_source(file, path, MAX_AUDIO_S)
 }
 
 /// Decodes an audio file held in memory; `name` gives its format by extension and names it in
 /// errors.
 pub fn decode_bytes(bytes: Vec<u8>, name: &Path) -> Result<DecodedAudio, AudioError> {
-    decode_source(std::io::Cursor::new(bytes), name)
+    decode_source(std::io::Cursor::new(bytes), name, MAX_AUDIO_S)
 }
 
+/// Decodes at most `max_s` seconds ([`MAX_AUDIO_S`] but in tests).
 fn decode_source<S: MediaSource + Read + Seek + 'static>(
     mut source: S,
     path: &Path,
+    max_s: f64,
 ) -> Result<DecodedAudio, AudioError> {
     let rate = wav_sample_rate(&mut source).map_err(|cause| AudioError::Io {
         path: path.into(),
@@ -104,7 +117,7 @@ fn decode_source<S: MediaSource + Read + Seek + 'static>(
     // symphonia panics on some damaged headers; the check above catches the known one, and
     // this the rest, so that a file the user picked never takes the program down.
     let source: Box<dyn MediaSource> = Box::new(source);
-    catch_unwind(AssertUnwindSafe(|| decode_checked(path, source))).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(|| decode_checked(path, source, max_s))).unwrap_or_else(|_| {
         Err(AudioError::Unsupported {
             path: path.into(),
             message: "the file is damaged (its header contradicts itself)".into(),
@@ -148,7 +161,11 @@ fn wav_sample_rate(file: &mut (impl Read + Seek)) -> std::io::Result<Option<u32>
     Ok(None)
 }
 
-fn decode_checked(path: &Path, source: Box<dyn MediaSource>) -> Result<DecodedAudio, AudioError> {
+fn decode_checked(
+    path: &Path,
+    source: Box<dyn MediaSource>,
+    max_s: f64,
+) -> Result<DecodedAudio, AudioError> {
     let unsupported = |m: String| AudioError::Unsupported {
         path: path.into(),
         message: m,
@@ -184,6 +201,7 @@ fn decode_checked(path: &Path, source: Box<dyn MediaSource>) -> Result<DecodedAu
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| unsupported(format!("unsupported codec: {e}")))?;
     let mut samples = Vec::new();
+    let max_samples = (max_s * f64::from(rate)) as usize;
     let mut buf: Option<SampleBuffer<f32>> = None;
     let mut non_finite = 0;
     loop {
@@ -232,10 +250,34 @@ fn decode_checked(path: &Path, source: Box<dyn MediaSource>) -> Result<DecodedAu
                 0.0
             }
         }));
+        if samples.len() > max_samples {
+            return Err(AudioError::TooLong {
+                path: path.into(),
+                hours: max_s / 3600.0,
+            });
+        }
     }
     Ok(DecodedAudio {
         samples,
         sample_rate: rate,
         non_finite,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_past_the_bound_is_refused_before_it_is_held_whole() {
+        let path = std::env::temp_dir().join(format!("segno-long-{}.wav", std::process::id()));
+        super::super::write_wav(&path, &vec![0.1; 16_000 * 3], 16_000).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let within = decode_source(std::io::Cursor::new(bytes.clone()), &path, 4.0).unwrap();
+        assert_eq!(within.samples.len(), 16_000 * 3);
+        let e = decode_source(std::io::Cursor::new(bytes), &path, 2.0).unwrap_err();
+        assert!(matches!(e, AudioError::TooLong { .. }), "{e}");
+        assert!(e.to_string().contains("cut out the part"), "{e}");
+    }
 }

@@ -92,23 +92,38 @@ impl StreamResampler {
     }
 }
 
-/// Appends `input` to `sink`, non-finite samples as silence (counted in `non_finite`). Finite
-/// samples are clamped far above full scale (±1 million), where a sum of them in the FFT could
-/// still overflow to infinity. Within capacity this allocates nothing, as the audio thread
-/// requires.
+/// Appends `input` to `sink`, non-finite samples as silence (counted in `non_finite`). Within
+/// capacity this allocates nothing, as the audio thread requires.
 fn extend_finite(sink: &mut Vec<f32>, input: &[f32], non_finite: &mut u64) {
+    sink.extend(input.iter().map(|&s| finite(s, non_finite)));
+}
+
+/// A non-finite sample as silence (counted in `non_finite`). Finite samples are clamped far above
+/// full scale (±1 million), where a sum of them in the FFT could still overflow to infinity.
+fn finite(s: f32, non_finite: &mut u64) -> f32 {
     const LIMIT: f32 = 1.0e6;
-    sink.extend(input.iter().map(|&s| {
-        if s.is_finite() {
-            s.clamp(-LIMIT, LIMIT)
-        } else {
-            *non_finite += 1;
-            0.0
-        }
-    }));
+    if s.is_finite() {
+        s.clamp(-LIMIT, LIMIT)
+    } else {
+        *non_finite += 1;
+        0.0
+    }
 }
 
 /// Resamples a whole signal (see [`StreamResampler`]), trimmed to the exact output length.
+/// [`resample`], taking `samples` over instead of copying them when the rates are equal: a long
+/// recording is then held once, not twice.
+pub fn resample_owned(mut samples: Vec<f32>, input_rate: u32, output_rate: u32) -> Vec<f32> {
+    if input_rate != output_rate {
+        return resample(&samples, input_rate, output_rate);
+    }
+    let mut non_finite = 0;
+    samples
+        .iter_mut()
+        .for_each(|s| *s = finite(*s, &mut non_finite));
+    samples
+}
+
 pub fn resample(input: &[f32], input_rate: u32, output_rate: u32) -> Vec<f32> {
     let mut out =
         Vec::with_capacity(input.len() * output_rate as usize / input_rate.max(1) as usize + CHUNK);

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use segno::eval::calibration::{
-    other_pieces, run_calibration_case, CalibrationResult, StateCounts, Unrelated, UNRELATED_S,
+    other_pieces, run_calibration_case, CalibrationResult, StateCounts, Unrelated, SWEEP,
+    UNRELATED_S,
 };
 use segno::eval::cases::Case;
 use segno::eval::cases::{load_cases, pieces};
@@ -568,6 +569,7 @@ fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
             100.0 * c.given_up_share()
         );
     }
+    out.push_str(&calibration_curve(&own, &unrelated));
     let _ = writeln!(out, "\n- wall time {wall_s:.0} s\n\n### Per case\n\n| case | own: `following` % | own: within 0.5 s % | noise % | sine % | another piece % |\n|---|---|---|---|---|---|");
     for r in results {
         let shares: Vec<String> = Unrelated::ALL
@@ -589,6 +591,32 @@ fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
             100.0 * r.own.precision(),
             shares.join(" | ")
         );
+    }
+    out
+}
+
+/// The calibration curve: what `following` would be worth if it began at each confidence of
+/// [`SWEEP`].
+fn calibration_curve(own: &StateCounts, unrelated: &[(usize, StateCounts)]) -> String {
+    let mut out = String::from(
+        "\n#### If `following` began at a higher confidence\n\n| from confidence | own: `following` % | own: within 0.5 s % |",
+    );
+    for kind in Unrelated::ALL {
+        let _ = write!(out, " {kind}: `following` % |");
+    }
+    out.push_str(&format!("\n|{}\n", "---|".repeat(3 + Unrelated::ALL.len())));
+    for (k, at) in SWEEP.iter().enumerate() {
+        let (share, precision) = own.at_sweep(k);
+        let _ = write!(
+            out,
+            "| {at:.2} | {:.1} | {:.2} |",
+            100.0 * share,
+            100.0 * precision
+        );
+        for (_, c) in unrelated {
+            let _ = write!(out, " {:.2} |", 100.0 * c.at_sweep(k).0);
+        }
+        out.push('\n');
     }
     out
 }

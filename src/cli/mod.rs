@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use segno::align::refine::RefineConfig;
-use segno::audio::{decode_file, resample::resample, write_wav_into};
+use segno::audio::{decode_file, write_wav_into};
 use segno::features::SAMPLE_RATE;
 use segno::nn::Device;
 use segno::output::{OutputFile, Unfinished};
@@ -239,7 +239,8 @@ fn align(
     if let Some(warning) = segno::offline::length_mismatch(decoded.duration_s(), score_s) {
         eprintln!("warning: {}: {warning}", audio.display());
     }
-    let samples = resample(&decoded.samples, decoded.sample_rate, SAMPLE_RATE);
+    let duration_s = decoded.duration_s();
+    let samples = decoded.into_rate(SAMPLE_RATE);
     let perf = frames.frames(&samples)?;
     let cost = similarity.cost(Task::Align);
     let refine = Some(RefineConfig::default());
@@ -264,7 +265,7 @@ fn align(
     eprintln!(
         "aligned {:.1} s of audio to {} score seconds (match quality {:.2}; {:.0} % of rows \
          uncertain); wrote {} rows to {}",
-        decoded.duration_s(),
+        duration_s,
         reference.score.duration_s().round(),
         alignment.match_quality,
         100.0 * unsure as f64 / rows.len().max(1) as f64,

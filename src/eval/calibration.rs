@@ -47,6 +47,9 @@ impl fmt::Display for Unrelated {
     }
 }
 
+/// Confidences at which `following` could begin: the calibration curve's points.
+pub const SWEEP: [f32; 7] = [0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85];
+
 /// Frame counts of one followed recording. Frames in `waiting` (nothing heard yet) are left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StateCounts {
@@ -56,6 +59,9 @@ pub struct StateCounts {
     pub given_up: usize,
     /// `following` frames within [`ON_TARGET_S`] of the truth (own performance only).
     pub following_on_target: usize,
+    /// For each of [`SWEEP`]: the `following` frames whose confidence reaches it, and of those
+    /// the ones within [`ON_TARGET_S`] (own performance only).
+    pub swept: [(usize, usize); SWEEP.len()],
 }
 
 impl StateCounts {
@@ -64,6 +70,27 @@ impl StateCounts {
         self.following += other.following;
         self.given_up += other.given_up;
         self.following_on_target += other.following_on_target;
+        for (a, b) in self.swept.iter_mut().zip(other.swept) {
+            *a = (a.0 + b.0, a.1 + b.1);
+        }
+    }
+
+    /// What `following` would be worth if it began at `SWEEP[k]`: (share of frames, share of
+    /// those within [`ON_TARGET_S`]).
+    pub fn at_sweep(&self, k: usize) -> (f64, f64) {
+        let (following, on_target) = self.swept[k];
+        (
+            following as f64 / self.frames.max(1) as f64,
+            on_target as f64 / following.max(1) as f64,
+        )
+    }
+
+    fn count_swept(&mut self, confidence: f32, on_target: bool) {
+        for (s, &at) in self.swept.iter_mut().zip(&SWEEP) {
+            if confidence >= at {
+                *s = (s.0 + 1, s.1 + usize::from(on_target));
+            }
+        }
     }
 
     /// Of the frames said `following`, the share within [`ON_TARGET_S`] of the truth.
@@ -97,7 +124,9 @@ impl StateCounts {
             if r.state == FollowState::Following {
                 counts.following += 1;
                 let error = r.score_time_s - truth_score_at(truth, r.perf_time_s);
-                counts.following_on_target += usize::from(error.abs() <= ON_TARGET_S);
+                let on_target = error.abs() <= ON_TARGET_S;
+                counts.following_on_target += usize::from(on_target);
+                counts.count_swept(r.confidence, on_target);
             }
         }
         counts
@@ -105,16 +134,16 @@ impl StateCounts {
 
     /// The reports of audio that is not the piece: every `following` frame is false.
     fn of_unrelated(reports: &[Report]) -> Self {
-        let heard = reports.iter().filter(|r| r.state != FollowState::Waiting);
-        Self {
-            frames: heard.clone().count(),
-            following: heard
-                .clone()
-                .filter(|r| r.state == FollowState::Following)
-                .count(),
-            given_up: heard.filter(|r| gives_up(r.state)).count(),
-            following_on_target: 0,
+        let mut counts = Self::default();
+        for r in reports.iter().filter(|r| r.state != FollowState::Waiting) {
+            counts.frames += 1;
+            counts.given_up += usize::from(gives_up(r.state));
+            if r.state == FollowState::Following {
+                counts.following += 1;
+                counts.count_swept(r.confidence, false);
+            }
         }
+        counts
     }
 }
 

@@ -83,15 +83,26 @@ impl Features {
     /// Averages groups of `factor` frames (the last group may be shorter): a coarser time scale
     /// for multiscale alignment.
     pub fn downsample(&self, factor: usize) -> Self {
-        let mut out = Self::new(self.dim);
-        let mut acc = vec![0f32; self.dim];
-        for chunk in self.data.chunks(self.dim * factor) {
+        Self::averaged(self.dim, self.len(), factor, |i| self.frame(i))
+    }
+
+    /// Groups of `factor` of the `len` frames `frame` gives, each averaged (the last group may be
+    /// shorter): a coarser time scale of a sequence that need not be stored.
+    pub fn averaged<'a>(
+        dim: usize,
+        len: usize,
+        factor: usize,
+        frame: impl Fn(usize) -> &'a [f32],
+    ) -> Self {
+        let mut out = Self::new(dim);
+        let mut acc = vec![0f32; dim];
+        for start in (0..len).step_by(factor.max(1)) {
             acc.iter_mut().for_each(|a| *a = 0.0);
-            let n = chunk.len() / self.dim;
-            for f in chunk.chunks_exact(self.dim) {
-                acc.iter_mut().zip(f).for_each(|(a, x)| *a += x);
+            let end = (start + factor.max(1)).min(len);
+            for i in start..end {
+                acc.iter_mut().zip(frame(i)).for_each(|(a, x)| *a += x);
             }
-            acc.iter_mut().for_each(|a| *a /= n as f32);
+            acc.iter_mut().for_each(|a| *a /= (end - start) as f32);
             out.push(&acc);
         }
         out
@@ -230,17 +241,24 @@ fn frames_only(mut on_frame: impl FnMut(&[f32], &[f32; semitone::BANDS])) -> imp
     }
 }
 
+/// A whole signal is fed to the extractor in pieces of this many samples: fed at once, the
+/// resampler and the framer would each hold a copy of it.
+const WHOLE_SIGNAL_PIECE: usize = 1 << 16;
+
 /// Features of a whole mono signal, with each frame's compressed semitone spectrogram (frames ×
 /// 88, row-major): the input of the learned similarity.
 pub fn extract_with_semitones(samples: &[f32], sample_rate: u32) -> (Features, Vec<f32>) {
-    let mut out = Features::new(DIM);
-    let mut bands = Vec::new();
+    let frames = expected_frames(samples.len(), sample_rate);
+    let mut out = Features::from_rows(DIM, Vec::with_capacity(frames * DIM));
+    let mut bands = Vec::with_capacity(frames * semitone::BANDS);
     let mut ex = FeatureExtractor::new(sample_rate);
     let mut take = |f: &[f32], s: &[f32; semitone::BANDS]| {
         out.push(f);
         bands.extend_from_slice(s);
     };
-    ex.push_with_semitones(samples, &mut take);
+    for piece in samples.chunks(WHOLE_SIGNAL_PIECE) {
+        ex.push_with_semitones(piece, &mut take);
+    }
     ex.finish_with_semitones(&mut take);
     (out, bands)
 }
@@ -248,11 +266,20 @@ pub fn extract_with_semitones(samples: &[f32], sample_rate: u32) -> (Features, V
 /// Features of a whole mono signal at `sample_rate`. For input at the internal rate, the number of
 /// frames is `1 + len / HOP`; resampled input may yield a frame more.
 pub fn extract(samples: &[f32], sample_rate: u32) -> Features {
-    let mut out = Features::new(DIM);
+    let frames = expected_frames(samples.len(), sample_rate);
+    let mut out = Features::from_rows(DIM, Vec::with_capacity(frames * DIM));
     let mut ex = FeatureExtractor::new(sample_rate);
-    ex.push(samples, |f| out.push(f));
+    for piece in samples.chunks(WHOLE_SIGNAL_PIECE) {
+        ex.push(piece, |f| out.push(f));
+    }
     ex.finish(|f| out.push(f));
     out
+}
+
+/// Frames of a whole signal of `len` samples at `sample_rate`, give or take one.
+fn expected_frames(len: usize, sample_rate: u32) -> usize {
+    let internal = len as u64 * u64::from(SAMPLE_RATE) / u64::from(sample_rate.max(1));
+    internal as usize / HOP + 2
 }
 
 #[cfg(test)]

@@ -45,6 +45,10 @@ pub enum RenderError {
     TooLong { hours: f64 },
 }
 
+/// Largest SoundFont read: rustysynth holds the whole file's samples in memory (FluidR3 is
+/// 141 MB; the largest piano SoundFonts are about 1 GB).
+pub const MAX_SOUNDFONT_BYTES: u64 = 2 << 30;
+
 /// The sample rates rustysynth accepts.
 pub const SAMPLE_RATES: std::ops::RangeInclusive<u32> = 16_000..=192_000;
 
@@ -66,10 +70,13 @@ pub fn find_soundfont(explicit: Option<&Path>) -> Result<PathBuf, RenderError> {
 }
 
 pub fn load_soundfont(path: &Path) -> Result<Arc<SoundFont>, RenderError> {
-    let data = std::fs::read(path).map_err(|cause| RenderError::Io {
-        path: path.into(),
-        cause,
-    })?;
+    let data =
+        crate::input::read_within(path, MAX_SOUNDFONT_BYTES, "SoundFonts").map_err(|cause| {
+            RenderError::Io {
+                path: path.into(),
+                cause,
+            }
+        })?;
     parse_soundfont(&data).map_err(|message| RenderError::Invalid {
         path: path.into(),
         message,

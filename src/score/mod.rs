@@ -23,6 +23,8 @@ pub const MAX_BEATS: f64 = 100_000.0;
 pub const MAX_DURATION_S: f64 = 3.0 * 3600.0;
 /// Most notes in a score (the longest piano works have a few tens of thousands).
 pub const MAX_NOTES: usize = 60_000;
+/// Largest score file read (a long piano score is a few MiB of MusicXML).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// Most played measures in a score (repeats expanded).
 pub const MAX_MEASURES: usize = 10_000;
 
@@ -158,9 +160,11 @@ impl Score {
     pub fn load(path: &Path) -> Result<Self, ScoreError> {
         let format = ScoreFormat::from_path(path)
             .ok_or_else(|| ScoreError::UnknownFormat { path: path.into() })?;
-        let bytes = std::fs::read(path).map_err(|cause| ScoreError::Io {
-            path: path.into(),
-            cause,
+        let bytes = crate::input::read_within(path, MAX_FILE_BYTES, "scores").map_err(|cause| {
+            ScoreError::Io {
+                path: path.into(),
+                cause,
+            }
         })?;
         Self::from_bytes(&bytes, format, path)
     }
