@@ -14,6 +14,10 @@ pub struct AppSetup {
     pub score: Option<(String, Arc<[u8]>)>,
     /// A recording analysed in place of the audio input (a simulated performance).
     pub input_file: Option<segno::audio::decode::DecodedAudio>,
+    /// The score library to name pieces from, for this session.
+    pub library: Option<std::path::PathBuf>,
+    /// Ask "What am I playing?" at start.
+    pub identify: bool,
 }
 
 static APP_SETUP: Mutex<Option<AppSetup>> = Mutex::new(None);

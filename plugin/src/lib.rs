@@ -120,6 +120,15 @@ impl Default for Segno {
         if let Some((name, bytes)) = setup.score {
             session.load_score(name, bytes);
         }
+        if setup.library.is_some() {
+            session.set_library(setup.library);
+        }
+        if setup.identify {
+            // Only a command: the worker listens once the app starts it.
+            if let Err(e) = session.identify() {
+                eprintln!("--identify: {e}");
+            }
+        }
         Self {
             params: Arc::new(SegnoParams::new(session)),
             realtime: Realtime::new(worker.controls.clone()),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::session::SessionField;
 
 /// A score file larger than this is not a score (and would bloat every project save).
-pub const MAX_SCORE_BYTES: usize = 32 << 20;
+pub const MAX_SCORE_BYTES: u64 = 32 << 20;
 
 /// Reads a score file: its name (which tells the format) and bytes; the error is for the musician.
 pub fn read_score_file(path: &Path) -> Result<(String, Arc<[u8]>), String> {
@@ -15,15 +15,8 @@ pub fn read_score_file(path: &Path) -> Result<(String, Arc<[u8]>), String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("Could not open {}: {e}", path.display()))?;
-    if bytes.len() > MAX_SCORE_BYTES {
-        return Err(format!(
-            "{} is too large to be a score ({} MB).",
-            path.display(),
-            bytes.len() >> 20
-        ));
-    }
+    let bytes = segno::input::read_within(path, MAX_SCORE_BYTES, "scores")
+        .map_err(|e| format!("Could not open {}: {e}.", path.display()))?;
     Ok((name, Arc::from(bytes)))
 }
 

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use crossbeam_channel::Sender;
 use nice_plug::params::persist::PersistentField;
 use segno::follow::Method;
+use segno::identify::listen::Candidate;
 use segno::live::{Command, Published, Status};
 use segno::nn::Device;
 use segno::similarity::{Similarity, SimilarityPlanner, Task};
@@ -18,7 +19,7 @@ use segno_notation::{Layout, PageMode, TurnPoint};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::score_file::MAX_SCORE_BYTES;
+use crate::score_file::{read_score_file, MAX_SCORE_BYTES};
 
 const FORMAT: &str = "segno-session";
 const VERSION: u32 = 1;
@@ -39,6 +40,10 @@ pub struct Session {
     /// defaults: the rest of the project still opens.
     #[serde(default, deserialize_with = "by_name::lenient_display")]
     pub display: Display,
+    /// The score library "What am I playing?" names pieces from; `None`: the default library
+    /// (`segno library add`'s).
+    #[serde(default)]
+    pub library: Option<PathBuf>,
 }
 
 /// How the editor shows the score.
@@ -124,7 +129,7 @@ impl Session {
             .session
             .score
             .as_ref()
-            .is_some_and(|s| s.bytes.len() > MAX_SCORE_BYTES)
+            .is_some_and(|s| s.bytes.len() as u64 > MAX_SCORE_BYTES)
         {
             return Err(format!(
                 "{INTRO}: the saved score is implausibly large. Load it again."
@@ -235,10 +240,55 @@ impl SessionField {
 
     /// Loads a score chosen by the user and remembers it for the project.
     pub fn load_score(&self, name: String, bytes: Arc<[u8]>) {
+        self.load_score_at(name, bytes, None);
+    }
+
+    /// Loads a score and follows it from the first played measure with this written number.
+    pub fn load_score_at(&self, name: String, bytes: Arc<[u8]>, measure: Option<String>) {
         let mut session = self.session.write().unwrap_or_else(|e| e.into_inner());
         session.score = Some(SavedScore { name, bytes });
-        session.last_measure = None;
+        session.last_measure = measure;
         self.send_load(&session);
+    }
+
+    /// The library "What am I playing?" looks in: the project's, else the default one.
+    pub fn library(&self) -> Option<PathBuf> {
+        let chosen = self
+            .session
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .library
+            .clone();
+        chosen.or_else(segno::identify::library::default_path)
+    }
+
+    pub fn set_library(&self, path: Option<PathBuf>) {
+        self.session
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .library = path;
+    }
+
+    /// "What am I playing?": the worker identifies what it hears in the library, and goes on
+    /// refining while the pianist plays ([`Status::identifying`]).
+    pub fn identify(&self) -> Result<(), String> {
+        let library = self.library().ok_or(
+            "There is no home folder to find the default library in: choose a library file.",
+        )?;
+        let _ = self.worker.send(Command::Identify { library });
+        Ok(())
+    }
+
+    pub fn stop_identifying(&self) {
+        let _ = self.worker.send(Command::StopIdentifying);
+    }
+
+    /// Follows a piece "What am I playing?" proposed, from where the pianist was found in it.
+    pub fn follow_candidate(&self, candidate: &Candidate) -> Result<(), String> {
+        let (name, bytes) = read_score_file(&candidate.path)?;
+        self.stop_identifying();
+        self.load_score_at(name, bytes, candidate.now_measure.clone());
+        Ok(())
     }
 
     pub fn set_soundfont(&self, path: Option<PathBuf>) {

@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use segno::identify::{library::DEFAULT_FILE_NAME, Library};
-use segno::resources::data_dir;
+use segno::identify::{library::default_path, Library};
 
 /// Which library file.
 #[derive(clap::Args)]
@@ -19,7 +18,7 @@ impl LibraryPath {
     pub fn path(&self) -> anyhow::Result<PathBuf> {
         self.library
             .clone()
-            .or_else(|| data_dir().map(|d| d.join(DEFAULT_FILE_NAME)))
+            .or_else(default_path)
             .context("no home folder to keep the library in: pass --library FILE")
     }
 

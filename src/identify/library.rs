@@ -17,6 +17,12 @@ const MAGIC: &[u8; 8] = b"SEGNOLB1";
 /// The library's file name in Segno's data folder ([`crate::resources::data_dir`]).
 pub const DEFAULT_FILE_NAME: &str = "library.segnolib";
 
+/// The library file used when none is named: [`DEFAULT_FILE_NAME`] in Segno's data folder;
+/// `None` without a home folder.
+pub fn default_path() -> Option<std::path::PathBuf> {
+    crate::resources::data_dir().map(|d| d.join(DEFAULT_FILE_NAME))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
     #[error("{path}: cannot read the library: {cause}")]

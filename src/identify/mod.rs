@@ -9,6 +9,7 @@
 
 pub mod cens;
 pub mod library;
+pub mod listen;
 pub mod rank;
 
 use crate::themes::RecordingChroma;
@@ -50,18 +51,26 @@ pub fn identify(chroma: &RecordingChroma, library: &Library, method: Method) -> 
 /// piece in another key ([`rank::transposed_cost`]). 1 is certain, 0 no better than the rival.
 /// Another file of the same music (a MIDI and a MusicXML of one piece) is no rival.
 pub fn confidence(query: &Query, fits: &[Fit], library: &Library) -> f32 {
-    let Some(best) = fits.first() else {
+    confidence_of(query, fits, 0, library)
+}
+
+/// [`confidence`] for the piece of `fits[k]`: against the best other piece with other music
+/// (for `k` > 0 that is usually the better `fits[0]`, and the confidence is 0), or its own
+/// music in another key.
+pub fn confidence_of(query: &Query, fits: &[Fit], k: usize, library: &Library) -> f32 {
+    let Some(this) = fits.get(k) else {
         return 0.0;
     };
-    let music = &library.pieces[best.piece].snippets;
+    let music = &library.pieces[this.piece].snippets;
     let transposed = rank::transposed_cost(query, music);
     let rival = fits
         .iter()
-        .skip(1)
-        .find(|f| !cens::same_music(music, &library.pieces[f.piece].snippets))
-        .map(|f| f.cost)
+        .enumerate()
+        .filter(|&(j, f)| j != k && !cens::same_music(music, &library.pieces[f.piece].snippets))
+        .map(|(_, f)| f.cost)
+        .next()
         .into_iter()
         .chain(transposed)
         .min_by(f32::total_cmp);
-    rival.map_or(1.0, |r| 1.0 - best.cost / r.max(1e-6))
+    rival.map_or(1.0, |r| (1.0 - this.cost / r.max(1e-6)).max(0.0))
 }

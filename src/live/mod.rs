@@ -6,12 +6,14 @@
 //! Nothing here knows about plugin formats or GUIs.
 
 pub mod clock;
+pub mod identify;
 pub mod link;
 pub mod osc;
 pub mod protocol;
 pub mod shared;
 pub mod worker;
 
+pub use identify::Identifying;
 pub use link::{link, AudioEnd, TimedEvent, WorkerEnd};
 pub use shared::{Controls, Published, Snapshot, Status};
 pub use worker::{Command, Worker};

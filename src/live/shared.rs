@@ -144,6 +144,8 @@ pub struct Status {
     pub input_rate: Option<u32>,
     /// How frames are compared, and on which device ("learned similarity (…) on CPU").
     pub similarity: String,
+    /// "What am I playing?": `None` unless asked.
+    pub identifying: Option<super::Identifying>,
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use ringbuf::traits::{Consumer, Observer, Producer};
 
 use crate::features::{HOP, SAMPLE_RATE};
 use crate::follow::{Follower, Method};
+use crate::live::identify::Identifier;
 use crate::live::link::{link, AudioEnd, TimedEvent, WorkerEnd};
 use crate::live::protocol::BeatTracker;
 use crate::live::shared::{Controls, Published, Status};
@@ -54,6 +55,11 @@ pub enum Command {
         similarity: Similarity,
         device: Device,
     },
+    /// "What am I playing?": identify the live audio in this score library, again every few
+    /// seconds while the pianist plays ([`Status::identifying`]).
+    Identify { library: PathBuf },
+    /// Stop identifying.
+    StopIdentifying,
 }
 
 /// The worker; its thread runs from [`start`](Self::start) until the worker is dropped. Commands
@@ -178,7 +184,7 @@ impl Drop for Worker {
     }
 }
 
-fn lock(status: &Mutex<Status>) -> MutexGuard<'_, Status> {
+pub(crate) fn lock(status: &Mutex<Status>) -> MutexGuard<'_, Status> {
     // A panic elsewhere while holding the lock leaves a status that is still readable.
     status.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -225,6 +231,7 @@ struct State {
     loaded_tx: Sender<Loaded>,
     loaded_rx: Receiver<Loaded>,
     buf: Vec<f32>,
+    identifier: Identifier,
 }
 
 impl State {
@@ -262,6 +269,7 @@ impl State {
             loaded_tx,
             loaded_rx,
             buf: vec![0.0; CHUNK],
+            identifier: Identifier::new(),
         }
     }
 
@@ -289,6 +297,7 @@ impl State {
             while let Ok(l) = self.loaded_rx.try_recv() {
                 self.loaded(l);
             }
+            self.identifier.poll(&self.status);
             self.publish_analysing();
         }
     }
@@ -321,6 +330,7 @@ impl State {
             let gain = 10f32.powf(gain_db.clamp(-40.0, 40.0) / 20.0);
             block.iter_mut().for_each(|s| *s *= gain);
         }
+        self.identifier.keep(block);
         let block_start = self.consumed;
         self.consumed += n as u64;
         if let Some(follower) = self.follower.as_mut().filter(|_| self.following) {
@@ -401,6 +411,7 @@ impl State {
         match command {
             Command::Attach(link) => {
                 lock(&self.status).input_rate = Some(link.rate);
+                self.identifier.attach(link.rate);
                 self.run_grid = hop_in_input_samples(link.rate).unwrap_or(1);
                 self.link = Some(link);
                 self.consumed = 0;
@@ -421,6 +432,8 @@ impl State {
                 true
             }),
             Command::StartAtMeasure(m) => self.start_at_measure(&m),
+            Command::Identify { library } => self.identifier.ask(library, &self.status),
+            Command::StopIdentifying => self.identifier.stop(&self.status),
             Command::SetSimilarity(plan) => self.set_similarity(plan),
             Command::ChooseSimilarity { similarity, device } => {
                 let task = Task::Follow(Method::default());

@@ -43,6 +43,8 @@ pub(crate) fn test(root: &Path) -> Result<()> {
             "midi_clock",
             "--test",
             "soak",
+            "--test",
+            "identify",
         ])
         .env("SEGNO_BUNDLE_DIR", &bundles))?;
     let wav = performance_wav(root)?;

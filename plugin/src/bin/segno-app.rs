@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use segno::identify::listen::{Identification, FIRST_LOOK_S, LOOK_EVERY_S};
 use segno::live::osc::OscSender;
-use segno::live::{link, Command, ReportSink};
+use segno::live::{link, Command, Identifying, ReportSink};
 use segno::position::csv::PositionWriter;
 use segno::position::Report;
 use segno::score::Score;
@@ -32,6 +33,10 @@ options:
   --headless           no window and no audio device: follow --input-file and exit
   --realtime           with --headless: play the file at its own speed instead of as fast as possible
   --out FILE           with --headless: write the positions as CSV (the columns of `segno follow`)
+  --identify           What am I playing?: name the piece being played from the score library,
+                       refined while the pianist plays (with --headless: print each answer)
+  --library FILE       the score library (default: `segno library add`'s, library.segnolib in
+                       Segno's data folder)
   -h, --help           this help, then the audio options
 
 audio options (the window mode; nice-plug's standalone wrapper):
@@ -47,6 +52,8 @@ struct Options {
     input_file: Option<PathBuf>,
     realtime: bool,
     out: Option<PathBuf>,
+    identify: bool,
+    library: Option<PathBuf>,
     help: bool,
     list_devices: bool,
     /// Everything else goes to nice-plug's standalone wrapper.
@@ -71,6 +78,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Options> {
             "--input-file" => o.input_file = Some(value("--input-file")?.into()),
             "--realtime" => o.realtime = true,
             "--out" => o.out = Some(value("--out")?.into()),
+            "--identify" => o.identify = true,
+            "--library" => o.library = Some(value("--library")?.into()),
             "-h" | "--help" => o.help = true,
             "--list-devices" => o.list_devices = true,
             _ => o.wrapper_args.push(a),
@@ -117,7 +126,11 @@ fn main() -> Result<()> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     if options.headless {
-        return headless(&options, sinks, score.context("--headless needs --score")?);
+        anyhow::ensure!(
+            score.is_some() || options.identify,
+            "--headless needs --score (the score to follow) or --identify"
+        );
+        return headless(&options, sinks, score);
     }
     let input_file = options
         .input_file
@@ -129,6 +142,8 @@ fn main() -> Result<()> {
         sinks,
         score,
         input_file,
+        library: options.library.clone(),
+        identify: options.identify,
     });
     if !nice_plug::prelude::nice_export_standalone_with_args::<Segno, _>(wrapper_args) {
         bail!("the audio backend could not start; see the messages above, or pick a device with --input-device");
@@ -185,11 +200,12 @@ fn with_default_input(mut args: Vec<String>, simulated: bool) -> Vec<String> {
     args
 }
 
-/// Follows a file through the same worker and queues the plugin uses.
+/// Follows a file, or names its piece (`--identify`), or both, through the same worker and
+/// queues the plugin uses.
 fn headless(
     options: &Options,
     mut sinks: Vec<Box<dyn ReportSink>>,
-    (name, bytes): (String, Arc<[u8]>),
+    score: Option<(String, Arc<[u8]>)>,
 ) -> Result<()> {
     let input = options.input_file.as_deref().expect("checked in parse");
     let audio = segno::audio::decode::decode_file(input)?;
@@ -202,23 +218,16 @@ fn headless(
     }
     let worker = segno_plugin::new_worker(sinks, segno_plugin::planner());
     worker.start();
-    worker.send(Command::LoadScore {
-        bytes,
-        name,
-        soundfont: None,
-        start_measure: None,
-    });
-    eprintln!("preparing the score…");
-    loop {
-        let status = worker.status();
-        if let Some(e) = status.error {
-            bail!("{e}");
-        }
-        if status.score.is_some() {
-            eprintln!("comparing frames with {}", status.similarity);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if let Some((name, bytes)) = score {
+        prepare(&worker, bytes, name)?;
+    }
+    if options.identify {
+        let library = match &options.library {
+            Some(l) => l.clone(),
+            None => segno::identify::library::default_path()
+                .context("no home folder to find the default library in: pass --library FILE")?,
+        };
+        worker.send(Command::Identify { library });
     }
     let (mut audio_end, worker_end) = link(audio.sample_rate, worker.published.clone());
     worker.send(Command::Attach(worker_end));
@@ -230,9 +239,11 @@ fn headless(
     );
     let start = Instant::now();
     let block = 512;
+    let mut answers = Answers::default();
     for (i, chunk) in audio.samples.chunks(block).enumerate() {
         audio_end.push_block(&[chunk]);
         audio_end.drain_events(|_, _| {});
+        answers.print_new(&worker.status().identifying)?;
         if options.realtime {
             let due =
                 Duration::from_secs_f64(((i + 1) * block) as f64 / f64::from(audio.sample_rate));
@@ -250,6 +261,9 @@ fn headless(
             audio_end.backlog()
         );
     }
+    if options.identify {
+        answers.wait_for_last(&worker, audio.duration_s())?;
+    }
     let dropped = worker.published.dropped.load(Ordering::Relaxed);
     let last = worker.published.snapshot();
     drop(worker);
@@ -263,6 +277,89 @@ fn headless(
         None => eprintln!("done: nothing was followed (no note heard); {dropped} samples dropped"),
     }
     Ok(())
+}
+
+/// Loads a score into the worker and waits until it is ready to follow.
+fn prepare(worker: &segno::live::Worker, bytes: Arc<[u8]>, name: String) -> Result<()> {
+    worker.send(Command::LoadScore {
+        bytes,
+        name,
+        soundfont: None,
+        start_measure: None,
+    });
+    eprintln!("preparing the score…");
+    loop {
+        let status = worker.status();
+        if let Some(e) = status.error {
+            bail!("{e}");
+        }
+        if status.score.is_some() {
+            eprintln!("comparing frames with {}", status.similarity);
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `--identify --headless`: each new answer, printed as it comes.
+#[derive(Default)]
+struct Answers {
+    last: Option<Identification>,
+}
+
+impl Answers {
+    fn print_new(&mut self, identifying: &Option<Identifying>) -> Result<()> {
+        match identifying {
+            Some(Identifying::Failed(why)) => bail!("{why}"),
+            Some(Identifying::Found(found)) if self.last.as_ref() != Some(found) => {
+                println!("{}", describe(found));
+                self.last = Some(found.clone());
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Waits for the look at the end of the recording (a look is due every few seconds of
+    /// audio, and one due when the audio ends is still taken).
+    fn wait_for_last(&mut self, worker: &segno::live::Worker, duration_s: f64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            self.print_new(&worker.status().identifying)?;
+            match &self.last {
+                Some(found) if found.until_s + LOOK_EVERY_S >= duration_s => return Ok(()),
+                None if duration_s < FIRST_LOOK_S => {
+                    println!("the recording is too short to name a piece ({duration_s:.1} s; at least {FIRST_LOOK_S:.0} s)");
+                    return Ok(());
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        bail!("no answer within a minute of the end of the recording")
+    }
+}
+
+/// One answer on one line: the verdict, then the candidates with their confidence and where the
+/// pianist was in each.
+fn describe(found: &Identification) -> String {
+    let verdict = match found.named() {
+        Some(c) => format!("this is {}", c.title),
+        None => "not in your library".to_owned(),
+    };
+    let candidates: Vec<String> = found
+        .candidates
+        .iter()
+        .map(|c| {
+            let place = c.now_measure.as_deref().unwrap_or("?");
+            format!("{} ({:.2}, m. {place})", c.title, c.confidence)
+        })
+        .collect();
+    format!(
+        "at {:.0} s (the last {:.0} s heard): {verdict}; candidates: {}",
+        found.until_s,
+        found.heard_s,
+        candidates.join(", ")
+    )
 }
 
 /// `positions.csv`, written as the worker reports.

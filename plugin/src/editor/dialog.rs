@@ -10,6 +10,7 @@ use std::process::Command;
 pub enum Pick {
     Score,
     SoundFont,
+    Library,
 }
 
 impl Pick {
@@ -17,6 +18,7 @@ impl Pick {
         match self {
             Self::Score => "Open a score",
             Self::SoundFont => "Choose a piano SoundFont",
+            Self::Library => "Choose a score library (segno library add)",
         }
     }
 
@@ -24,6 +26,7 @@ impl Pick {
         match self {
             Self::Score => "*.musicxml *.xml *.mxl *.mid *.midi",
             Self::SoundFont => "*.sf2",
+            Self::Library => "*.segnolib",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! controls a pianist needs (load, reset, start at measure, follow, sensitivity, view).
 
 mod dialog;
+mod identify;
 #[cfg(feature = "notation")]
 mod notation;
 pub mod palette;
@@ -144,7 +145,11 @@ impl NiceEguiApp for SegnoEditor {
         let snapshot = self.worker.published.snapshot();
         self.header(ui, &status);
         ui.separator();
-        self.controls(ui);
+        self.controls(ui, &status);
+        if let Some(identifying) = &status.identifying {
+            let asked = identify::answer(ui, &self.params.session, identifying);
+            self.take(asked);
+        }
         ui.separator();
         self.readout(ui, &status, snapshot);
         let cursor = self.cursor.score_time(snapshot);
@@ -215,7 +220,7 @@ impl SegnoEditor {
         }
     }
 
-    fn controls(&mut self, ui: &mut egui::Ui) {
+    fn controls(&mut self, ui: &mut egui::Ui, status: &Status) {
         ui.horizontal(|ui| {
             if ui.button("Open score…").clicked() {
                 self.pick_file(Pick::Score);
@@ -279,7 +284,20 @@ impl SegnoEditor {
             {
                 self.pick_file(Pick::SoundFont);
             }
+            ui.separator();
+            let identifying = status.identifying.is_some();
+            let asked = identify::controls(ui, &self.params.session, identifying);
+            self.take(asked);
         });
+    }
+
+    /// Acts on what the musician asked for in the identification controls.
+    fn take(&mut self, asked: identify::Asked) {
+        match asked {
+            identify::Asked::Nothing => {}
+            identify::Asked::ChooseLibrary => self.pick_file(Pick::Library),
+            identify::Asked::Failed(e) => self.message = Some(e),
+        }
     }
 
     /// How frames are compared and on which device; the current choice is in the session.
@@ -451,6 +469,10 @@ impl SegnoEditor {
                 Ok((Pick::SoundFont, path)) => {
                     self.message = None;
                     self.params.session.set_soundfont(Some(path));
+                }
+                Ok((Pick::Library, path)) => {
+                    self.message = None;
+                    self.params.session.set_library(Some(path));
                 }
                 Err(e) => self.message = Some(e),
             }
