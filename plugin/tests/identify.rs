@@ -133,12 +133,19 @@ fn the_app_names_the_piece_of_a_recording_and_refines_it() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("at ")).collect();
     assert!(answers.len() >= 2, "refined as it listens: {stdout}");
     let last = answers.last().unwrap();
     assert!(last.contains("this is minuet"), "{stdout}");
-    assert!(last.contains("twinkle (") && last.contains("ode-to-joy ("), "the top 3: {last}");
+    assert!(
+        last.contains("twinkle (") && last.contains("ode-to-joy ("),
+        "the top 3: {last}"
+    );
     std::fs::remove_file(&library).unwrap();
     std::fs::remove_file(&wav).unwrap();
 }

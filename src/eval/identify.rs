@@ -267,6 +267,40 @@ fn cut<'a>(
     })
 }
 
+/// Score to audio (seed 002's other direction): each performance's score is the query, and its
+/// performance is ranked among the performances of every other piece, so that exactly one
+/// document is relevant (as in the theme search). `pieces[r]` is recording `r`'s piece in
+/// `library`; the result is each recording's 1-based rank for its own score.
+pub fn score_to_audio_ranks(
+    library: &Library,
+    pieces: &[usize],
+    recordings: &[Query],
+) -> Vec<usize> {
+    let mut costs: HashMap<usize, Vec<f32>> = HashMap::new();
+    for &p in pieces {
+        costs.entry(p).or_insert_with(|| {
+            let music = &library.pieces[p].snippets;
+            recordings
+                .iter()
+                .map(|q| crate::identify::rank::fit(q, music, p).map_or(f32::INFINITY, |f| f.cost))
+                .collect()
+        });
+    }
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(r, p)| {
+            let cost = &costs[p];
+            // Ties count against the relevant recording.
+            1 + pieces
+                .iter()
+                .zip(cost)
+                .filter(|&(other, c)| other != p && *c <= cost[r])
+                .count()
+        })
+        .collect()
+}
+
 /// Seed 002's retrieval figures over a set of ranks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Figures {
@@ -301,6 +335,47 @@ impl Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn score_to_audio_ranks_each_recording_among_the_other_pieces_recordings() {
+        use crate::identify::cens::snippets;
+        // Three pieces of different music, two recordings of the first.
+        let music = |seed: u64| -> Vec<[f32; CHROMA_DIM]> {
+            let mut rng = Rng::new(seed);
+            let mut frames = Vec::new();
+            for _ in 0..40 {
+                let mut f = [0.05; CHROMA_DIM];
+                f[(rng.next_u64() % 12) as usize] = 1.0;
+                f[(rng.next_u64() % 12) as usize] = 0.8;
+                frames.extend(std::iter::repeat_n(f, 12));
+            }
+            frames
+        };
+        let pieces: Vec<Vec<[f32; CHROMA_DIM]>> = (1..=3).map(music).collect();
+        let mut library = Library::default();
+        for (k, frames) in pieces.iter().enumerate() {
+            library.pieces.push(Piece {
+                path: format!("p{k}.mid").into(),
+                stamp: Stamp {
+                    len: 0,
+                    modified_ns: 0,
+                },
+                duration_s: 0.0,
+                snippets: snippets(frames, 1.0),
+                measures: Vec::new(),
+            });
+        }
+        let recordings: Vec<Query> = [0, 0, 1, 2]
+            .iter()
+            .map(|&k| Query::from_frames(&pieces[k]))
+            .collect();
+        let ranks = score_to_audio_ranks(&library, &[0, 0, 1, 2], &recordings);
+        assert_eq!(ranks, vec![1, 1, 1, 1]);
+        // A recording of piece 2 said to be of piece 0, beside one of piece 0 said to be of
+        // piece 1: piece 0's score finds the latter first.
+        let swapped = [2, 0].map(|k| Query::from_frames(&pieces[k]));
+        assert_eq!(score_to_audio_ranks(&library, &[0, 1], &swapped)[0], 2);
+    }
 
     #[test]
     fn figures_follow_seed_002s_definitions() {

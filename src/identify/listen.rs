@@ -106,11 +106,12 @@ pub struct Listening {
 }
 
 impl Listening {
-    /// Listening to audio at `rate` Hz.
+    /// Listening to audio at `rate` Hz. Nothing is allocated before audio comes (a plugin that
+    /// is only scanned or never asked keeps little).
     pub fn new(rate: u32) -> Self {
         Self {
             rate,
-            recent: VecDeque::with_capacity(capacity(rate)),
+            recent: VecDeque::new(),
             total: 0,
             since_look: 0,
             looked: false,
