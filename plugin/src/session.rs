@@ -515,6 +515,26 @@ mod tests {
     }
 
     #[test]
+    fn the_library_is_saved_with_the_project_and_asked_about() {
+        let (f, rx) = field();
+        f.set_library(Some("/scores/mine.segnolib".into()));
+        let saved = f.map(|v| v.clone());
+        assert_eq!(saved["library"], "/scores/mine.segnolib");
+        let (g, rx_g) = field();
+        g.set(saved);
+        assert_eq!(g.library(), Some("/scores/mine.segnolib".into()));
+        g.identify().unwrap();
+        assert!(matches!(
+            rx_g.try_iter().last(),
+            Some(Command::Identify { library }) if library == std::path::Path::new("/scores/mine.segnolib")
+        ));
+        // Projects saved before the setting existed use the default library.
+        f.set(serde_json::json!({"format": FORMAT, "version": 1}));
+        assert_eq!(f.get().library, None);
+        drop(rx);
+    }
+
+    #[test]
     fn foreign_or_corrupt_state_gives_an_error_and_a_clean_default() {
         let blobs = [
             serde_json::json!(42),

@@ -218,6 +218,7 @@ fn headless(
     }
     let worker = segno_plugin::new_worker(sinks, segno_plugin::planner());
     worker.start();
+    let following = score.is_some();
     if let Some((name, bytes)) = score {
         prepare(&worker, bytes, name)?;
     }
@@ -268,6 +269,7 @@ fn headless(
     let last = worker.published.snapshot();
     drop(worker);
     match last {
+        _ if !following => eprintln!("done; {dropped} samples dropped"),
         Some(s) => eprintln!(
             "done: last position measure {} beat {:.1} ({:?}); {dropped} samples dropped",
             s.measure_index + 1,
