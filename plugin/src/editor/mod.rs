@@ -473,6 +473,10 @@ impl SegnoEditor {
                 Ok((Pick::Library, path)) => {
                     self.message = None;
                     self.params.session.set_library(Some(path));
+                    // A question open about the old library is asked again of the new one.
+                    if self.worker.status().identifying.is_some() {
+                        self.message = self.params.session.identify().err();
+                    }
                 }
                 Err(e) => self.message = Some(e),
             }
