@@ -25,17 +25,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S = os.environ.get("SEGNO_BIN", os.path.join(ROOT, "target/release/segno"))
 TMP = os.path.join(ROOT, "target/tmp/memory")
 MINUET = os.path.join(ROOT, "assets/example/minuet.musicxml")
+sys.path.insert(0, os.path.join(ROOT, "assets/example"))
+from make_example import vlq  # noqa: E402  (the bundled example's MIDI writer)
 QPM = 120.0
 TPQ = 480
-
-
-def vlq(n):
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    return bytes(reversed(out))
 
 
 def notes(minutes):

@@ -110,7 +110,6 @@ fn finite(s: f32, non_finite: &mut u64) -> f32 {
     }
 }
 
-/// Resamples a whole signal (see [`StreamResampler`]), trimmed to the exact output length.
 /// [`resample`], taking `samples` over instead of copying them when the rates are equal: a long
 /// recording is then held once, not twice.
 pub fn resample_owned(mut samples: Vec<f32>, input_rate: u32, output_rate: u32) -> Vec<f32> {
@@ -124,6 +123,7 @@ pub fn resample_owned(mut samples: Vec<f32>, input_rate: u32, output_rate: u32) 
     samples
 }
 
+/// Resamples a whole signal (see [`StreamResampler`]), trimmed to the exact output length.
 pub fn resample(input: &[f32], input_rate: u32, output_rate: u32) -> Vec<f32> {
     let mut out =
         Vec::with_capacity(input.len() * output_rate as usize / input_rate.max(1) as usize + CHUNK);

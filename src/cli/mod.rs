@@ -236,10 +236,10 @@ fn align(
         eprintln!("warning: {warning}");
     }
     let score_s = reference.score.duration_s();
-    if let Some(warning) = segno::offline::length_mismatch(decoded.duration_s(), score_s) {
+    let duration_s = decoded.duration_s();
+    if let Some(warning) = segno::offline::length_mismatch(duration_s, score_s) {
         eprintln!("warning: {}: {warning}", audio.display());
     }
-    let duration_s = decoded.duration_s();
     let samples = decoded.into_rate(SAMPLE_RATE);
     let perf = frames.frames(&samples)?;
     let cost = similarity.cost(Task::Align);
