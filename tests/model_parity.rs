@@ -11,8 +11,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use segno::features::hcqt::{self, Hcqt};
 use segno::features::{extract_with_semitones, Features, CHROMA_DIM, DIM, SAMPLE_RATE};
 use segno::locate::dual_stack::{self, DualStack, Output};
+use segno::nn::deep_chroma::{self, DeepChroma};
 use segno::nn::embed::{chroma_of, Embedder, Representation};
 use segno::nn::{npy, Device};
 use segno::render::{render_score, RenderOptions};
@@ -121,6 +123,36 @@ fn rust_and_python_features_agree() {
 }
 
 #[test]
+fn rust_and_python_hcqt_agree() {
+    let Some(python) = python() else { return };
+    let dir = std::env::temp_dir().join(format!("segno-hcqt-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let audio = example_audio(8.0);
+    npy::write(&dir.join("audio.npy"), &[audio.len()], &audio).unwrap();
+    let script = "import sys, numpy as np\nsys.path.insert(0, sys.argv[1])\nimport hcqt\nnp.save(sys.argv[3], hcqt.hcqt(np.load(sys.argv[2])))";
+    let o = Command::new(&python)
+        .args(["-c", script])
+        .arg(common::root().join("models/train"))
+        .args([dir.join("audio.npy"), dir.join("hcqt.npy")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rust = Hcqt::new().frames(&audio);
+    let (shape, py) = npy::read::<f32>(&dir.join("hcqt.npy")).unwrap();
+    assert_eq!(
+        shape,
+        vec![rust.len() / hcqt::FRAME, hcqt::HARMONICS.len(), hcqt::BINS]
+    );
+    let d = max_abs_diff(&rust, &py);
+    eprintln!("{} HCQT frames: max |Rust − NumPy| {d:.2e}", shape[0]);
+    assert!(d <= TOLERANCE, "HCQT differs by {d}");
+    assert!(
+        py.iter().any(|&x| x > 0.1),
+        "the HCQT of music is not empty"
+    );
+}
+
+#[test]
 fn onnx_runtime_gives_the_embeddings_pytorch_gave() {
     for model in models() {
         let stem = model.with_extension("");
@@ -185,6 +217,32 @@ fn onnx_runtime_gives_the_localiser_probabilities_pytorch_gave() {
     for w in got.chunks(dual_stack::MODEL_FRAMES) {
         assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-4);
     }
+}
+
+#[test]
+fn onnx_runtime_gives_the_deep_chroma_pytorch_gave() {
+    let model = common::root().join("models").join(deep_chroma::MODEL_FILE);
+    let stem = model.with_extension("");
+    let vectors = |what: &str| {
+        npy::read::<f32>(&stem.with_file_name(format!(
+            "{}.parity-{what}.npy",
+            stem.file_name().unwrap().to_string_lossy()
+        )))
+        .unwrap()
+    };
+    let (in_shape, input) = vectors("input");
+    let (out_shape, expected) = vectors("output");
+    assert_eq!(in_shape[2..], [hcqt::HARMONICS.len(), hcqt::BINS]);
+    assert_eq!(out_shape[1..], [in_shape[1], deep_chroma::OUTPUTS]);
+    let mut dc = DeepChroma::load(&model, Device::Cpu, 1).unwrap();
+    let got = dc.probabilities(&input).unwrap();
+    let d = max_abs_diff(&got, &expected);
+    eprintln!(
+        "{}: {} frames, max |ORT − PyTorch| {d:.2e}",
+        model.display(),
+        in_shape[1]
+    );
+    assert!(d <= TOLERANCE, "deep chroma differs by {d}");
 }
 
 #[test]

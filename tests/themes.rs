@@ -45,6 +45,18 @@ fn recordings(dir: &Path) -> Vec<PathBuf> {
     .collect()
 }
 
+/// The three recordings in `dir`/recordings, and where their chroma is to be cached.
+fn recordings_and_cache(dir: &Path) -> (String, String) {
+    let recs = dir.join("recordings");
+    std::fs::create_dir(&recs).unwrap();
+    recordings(&recs);
+    let cache = dir.join("cache");
+    (
+        recs.to_str().unwrap().to_owned(),
+        cache.to_str().unwrap().to_owned(),
+    )
+}
+
 /// Rows of the ranking: (recording file name, start s, end s).
 fn ranking(o: &Output) -> Vec<(String, f64, f64)> {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -83,11 +95,8 @@ fn search(query: &str, recordings: &str, cache: &str) -> Vec<(String, f64, f64)>
 #[test]
 fn a_theme_is_found_in_the_recording_that_plays_it_and_when() {
     let dir = tempfile::tempdir().unwrap();
-    let recs = dir.path().join("recordings");
-    std::fs::create_dir(&recs).unwrap();
-    recordings(&recs);
-    let cache = dir.path().join("cache");
-    let (recs, cache) = (recs.to_str().unwrap(), cache.to_str().unwrap());
+    let (recs, cache) = recordings_and_cache(dir.path());
+    let (recs, cache) = (recs.as_str(), cache.as_str());
 
     // The minuet's bars 3-4 (E5 C5 D5 E5 F#5 G5 G4 G4): 1.5 s bars at 120 qpm, after 2 s of
     // silence. With the repeats, and bars 11-12 the same, they are played from 3, 15, 27 and 39 s.
@@ -116,6 +125,42 @@ fn a_theme_is_found_in_the_recording_that_plays_it_and_when() {
     assert_eq!(std::fs::read_dir(cache).unwrap().count(), 3);
     let again = search(theme, recs, cache);
     assert_eq!(again, found);
+}
+
+#[test]
+fn the_deep_chroma_finds_each_theme_where_it_is_played_and_is_cached_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (recs, cache) = recordings_and_cache(dir.path());
+    let (recs, cache) = (recs.as_str(), cache.as_str());
+    let deep = |query: &str| {
+        ranking(&segno(&[
+            "themes",
+            "--query",
+            query,
+            "--recordings",
+            recs,
+            "--cache",
+            cache,
+            "--chroma",
+            "deep",
+        ]))
+    };
+    // As in the classical test above: the minuet's bars 3-4, the Ode's opening, Twinkle's score.
+    let minuet = deep("E5:1 C5:0.5 D5:0.5 E5:0.5 F#5:0.5 G5 G4 G4");
+    assert_eq!(minuet[0].0, "minuet.wav", "{minuet:?}");
+    let played = [3.0, 15.0, 27.0, 39.0].map(|t| 2.0 + t);
+    assert!(
+        played.iter().any(|&t| (minuet[0].1 - t).abs() < 0.5),
+        "{minuet:?}"
+    );
+    let ode = deep("F#3 F#3 G3 A3 A3 G3 F#3 E3");
+    assert_eq!(ode[0].0, "ode-to-joy.wav", "{ode:?}");
+    let twinkle = common::root().join("assets/library/twinkle.musicxml");
+    let from_score = deep(twinkle.to_str().unwrap());
+    assert_eq!(from_score[0].0, "twinkle.wav", "{from_score:?}");
+    // The deep chroma's entries sit beside the classical ones, not in their place.
+    search("F#3 F#3 G3 A3 A3 G3 F#3 E3", recs, cache);
+    assert_eq!(std::fs::read_dir(cache).unwrap().count(), 6);
 }
 
 #[test]

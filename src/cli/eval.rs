@@ -24,7 +24,9 @@ use segno::render::{find_soundfont, load_soundfont};
 use segno::resources::Resources;
 use segno::resources::{OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
 use segno::similarity::{Similarity, SimilarityPlanner, Task, HYBRID_WEIGHT};
-use segno::themes::Transpositions;
+use segno::themes::{ChromaExtractor, Transpositions};
+
+use super::themes::ChromaArgs;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
@@ -112,8 +114,10 @@ pub struct EvalArgs {
     #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "renderings", "summary_csv"])]
     calibration: bool,
     /// Measure the theme search instead of following (seed 004's retrieval): this many themes
-    /// per piece (10 without a value) from its top voice, each searched for among the
-    /// performances rendered on one piano (--renderings, csound-studio by default): Top-k and MRR.
+    /// per piece (10 without a value) from its top voice, for the pieces by composers the deep
+    /// chroma was not trained on (as seed 004 splits by composer), each searched for among all
+    /// the performances rendered on one piano (--renderings, csound-studio by default): Top-k
+    /// and MRR.
     #[arg(long, num_args = 0..=1, default_missing_value = "10", value_name = "PER_PIECE",
           conflicts_with_all = ["practice", "localiser_buckets", "calibration", "summary_csv", "stretch"])]
     themes: Option<usize>,
@@ -125,6 +129,9 @@ pub struct EvalArgs {
     /// With --themes: try every transposition of each theme (twelve chroma shifts).
     #[arg(long, requires = "themes")]
     transpose: bool,
+    /// With --themes: the chroma the recordings are described by.
+    #[command(flatten)]
+    chroma: ChromaArgs,
     /// Write each case's rendered performance (.wav) and follower positions (.positions.csv) here;
     /// with --practice also the practice performance's truth (.truth.csv, every 100 ms tick).
     #[arg(long)]
@@ -351,7 +358,8 @@ fn identify_benchmark(
             let relevant = lib
                 .piece_of(c)?
                 .expect("every case's score is in the library");
-            let (chroma, chroma_cost) = themes::performance_chroma(c, &cfg)?;
+            let (chroma, chroma_cost) =
+                themes::performance_chroma(c, &cfg, &mut ChromaExtractor::Classical)?;
             Ok((
                 identify::query_case(&c.id, &chroma, relevant, library, &catalogue),
                 (
@@ -476,14 +484,25 @@ fn themes_benchmark(
     let (rendering, cfg) = retrieval_config(cfg, args, "--themes")?;
     let started = std::time::Instant::now();
     let piece_of = pieces(cases)?;
-    let drawn = themes::draw_themes(cases, &piece_of, args.themes.unwrap_or(10))?;
-    eprintln!("{} themes; performances on {rendering}", drawn.len());
+    let mut drawn = themes::draw_themes(cases, &piece_of, args.themes.unwrap_or(10))?;
+    // Seed 004 splits by composer: a trained chroma never meets a composer it learned from.
+    drawn.retain(|t| themes::HELD_OUT_COMPOSERS.contains(&cases[t.relevant].composer()));
+    let model = args.chroma.model()?;
+    eprintln!(
+        "{} themes by {}; performances on {rendering}; {} chroma",
+        drawn.len(),
+        themes::HELD_OUT_COMPOSERS.join(", "),
+        args.chroma.kind()
+    );
     let chroma = run_all(
         cases,
         args.threads,
         |c| c.id.clone(),
         progress,
-        |c| themes::performance_chroma(c, &cfg).map(|(chroma, _)| chroma),
+        |c| {
+            let mut extractor = ChromaExtractor::of(model.as_deref(), segno::nn::Device::Cpu)?;
+            themes::performance_chroma(c, &cfg, &mut extractor).map(|(chroma, _)| chroma)
+        },
     );
     bar.finish_and_clear();
     let chroma = chroma
@@ -500,10 +519,11 @@ fn themes_benchmark(
         args.threads,
     );
     let mut out = format!(
-        "\n### Theme search: {} themes, {} recordings ({:.2} h) on {rendering}\n\n| chroma | transpositions | pool | Top-01 | Top-05 | Top-10 | Top-20 | Top-50 | MRR | rank 1 and matched where the theme was drawn from % |\n|---|---|---|---|---|---|---|---|---|---|\n| classical | {} | {:.0} ",
+        "\n### Theme search: {} themes, {} recordings ({:.2} h) on {rendering}\n\n| chroma | transpositions | pool | Top-01 | Top-05 | Top-10 | Top-20 | Top-50 | MRR | rank 1 and matched where the theme was drawn from % |\n|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {:.0} ",
         r.ranks.len(),
         cases.len(),
         r.recordings_s / 3600.0,
+        model.as_deref().map_or_else(|| "classical".to_owned(), |m| format!("deep ({})", m.display())),
         if args.transpose { "all 12" } else { "as written" },
         r.pool.iter().sum::<usize>() as f64 / r.pool.len().max(1) as f64,
     );

@@ -11,6 +11,7 @@ use segno::themes::RecordingChroma;
 
 use super::library::LibraryPath;
 use super::themes::{clock, load_folder, CacheArgs};
+use segno::themes::ChromaExtractor;
 
 #[derive(clap::Args)]
 pub struct IdentifyArgs {
@@ -123,7 +124,7 @@ fn score_to_audio(
         modified_ns: 0,
     });
     let piece = Piece::from_score(score_path.to_owned(), stamp, &score);
-    let recordings = load_folder(recordings, &args.cache)?;
+    let recordings = load_folder(recordings, &mut ChromaExtractor::Classical, &args.cache)?;
     let mut fits: Vec<(Fit, &PathBuf)> = recordings
         .iter()
         .filter_map(|(path, chroma)| {

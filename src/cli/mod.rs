@@ -5,6 +5,7 @@ mod eval;
 mod follow;
 mod identify;
 mod library;
+mod melody_dataset;
 #[cfg(feature = "mic")]
 mod mic;
 mod themes;
@@ -79,10 +80,13 @@ enum Command {
     /// score.
     Identify(identify::IdentifyArgs),
     /// Run the benchmark on real performances (e.g. ../shared/benchmark/dev).
-    Eval(eval::EvalArgs),
+    Eval(Box<eval::EvalArgs>),
     /// Write training data for the learned similarity from the benchmark's train split.
     #[command(hide = true)]
     Dataset(dataset::DatasetArgs),
+    /// Write training data for seed 004's deep chroma from the benchmark's train split.
+    #[command(hide = true)]
+    MelodyDataset(melody_dataset::MelodyDatasetArgs),
     /// Show whether ONNX Runtime loads and which device a model runs on.
     Devices {
         /// auto, cpu, cuda, tensorrt, directml or coreml (default: $SEGNO_DEVICE, else auto).
@@ -135,8 +139,9 @@ pub fn run() -> anyhow::Result<()> {
         Command::Themes(args) => themes::run(args),
         Command::Library(command) => library::run(command),
         Command::Identify(args) => identify::run(args),
-        Command::Eval(args) => eval::run(args),
+        Command::Eval(args) => eval::run(*args),
         Command::Dataset(args) => dataset::run(args),
+        Command::MelodyDataset(args) => melody_dataset::run(args),
         Command::Devices { device, model } => devices(device, model.as_deref()),
     }
 }

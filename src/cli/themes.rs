@@ -3,8 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use segno::resources::cache_dir;
-use segno::themes::{self, ChromaCache, Hit, RecordingChroma, Theme, Transpositions};
+use segno::nn::{deep_chroma, Device};
+use segno::resources::{cache_dir, Resources};
+use segno::themes::{
+    self, ChromaCache, ChromaExtractor, ChromaKind, Hit, RecordingChroma, Theme, Transpositions,
+};
 
 #[derive(clap::Args)]
 pub struct ThemesArgs {
@@ -22,7 +25,46 @@ pub struct ThemesArgs {
     #[arg(long)]
     transpose: bool,
     #[command(flatten)]
+    chroma: ChromaArgs,
+    #[command(flatten)]
     cache: CacheArgs,
+}
+
+/// Which chroma describes the recordings.
+#[derive(clap::Args)]
+pub struct ChromaArgs {
+    /// classical (band power, summed by pitch class) or deep (seed 004's CTC-trained deep chroma,
+    /// models/deep_chroma.onnx, which keeps the melody and drops the accompaniment).
+    #[arg(long, default_value_t = ChromaKind::Classical)]
+    chroma: ChromaKind,
+    /// The deep chroma's model (default: deep_chroma.onnx in Segno's models folder).
+    #[arg(long, requires = "chroma")]
+    chroma_model: Option<PathBuf>,
+}
+
+impl ChromaArgs {
+    pub fn kind(&self) -> ChromaKind {
+        self.chroma
+    }
+
+    /// The deep chroma's model file (`None` for the classical chroma, which has none).
+    pub fn model(&self) -> anyhow::Result<Option<PathBuf>> {
+        if self.chroma == ChromaKind::Classical {
+            return Ok(None);
+        }
+        if let Some(p) = &self.chroma_model {
+            return Ok(Some(p.clone()));
+        }
+        let found = Resources::default().model(deep_chroma::MODEL_FILE).with_context(|| {
+            format!("no {} in Segno's models folder: train it with `cargo xtask models deep_chroma` or pass --chroma-model PATH", deep_chroma::MODEL_FILE)
+        })?;
+        Ok(Some(found))
+    }
+
+    pub fn extractor(&self) -> anyhow::Result<ChromaExtractor> {
+        let model = self.model()?;
+        Ok(ChromaExtractor::of(model.as_deref(), Device::from_env()?)?)
+    }
 }
 
 /// Where recordings' chroma is kept between runs.
@@ -38,7 +80,8 @@ pub struct CacheArgs {
 }
 
 impl CacheArgs {
-    pub fn chroma_cache(&self) -> Option<ChromaCache> {
+    /// The cache for `extractor`'s chroma, unless none is wanted or there is nowhere to keep it.
+    pub fn chroma_cache(&self, extractor: &ChromaExtractor) -> Option<ChromaCache> {
         (!self.no_cache)
             .then(|| {
                 self.cache
@@ -46,14 +89,15 @@ impl CacheArgs {
                     .or_else(|| cache_dir(themes::CHROMA_CACHE))
             })
             .flatten()
-            .map(ChromaCache::new)
+            .map(|dir| ChromaCache::for_kind(dir, extractor.kind(), extractor.model_path()))
     }
 }
 
 pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
     let theme = Theme::from_query(&args.query)?;
     anyhow::ensure!(args.top > 0, "--top 0: list at least one recording");
-    let recordings = load_folder(&args.recordings, &args.cache)?;
+    let mut extractor = args.chroma.extractor()?;
+    let recordings = load_folder(&args.recordings, &mut extractor, &args.cache)?;
     let hits = themes::rank(
         &theme,
         recordings.iter().map(|(p, c)| (p.as_path(), c)),
@@ -66,6 +110,7 @@ pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
 /// The chroma of every recording in `dir` and below (an error where there is none to read).
 pub fn load_folder(
     dir: &Path,
+    extractor: &mut ChromaExtractor,
     cache: &CacheArgs,
 ) -> anyhow::Result<Vec<(PathBuf, RecordingChroma)>> {
     let paths = themes::find_recordings(dir)
@@ -76,7 +121,8 @@ pub fn load_folder(
         dir.display(),
         themes::RECORDING_EXTENSIONS.join(", ")
     );
-    let recordings = load(&paths, cache.chroma_cache().as_ref());
+    let cache = cache.chroma_cache(extractor);
+    let recordings = load(&paths, extractor, cache.as_ref());
     anyhow::ensure!(
         !recordings.is_empty(),
         "none of the recordings could be read"
@@ -86,7 +132,11 @@ pub fn load_folder(
 
 /// Each recording's chroma, with a progress bar; a recording that cannot be read is reported
 /// and left out.
-fn load(paths: &[PathBuf], cache: Option<&ChromaCache>) -> Vec<(PathBuf, RecordingChroma)> {
+fn load(
+    paths: &[PathBuf],
+    extractor: &mut ChromaExtractor,
+    cache: Option<&ChromaCache>,
+) -> Vec<(PathBuf, RecordingChroma)> {
     let bar = indicatif::ProgressBar::new(paths.len() as u64).with_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} recordings  {msg}")
             .expect("valid template"),
@@ -98,7 +148,7 @@ fn load(paths: &[PathBuf], cache: Option<&ChromaCache>) -> Vec<(PathBuf, Recordi
             path.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into()),
         );
-        match themes::recording_chroma(path, cache) {
+        match themes::recording_chroma(path, extractor, cache) {
             Ok((chroma, unkept)) => {
                 if let (Some(e), false) = (unkept, cache_warned) {
                     bar.suspend(|| eprintln!("warning: cannot keep the chroma in the cache: {e}"));

@@ -20,6 +20,11 @@ impl Case {
             "asap"
         }
     }
+
+    /// The composer, lower case, as the case's id names it (`asap_chopin_…`, `vienna_mozart_…`).
+    pub fn composer(&self) -> &str {
+        self.id.split('_').nth(1).unwrap_or("")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@
 
 pub mod attack;
 pub mod chroma;
+pub mod hcqt;
 pub mod onset;
 pub mod semitone;
 pub mod stft;

@@ -2,6 +2,7 @@
 //! ([`embed`]), pitch salience from basic-pitch ([`salience`]) and `.npy` files for the training
 //! pipeline ([`npy`]).
 
+pub mod deep_chroma;
 pub mod embed;
 pub mod npy;
 pub mod runtime;

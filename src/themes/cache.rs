@@ -1,5 +1,7 @@
-//! Recordings' chroma kept on disk between searches: one file per recording, named by a hash of
-//! its path and valid while the recording's size and modification time are unchanged.
+//! Recordings' chroma kept on disk between searches: one file per recording and kind of chroma,
+//! named by a hash of its path and valid while the recording's size and modification time are
+//! unchanged. The deep chroma's entries are also named by the model's size and modification
+//! time, so that a retrained model does not read what the last one wrote.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::features::CHROMA_DIM;
 use crate::stamp::{fnv1a, Stamp};
 
-use super::chroma::RecordingChroma;
+use super::chroma::{ChromaKind, RecordingChroma};
 
 const MAGIC: &[u8; 8] = b"SEGNOTC1";
 
@@ -15,11 +17,35 @@ const MAGIC: &[u8; 8] = b"SEGNOTC1";
 #[derive(Debug, Clone)]
 pub struct ChromaCache {
     dir: PathBuf,
+    /// Added to every entry's name: empty for the classical chroma.
+    tag: String,
 }
 
 impl ChromaCache {
+    /// A cache of the classical chroma.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            tag: String::new(),
+        }
+    }
+
+    /// A cache of `kind`'s chroma in `dir`; the deep chroma's is for the model at `model`.
+    pub fn for_kind(dir: impl Into<PathBuf>, kind: ChromaKind, model: Option<&Path>) -> Self {
+        let tag = match kind {
+            ChromaKind::Classical => String::new(),
+            ChromaKind::Deep => {
+                let stamp = model.and_then(Stamp::of).map(|s| s.to_bytes());
+                format!(
+                    "-deep-{:08x}",
+                    fnv1a(stamp.as_ref().map_or(&[][..], |s| &s[..])) as u32
+                )
+            }
+        };
+        Self {
+            dir: dir.into(),
+            tag,
+        }
     }
 
     /// The cached chroma of `recording`, if it is there and the recording has not changed since.
@@ -46,8 +72,9 @@ impl ChromaCache {
     fn entry(&self, recording: &Path) -> PathBuf {
         let key = std::fs::canonicalize(recording).unwrap_or_else(|_| recording.to_owned());
         self.dir.join(format!(
-            "{:016x}.chroma",
-            fnv1a(key.as_os_str().as_encoded_bytes())
+            "{:016x}{}.chroma",
+            fnv1a(key.as_os_str().as_encoded_bytes()),
+            self.tag
         ))
     }
 }

@@ -1,11 +1,118 @@
-//! A recording's chroma at the theme search's rate. Unlike the follower's chroma, which
-//! log-compresses every band so that a soft note counts as much as a loud one, this one sums
-//! each semitone band's power raised to [`POWER`]: the loudest notes dominate, and on a piano
-//! the melody is mostly what the pianist voices loudest. Averaged over each 40 ms step.
+//! A recording's chroma at the theme search's rate, of one of two kinds ([`ChromaKind`]).
+//!
+//! The classical one: unlike the follower's chroma, which log-compresses every band so that a
+//! soft note counts as much as a loud one, it sums each semitone band's power raised to
+//! [`POWER`]: the loudest notes dominate, and on a piano the melody is mostly what the pianist
+//! voices loudest. Averaged over each 40 ms step.
+//!
+//! The deep one: seed 004's CTC-trained network ([`crate::nn::deep_chroma`]), which learned from
+//! melodies in their accompaniment to keep the first and drop the second.
 
-use crate::features::{self, chroma, frame_time, semitone, CHROMA_DIM};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::audio::resample::resample;
+use crate::features::{self, chroma, frame_time, semitone, CHROMA_DIM, SAMPLE_RATE};
+use crate::nn::deep_chroma::DeepChroma;
+use crate::nn::{Device, RuntimeError};
 
 use super::THEME_RATE_HZ;
+
+/// Which chroma recordings are described by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChromaKind {
+    /// Band power to the 1.5, summed by pitch class: no model needed.
+    #[default]
+    Classical,
+    /// Seed 004's CTC-trained deep chroma (`models/deep_chroma.onnx`).
+    Deep,
+}
+
+impl ChromaKind {
+    pub const ALL: [Self; 2] = [Self::Classical, Self::Deep];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Classical => "classical",
+            Self::Deep => "deep",
+        }
+    }
+}
+
+impl fmt::Display for ChromaKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ChromaKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("no chroma '{s}': choose classical or deep"))
+    }
+}
+
+/// Makes recordings' chroma of one kind (the deep one holds its model).
+pub enum ChromaExtractor {
+    Classical,
+    Deep {
+        model: Box<DeepChroma>,
+        path: PathBuf,
+    },
+}
+
+impl ChromaExtractor {
+    /// The deep chroma from the model at `model`, run on `device`; the classical chroma without
+    /// a model.
+    pub fn of(model: Option<&Path>, device: Device) -> Result<Self, RuntimeError> {
+        let Some(path) = model else {
+            return Ok(Self::Classical);
+        };
+        Ok(Self::Deep {
+            model: Box::new(DeepChroma::load(path, device, 1)?),
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn kind(&self) -> ChromaKind {
+        match self {
+            Self::Classical => ChromaKind::Classical,
+            Self::Deep { .. } => ChromaKind::Deep,
+        }
+    }
+
+    /// The model's file, for the deep chroma.
+    pub fn model_path(&self) -> Option<&Path> {
+        match self {
+            Self::Classical => None,
+            Self::Deep { path, .. } => Some(path),
+        }
+    }
+
+    /// The chroma of mono audio at `sample_rate`.
+    pub fn chroma(
+        &mut self,
+        samples: &[f32],
+        sample_rate: u32,
+    ) -> Result<RecordingChroma, RuntimeError> {
+        match self {
+            Self::Classical => Ok(RecordingChroma::from_audio(samples, sample_rate)),
+            Self::Deep { model, .. } => {
+                let frames = if sample_rate == SAMPLE_RATE {
+                    model.frames(samples)?
+                } else {
+                    model.frames(&resample(samples, sample_rate, SAMPLE_RATE))?
+                };
+                Ok(RecordingChroma { frames })
+            }
+        }
+    }
+}
 
 /// Each band's power is raised to this before it is summed into its pitch class. Chosen on
 /// every 8th train case (BENCHMARKS.md, "Theme search"): MRR 0.35 with the follower's log
@@ -23,7 +130,7 @@ pub struct RecordingChroma {
 }
 
 impl RecordingChroma {
-    /// From mono audio at `sample_rate`.
+    /// The classical chroma of mono audio at `sample_rate`.
     pub fn from_audio(samples: &[f32], sample_rate: u32) -> Self {
         let (_, bands) = features::extract_with_semitones(samples, sample_rate);
         let frames: Vec<[f32; CHROMA_DIM]> = bands

@@ -3,9 +3,8 @@
 //! chroma at [`THEME_RATE_HZ`] ([`chroma`], kept between runs by [`cache`]), and subsequence DTW
 //! ([`matching`]) finds the best match in each; recordings are ranked by its cost.
 //!
-//! The chroma is a classical one that favours the loudest notes ([`chroma`]). Seed 004's
-//! CTC-trained deep chroma, which learns to keep the melody and drop the accompaniment, is not
-//! built yet.
+//! The chroma is either a classical one that favours the loudest notes, or seed 004's CTC-trained
+//! deep chroma, which learned to keep the melody and drop the accompaniment ([`chroma`]).
 
 pub mod cache;
 pub mod chroma;
@@ -15,15 +14,16 @@ pub mod query;
 use std::path::{Path, PathBuf};
 
 use crate::audio::{decode_file, AudioError};
+use crate::nn::RuntimeError;
 
 pub use cache::ChromaCache;
-pub use chroma::RecordingChroma;
+pub use chroma::{ChromaExtractor, ChromaKind, RecordingChroma};
 pub use matching::{best_match, Match, Queries, Transpositions};
 pub use query::{Theme, ThemeError, ThemeNote};
 
 /// Frames per second of the search's chroma (seed 004 works at 25 Hz: its Table 3 shows 25 Hz
-/// beating 10 Hz for every representation).
-pub const THEME_RATE_HZ: f64 = 25.0;
+/// beating 10 Hz for every representation). The deep chroma has one frame per HCQT frame.
+pub const THEME_RATE_HZ: f64 = crate::features::hcqt::HCQT_RATE_HZ;
 
 /// The folder of Segno's cache ([`crate::resources::cache_dir`]) that recordings' chroma is kept
 /// in, for the theme search and piece identification alike.
@@ -63,18 +63,34 @@ fn is_recording(path: &Path) -> bool {
         .is_some_and(|e| RECORDING_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// Why a recording has no chroma.
+#[derive(Debug, thiserror::Error)]
+pub enum ChromaError {
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    #[error("{}: the deep chroma model failed: {cause}", path.display())]
+    Model { path: PathBuf, cause: RuntimeError },
+}
+
 /// The chroma of the recording at `path`: from `cache` where it is kept, else decoded, computed
-/// and kept there (a cache that cannot be written is reported in the second value, not fatal).
+/// by `extractor` and kept there (a cache that cannot be written is reported in the second
+/// value, not fatal). The cache must be for the extractor's kind ([`ChromaCache::for_kind`]).
 pub fn recording_chroma(
     path: &Path,
+    extractor: &mut ChromaExtractor,
     cache: Option<&ChromaCache>,
-) -> Result<(RecordingChroma, Option<std::io::Error>), AudioError> {
+) -> Result<(RecordingChroma, Option<std::io::Error>), ChromaError> {
     if let Some(c) = cache.and_then(|c| c.get(path)) {
         return Ok((c, None));
     }
     let audio = decode_file(path)?;
     audio.check(path)?;
-    let chroma = RecordingChroma::from_audio(&audio.samples, audio.sample_rate);
+    let chroma = extractor
+        .chroma(&audio.samples, audio.sample_rate)
+        .map_err(|cause| ChromaError::Model {
+            path: path.to_owned(),
+            cause,
+        })?;
     let kept = cache.and_then(|c| c.put(path, &chroma).err());
     Ok((chroma, kept))
 }

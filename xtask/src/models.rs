@@ -1,5 +1,5 @@
-//! `cargo xtask models`: retrains the learned-similarity models and the localiser from the train
-//! split.
+//! `cargo xtask models`: retrains the learned-similarity models, the localiser and the deep
+//! chroma from the train split.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,13 +13,15 @@ use crate::{run, segno_binary};
 const MODEL_INPUTS: &[&str] = &["semitone", "chroma", "salience"];
 /// Seed 001's dual-stack localiser (models/localiser.onnx).
 const LOCALISER: &str = "localiser";
+/// Seed 004's CTC-trained deep chroma (models/deep_chroma.onnx).
+const DEEP_CHROMA: &str = "deep_chroma";
 
 /// Rebuilds every model in models/ from the train split: data, training, export, cards.
 pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
-    let known = |i: &str| MODEL_INPUTS.contains(&i) || i == LOCALISER;
+    let known = |i: &str| MODEL_INPUTS.contains(&i) || i == LOCALISER || i == DEEP_CHROMA;
     if let Some(unknown) = only.iter().find(|i| !known(i)) {
         bail!(
-            "no model '{unknown}': choose among {}, {LOCALISER}",
+            "no model '{unknown}': choose among {}, {LOCALISER}, {DEEP_CHROMA}",
             MODEL_INPUTS.join(", ")
         );
     }
@@ -32,6 +34,17 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
         );
     }
     let segno = segno_binary(root)?;
+    let python = venv(
+        root,
+        "trainenv",
+        &root.join("models/train/requirements.txt"),
+    )?;
+    if wanted(DEEP_CHROMA) {
+        deep_chroma(root, &segno, &python, &train)?;
+    }
+    if !MODEL_INPUTS.iter().any(|i| wanted(i)) && !wanted(LOCALISER) {
+        return Ok(());
+    }
     let data = root.join("target/dataset");
     run(Command::new(&segno)
         .args(["dataset", "--cases"])
@@ -39,11 +52,6 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
         .arg("--out")
         .arg(&data)
         .args(["--every", "2"]))?;
-    let python = venv(
-        root,
-        "trainenv",
-        &root.join("models/train/requirements.txt"),
-    )?;
     for input in MODEL_INPUTS.iter().filter(|i| wanted(i)) {
         run(Command::new(&python)
             .current_dir(root.join("models/train"))
@@ -61,4 +69,22 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
             .arg(root.join("models/localiser.onnx")))?;
     }
     Ok(())
+}
+
+/// Melody passages rendered from the train split (its pieces by the theme benchmark's composers
+/// left out), then the CTC training.
+fn deep_chroma(root: &Path, segno: &Path, python: &Path, train: &Path) -> Result<()> {
+    let data = root.join("target/melody_dataset");
+    run(Command::new(segno)
+        .args(["melody-dataset", "--cases"])
+        .arg(train)
+        .arg("--out")
+        .arg(&data)
+        .args(["--every", "2"]))?;
+    run(Command::new(python)
+        .current_dir(root.join("models/train"))
+        .args(["train_deep_chroma.py", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(root.join("models/deep_chroma.onnx")))
 }
