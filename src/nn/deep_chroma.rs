@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use crate::features::hcqt::{self, Hcqt, FRAME};
-use crate::features::{CHROMA_DIM, SAMPLE_RATE};
+use crate::features::CHROMA_DIM;
 use crate::nn::runtime::{Device, Model, RuntimeError};
 
 pub const MODEL_FILE: &str = "deep_chroma.onnx";
@@ -48,11 +48,7 @@ impl DeepChroma {
         })
     }
 
-    pub fn model(&self) -> &Model {
-        &self.model
-    }
-
-    /// Unit chroma frames at [`hcqt::HCQT_RATE_HZ`] of mono audio at [`SAMPLE_RATE`].
+    /// Unit chroma frames at [`hcqt::HCQT_RATE_HZ`] of mono audio at [`crate::features::SAMPLE_RATE`].
     pub fn frames(&mut self, samples: &[f32]) -> Result<Vec<[f32; CHROMA_DIM]>, RuntimeError> {
         let features = self.hcqt.frames(samples);
         let probabilities = self.probabilities(&features)?;
@@ -87,5 +83,3 @@ fn unit_chroma(probabilities: &[f32]) -> [f32; CHROMA_DIM] {
     crate::features::chroma::normalize(&mut c, NORM_FLOOR);
     c
 }
-
-const _: () = assert!(SAMPLE_RATE == 22_050);
