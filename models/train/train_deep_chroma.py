@@ -15,6 +15,9 @@ Validation on train pieces held out by piece. The learning rate is halved when t
 has not improved for --patience evaluations, from the best model so far (seed 004's annealing);
 the best model is exported. Writes the model, a model card, and parity vectors that
 tests/model_parity.rs checks ONNX Runtime against.
+
+`--checkpoint F` saves the whole training state to F at every evaluation; `--resume` goes on from
+it (to a larger --steps, or with --steps at the checkpoint's step to export what it holds).
 """
 
 import argparse
@@ -129,14 +132,18 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--loss", choices=["ctc", "ce"], default="ctc")
-    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--steps", type=int, default=1200)
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--checkpoint", help="save the training state here at every evaluation")
+    ap.add_argument("--resume", action="store_true", help="go on from --checkpoint")
     args = ap.parse_args()
+    if args.resume and not (args.checkpoint and os.path.isfile(args.checkpoint)):
+        raise SystemExit(f"--resume: no checkpoint at {args.checkpoint}")
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -156,8 +163,20 @@ def main():
     val_rng = np.random.default_rng(1234)
     val_batches = [batch(val, 16, val_rng) for _ in range(8)]
     best, best_state, stale, lr = float("inf"), None, 0, args.lr
-    history, losses = [], []
-    for step in range(1, args.steps + 1):
+    history, losses, done, earlier_s = [], [], 0, 0.0
+    if args.resume:
+        c = torch.load(args.checkpoint, weights_only=False)
+        model.load_state_dict(c["model"])
+        lr = c["lr"]
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        opt.load_state_dict(c["optimiser"])
+        best, best_state, stale, history = c["best"], c["best_state"], c["stale"], c["history"]
+        done, earlier_s = c["step"], c["seconds"]
+        rng.bit_generator.state = c["rng"]
+        torch.set_rng_state(c["torch_rng"])
+        print(f"resumed at batch {done} (best validation loss {best:.4f})", flush=True)
+    start -= earlier_s
+    for step in range(done + 1, args.steps + 1):
         loss = loss_of(model, batch(train, args.batch, rng), args.loss)
         opt.zero_grad()
         loss.backward()
@@ -173,14 +192,20 @@ def main():
         losses = []
         if val_loss < best:
             best, best_state, stale = val_loss, {k: v.clone() for k, v in model.state_dict().items()}, 0
-            continue
-        stale += 1
+        else:
+            stale += 1
         if stale >= args.patience:
             # Seed 004's annealing: halve the rate and go on from the best model so far.
             lr /= 2
             model.load_state_dict(best_state)
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             stale = 0
+        if args.checkpoint:
+            torch.save({"step": step, "model": model.state_dict(), "optimiser": opt.state_dict(),
+                        "lr": lr, "best": best, "best_state": best_state, "stale": stale,
+                        "history": history, "seconds": time.time() - start,
+                        "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()},
+                       args.checkpoint)
     model.load_state_dict(best_state)
     model.eval()
     export(model, args, val)

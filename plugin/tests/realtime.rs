@@ -10,13 +10,18 @@
 mod common;
 
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nice_plug::prelude::*;
 use segno::eval::metrics::truth_score_at;
 use segno::live::protocol::{MidiProtocol, PositionEvent};
+use segno::live::ReportSink;
+use segno::position::Report;
+use segno::score::Score;
 
 use common::host::{activate, activate_in, load_example_score, process_block, Host};
+use segno_plugin::app_setup::{self, AppSetup};
 use segno_plugin::Segno;
 
 const RATES: [u32; 5] = [44_100, 48_000, 88_200, 96_000, 192_000];
@@ -50,6 +55,22 @@ fn allocation_guard_is_armed() {
     assert!(!status.success(), "an allocation under the guard must abort: the guard is not active, so the other tests prove nothing");
 }
 
+/// A plugin instance as a host makes it, reporting to `sinks` as well. The setup is handed over
+/// through a global, so the tests of this file, which run in parallel, construct one at a time.
+fn plugin_with(sinks: Vec<Box<dyn ReportSink>>) -> Segno {
+    static CONSTRUCTING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = CONSTRUCTING.lock().unwrap_or_else(|e| e.into_inner());
+    app_setup::hand_over(AppSetup {
+        sinks,
+        ..AppSetup::default()
+    });
+    Segno::default()
+}
+
+fn new_plugin() -> Segno {
+    plugin_with(Vec::new())
+}
+
 fn wait_for_score(plugin: &Segno) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while plugin.worker().status().score.is_none() {
@@ -66,7 +87,7 @@ fn wait_for_score(plugin: &Segno) {
 /// even a score restored with a project; activating it starts the work.
 #[test]
 fn a_scan_does_no_work_until_the_host_activates_the_plugin() {
-    let mut plugin = Segno::default();
+    let mut plugin = new_plugin();
     load_example_score(&plugin);
     std::thread::sleep(Duration::from_millis(300));
     let status = plugin.worker().status();
@@ -81,7 +102,7 @@ fn a_scan_does_no_work_until_the_host_activates_the_plugin() {
 
 #[test]
 fn process_passes_audio_through_bit_exact_without_allocating() {
-    let mut plugin = Segno::default();
+    let mut plugin = new_plugin();
     // The score loads (parsed and rendered on another thread) while audio keeps passing.
     load_example_score(&plugin);
     for rate in RATES {
@@ -115,7 +136,7 @@ fn process_passes_audio_through_bit_exact_without_allocating() {
 fn position_events_are_sent_in_order_inside_their_block() {
     let rate = 48_000;
     let block = 512;
-    let mut plugin = Segno::default();
+    let mut plugin = new_plugin();
     load_example_score(&plugin);
     activate(&mut plugin, rate, block);
     wait_for_score(&plugin);
@@ -170,7 +191,7 @@ fn position_events_are_sent_in_order_inside_their_block() {
 #[test]
 fn non_finite_input_is_followed_as_silence_and_said() {
     let (rate, block) = (44_100, 512);
-    let mut plugin = Segno::default();
+    let mut plugin = new_plugin();
     load_example_score(&plugin);
     activate(&mut plugin, rate, block);
     wait_for_score(&plugin);
@@ -202,7 +223,7 @@ fn non_finite_input_is_followed_as_silence_and_said() {
 #[test]
 fn an_offline_render_waits_for_the_worker_without_allocating() {
     let (rate, block) = (44_100, 1024);
-    let mut plugin = Segno::default();
+    let mut plugin = new_plugin();
     load_example_score(&plugin);
     activate_in(&mut plugin, rate, block, ProcessMode::Offline);
     let audio = performance(rate, 8.0);
@@ -234,18 +255,26 @@ fn an_offline_render_waits_for_the_worker_without_allocating() {
     );
 }
 
-/// Overload: the worker is starved (busy threads on every core) while the host goes on
-/// delivering blocks on time. `process()` does not wait for it: what does not fit is dropped (the
-/// drops prove it did not wait) and counted for the editor, and nothing is allocated. The worker
+/// An output that holds the worker up while its gate is held, as a stalled output or a machine
+/// busy elsewhere would: a worker that cannot keep up, however idle the test machine is.
+struct Gate(Arc<Mutex<()>>);
+
+impl ReportSink for Gate {
+    fn report(&mut self, _: &Report, _: &Score, _: u64) {
+        drop(self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// Overload: the worker is held up while the host goes on delivering blocks on time. `process()`
+/// does not wait for it: what does not fit is dropped (the drops prove it did not wait) and
+/// counted for the editor, and nothing is allocated. The worker
 /// is told where audio was lost, so the follower passes the gap at the pianist's tempo and is
 /// where they are soon after audio comes through again.
 #[test]
 fn a_starved_worker_drops_audio_and_the_follower_is_in_place_after() {
-    use std::sync::atomic::AtomicBool;
-    use std::sync::Arc;
-
     let (rate, block, burst_block) = (44_100, 512, 4096);
-    let mut plugin = Segno::default();
+    let gate = Arc::new(Mutex::new(()));
+    let mut plugin = plugin_with(vec![Box::new(Gate(gate.clone()))]);
     load_example_score(&plugin);
     activate(&mut plugin, rate, burst_block);
     wait_for_score(&plugin);
@@ -274,26 +303,22 @@ fn a_starved_worker_drops_audio_and_the_follower_is_in_place_after() {
     }
     assert_eq!(plugin.worker().published.dropped.load(Ordering::Relaxed), 0);
 
-    // 12 s of large blocks as fast as the host sends them while busy threads take every core:
-    // the worker cannot keep up, and the 4 s queue overflows.
-    let stop = Arc::new(AtomicBool::new(false));
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let hogs: Vec<_> = (0..2 * cores)
-        .map(|_| {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let mut x = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-                }
-            })
-        })
-        .collect();
+    // 12 s of large blocks as fast as the host sends them while the worker is held up at its
+    // next report: the 4 s queue overflows. A process() that waited for the worker would hang
+    // here, so the gate opens by itself after 10 s and the count below fails instead.
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (closed, is_closed) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _held = gate.lock().unwrap();
+        closed.send(()).unwrap();
+        let _ = released.recv_timeout(Duration::from_secs(10));
+    });
+    is_closed.recv().unwrap();
     for k in blocks(8.0, 20.0, burst_block) {
         play(&mut plugin, k);
     }
-    stop.store(true, Ordering::Relaxed);
-    hogs.into_iter().for_each(|h| h.join().unwrap());
+    let _ = release.send(());
+    holder.join().unwrap();
     let dropped = plugin.worker().published.dropped.load(Ordering::Relaxed);
     assert!(
         dropped > 0,
@@ -301,9 +326,8 @@ fn a_starved_worker_drops_audio_and_the_follower_is_in_place_after() {
     );
 
     // From 1.5 s after audio comes through again, the follower is where the pianist is (the
-    // tempo it passed the gap at is a guess: about 1 s off after a 6 s gap, caught up within a
-    // second). Without the gap's mark it takes the audio after the gap for the audio before
-    // it: 8.6 s off.
+    // tempo it passed the 8 s gap at is a guess, caught up within a second). Without the gap's
+    // mark it would take the audio after the gap for the audio before it, about 8 s off.
     let mut errors = Vec::new();
     for k in blocks(20.0, 24.0, block) {
         let now_s = k.end as f64 / f64::from(rate);

@@ -38,21 +38,36 @@ use segno::resources::{
 use segno::rng::Rng;
 use segno::score::{midi, Score};
 
+/// What both training-data commands (`dataset`, `melody-dataset`) are given.
 #[derive(clap::Args)]
-pub struct DatasetArgs {
+pub struct TrainSplitArgs {
     /// A folder of benchmark cases: the train split only (`../shared/benchmark/train`).
     #[arg(long)]
-    cases: PathBuf,
+    pub cases: PathBuf,
     #[arg(long)]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Seconds of each performance used (from its first truth row).
     #[arg(long, default_value_t = 90.0)]
-    max_seconds: f64,
+    pub max_seconds: f64,
     /// Use every n-th case (1 = all).
     #[arg(long, default_value_t = 1)]
-    every: usize,
+    pub every: usize,
     #[arg(long, default_value_t = 2)]
-    threads: usize,
+    pub threads: usize,
+}
+
+impl TrainSplitArgs {
+    /// Every n-th of the cases `keep` keeps, refused unless they are the train split's.
+    pub fn cases(&self, keep: impl Fn(&Case) -> bool) -> anyhow::Result<Vec<Case>> {
+        if self.cases.file_name().is_none_or(|n| n != "train") {
+            bail!("{}: training data comes from the benchmark's train split only (a folder named `train`); dev and held-out pieces must never be trained on", self.cases.display());
+        }
+        Ok(load_cases(&self.cases)?
+            .into_iter()
+            .filter(keep)
+            .step_by(self.every.max(1))
+            .collect())
+    }
 }
 
 /// Pianos the performances are played on: (SoundFont, General MIDI program). The reference is
@@ -62,19 +77,8 @@ fn performance_pianos() -> anyhow::Result<Vec<Arc<SoundFont>>> {
 }
 const PROGRAMS: [u8; 2] = [0, 1];
 
-pub fn run(args: DatasetArgs) -> anyhow::Result<()> {
-    let name = args
-        .cases
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if name != "train" {
-        bail!("{}: training data comes from the benchmark's train split only (a folder named `train`); dev and held-out pieces must never be trained on", args.cases.display());
-    }
-    let cases: Vec<Case> = load_cases(&args.cases)?
-        .into_iter()
-        .step_by(args.every.max(1))
-        .collect();
+pub fn run(args: TrainSplitArgs) -> anyhow::Result<()> {
+    let cases = args.cases(|_| true)?;
     let reference_font = load_soundfont(&find_soundfont(None)?)?;
     let pianos = performance_pianos()?;
     let salience_model = Resources::default().salience_model(None).with_context(|| {
@@ -158,7 +162,7 @@ impl LabelStats {
 
 fn write_case(
     case: &Case,
-    args: &DatasetArgs,
+    args: &TrainSplitArgs,
     reference_font: &Arc<SoundFont>,
     pianos: &[Arc<SoundFont>],
     salience: &mut Salience,

@@ -13,13 +13,12 @@
 //! written last, it marks a finished case). The written lengths serve only the frame-wise
 //! ablation, which stretches a passage's notes linearly over its audio.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::bail;
 use rustysynth::SoundFont;
 use segno::eval::anchors::note_anchors;
-use segno::eval::cases::{load_cases, Case};
+use segno::eval::cases::Case;
 use segno::eval::degrade::Degradation;
 use segno::eval::metrics::{truth_perf_at, truth_score_at};
 use segno::eval::run::{run_all, EvalError};
@@ -32,35 +31,13 @@ use segno::rng::Rng;
 use segno::score::{midi, Score};
 use segno::themes::Theme;
 
-#[derive(clap::Args)]
-pub struct MelodyDatasetArgs {
-    /// A folder of benchmark cases: the train split only (`../shared/benchmark/train`).
-    #[arg(long)]
-    cases: PathBuf,
-    #[arg(long)]
-    out: PathBuf,
-    /// Seconds of each performance used (from its first truth row).
-    #[arg(long, default_value_t = 90.0)]
-    max_seconds: f64,
-    /// Use every n-th case (1 = all).
-    #[arg(long, default_value_t = 1)]
-    every: usize,
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
-}
+use super::dataset::TrainSplitArgs;
 
 /// General MIDI programs played: the acoustic and the bright grand.
 const PROGRAMS: [u8; 2] = [0, 1];
 
-pub fn run(args: MelodyDatasetArgs) -> anyhow::Result<()> {
-    if args.cases.file_name().is_none_or(|n| n != "train") {
-        bail!("{}: training data comes from the benchmark's train split only (a folder named `train`); dev and held-out pieces must never be trained on", args.cases.display());
-    }
-    let cases: Vec<Case> = load_cases(&args.cases)?
-        .into_iter()
-        .filter(|c| !HELD_OUT_COMPOSERS.contains(&c.composer()))
-        .step_by(args.every.max(1))
-        .collect();
+pub fn run(args: TrainSplitArgs) -> anyhow::Result<()> {
+    let cases = args.cases(|c| !HELD_OUT_COMPOSERS.contains(&c.composer()))?;
     let pianos = [
         load_soundfont(&find_soundfont(None)?)?,
         load_soundfont(Path::new(OTHER_PIANO_SOUNDFONT))?,
@@ -94,11 +71,7 @@ pub fn run(args: MelodyDatasetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_case(
-    case: &Case,
-    args: &MelodyDatasetArgs,
-    pianos: &[Arc<SoundFont>],
-) -> anyhow::Result<()> {
+fn write_case(case: &Case, args: &TrainSplitArgs, pianos: &[Arc<SoundFont>]) -> anyhow::Result<()> {
     let dir = args.out.join(&case.id);
     if dir.join("melody.npy").is_file() {
         return Ok(());

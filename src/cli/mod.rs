@@ -83,10 +83,10 @@ enum Command {
     Eval(Box<eval::EvalArgs>),
     /// Write training data for the learned similarity from the benchmark's train split.
     #[command(hide = true)]
-    Dataset(dataset::DatasetArgs),
+    Dataset(dataset::TrainSplitArgs),
     /// Write training data for seed 004's deep chroma from the benchmark's train split.
     #[command(hide = true)]
-    MelodyDataset(melody_dataset::MelodyDatasetArgs),
+    MelodyDataset(dataset::TrainSplitArgs),
     /// Show whether ONNX Runtime loads and which device a model runs on.
     Devices {
         /// auto, cpu, cuda, tensorrt, directml or coreml (default: $SEGNO_DEVICE, else auto).

@@ -24,10 +24,7 @@ pub struct ChromaCache {
 impl ChromaCache {
     /// A cache of the classical chroma.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            tag: String::new(),
-        }
+        Self::for_kind(dir, ChromaKind::Classical, None)
     }
 
     /// A cache of `kind`'s chroma in `dir`; the deep chroma's is for the model at `model`.

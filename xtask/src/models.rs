@@ -86,5 +86,8 @@ fn deep_chroma(root: &Path, segno: &Path, python: &Path, train: &Path) -> Result
         .args(["train_deep_chroma.py", "--data"])
         .arg(&data)
         .arg("--out")
-        .arg(root.join("models/deep_chroma.onnx")))
+        .arg(root.join("models/deep_chroma.onnx"))
+        // An interrupted training goes on with `--resume` (models/train/train_deep_chroma.py).
+        .arg("--checkpoint")
+        .arg(root.join("target/deep_chroma.checkpoint.pt")))
 }
