@@ -228,7 +228,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def repo_relative(arg):
     """Paths inside the repository as the card's reader has them: relative to its root."""
-    return os.path.relpath(arg, REPO) if os.path.isabs(arg) and arg.startswith(REPO) else arg
+    full = os.path.abspath(arg)
+    return os.path.relpath(full, REPO) if os.sep in arg and full.startswith(REPO) else arg
 
 
 SALIENCE_NOTE = """
