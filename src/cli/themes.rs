@@ -33,7 +33,7 @@ pub struct ThemesArgs {
 /// Which chroma describes the recordings.
 #[derive(clap::Args)]
 pub struct ChromaArgs {
-    /// classical (band power, summed by pitch class) or deep (seed 004's CTC-trained deep chroma,
+    /// classical (band power, summed by pitch class) or deep (seed 004's deep chroma network,
     /// models/deep_chroma.onnx, which keeps the melody and drops the accompaniment).
     #[arg(long, default_value_t = ChromaKind::Classical)]
     chroma: ChromaKind,

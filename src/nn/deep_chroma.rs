@@ -1,7 +1,12 @@
-//! Seed 004's CTC-trained deep chroma (`models/deep_chroma.onnx`, trained by
+//! Seed 004's deep chroma network (`models/deep_chroma.onnx`, trained by
 //! `models/train/train_deep_chroma.py`): from a recording's HCQT ([`crate::features::hcqt`]), per
 //! frame a probability over the twelve pitch classes and a blank. As seed 004 does, the blank is
 //! dropped and each frame scaled to unit length: the chroma the theme search matches.
+//!
+//! The shipped model is trained frame-wise with cross-entropy (seed 004's Table 5 ablation), not
+//! with seed 004's CTC loss: on this project's data and budget it found themes better (MRR 0.824
+//! against 0.704; BENCHMARKS.md, "Theme search"). `train_deep_chroma.py --loss ctc` trains the
+//! CTC model, which this module reads the same way.
 //!
 //! The network sees five frames (200 ms) either side of a frame, so a long recording is run in
 //! pieces that overlap by [`CONTEXT`] frames and only each piece's middle is kept: the same
@@ -20,7 +25,9 @@ pub const OUTPUTS: usize = CHROMA_DIM + 1;
 const CONTEXT: usize = 8;
 /// Frames kept per run (40 s).
 const PIECE: usize = 1000;
-/// Frames whose pitch-class probabilities sum to less than this keep their small norm.
+/// Frames whose pitch-class probabilities sum to less than this keep their small norm. Seed 004
+/// scales every frame up, and rightly: with the CTC model, a floor of 0.5 (which would leave
+/// blank-dominated frames near zero) brought the MRR from 0.704 to 0.317.
 const NORM_FLOOR: f32 = 1e-6;
 
 pub struct DeepChroma {

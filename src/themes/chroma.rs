@@ -5,8 +5,8 @@
 //! [`POWER`]: the loudest notes dominate, and on a piano the melody is mostly what the pianist
 //! voices loudest. Averaged over each 40 ms step.
 //!
-//! The deep one: seed 004's CTC-trained network ([`crate::nn::deep_chroma`]), which learned from
-//! melodies in their accompaniment to keep the first and drop the second.
+//! The deep one: seed 004's network ([`crate::nn::deep_chroma`]), which learned from melodies in
+//! their accompaniment to keep the first and drop the second.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ pub enum ChromaKind {
     /// Band power to the 1.5, summed by pitch class: no model needed.
     #[default]
     Classical,
-    /// Seed 004's CTC-trained deep chroma (`models/deep_chroma.onnx`).
+    /// Seed 004's deep chroma (`models/deep_chroma.onnx`).
     Deep,
 }
 

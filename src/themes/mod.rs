@@ -3,8 +3,8 @@
 //! chroma at [`THEME_RATE_HZ`] ([`chroma`], kept between runs by [`cache`]), and subsequence DTW
 //! ([`matching`]) finds the best match in each; recordings are ranked by its cost.
 //!
-//! The chroma is either a classical one that favours the loudest notes, or seed 004's CTC-trained
-//! deep chroma, which learned to keep the melody and drop the accompaniment ([`chroma`]).
+//! The chroma is either a classical one that favours the loudest notes, or seed 004's deep
+//! chroma, which learned to keep the melody and drop the accompaniment ([`chroma`]).
 
 pub mod cache;
 pub mod chroma;

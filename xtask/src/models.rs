@@ -13,7 +13,7 @@ use crate::{run, segno_binary};
 const MODEL_INPUTS: &[&str] = &["semitone", "chroma", "salience"];
 /// Seed 001's dual-stack localiser (models/localiser.onnx).
 const LOCALISER: &str = "localiser";
-/// Seed 004's CTC-trained deep chroma (models/deep_chroma.onnx).
+/// Seed 004's deep chroma (models/deep_chroma.onnx).
 const DEEP_CHROMA: &str = "deep_chroma";
 
 /// Rebuilds every model in models/ from the train split: data, training, export, cards.
@@ -72,7 +72,7 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
 }
 
 /// Melody passages rendered from the train split (its pieces by the theme benchmark's composers
-/// left out), then the CTC training.
+/// left out), then the training (frame-wise cross-entropy: `models/train/train_deep_chroma.py`).
 fn deep_chroma(root: &Path, segno: &Path, python: &Path, train: &Path) -> Result<()> {
     let data = root.join("target/melody_dataset");
     run(Command::new(segno)
