@@ -3,15 +3,17 @@
 //! (never the theme benchmark's csound piano), detuned and degraded as a recording, and the score's
 //! top voice with each note's time in that performance (from note-level anchors). The training
 //! code (`models/train/train_deep_chroma.py`) cuts passages of 4–12 notes from it and keeps only
-//! each passage's start and end: the labels are the passage's pitch classes, not their times.
+//! each passage's start and end: the labels are the passage's pitch classes, not their performed
+//! times.
 //!
 //! Cases by the composers the theme benchmark tests on
 //! ([`segno::eval::themes::HELD_OUT_COMPOSERS`]) are left out, as seed 004 splits by composer.
 //!
 //! Files per case, in `<out>/<case_id>/`: `audio.npy` (mono f32 at 22 050 Hz) and `melody.npy`
 //! (notes × 4: performance onset s, performance end s, MIDI pitch, written length in the score s;
-//! written last, it marks a finished case). The written lengths serve only the frame-wise
-//! ablation, which stretches a passage's notes linearly over its audio.
+//! written last, it marks a finished case). The written lengths serve the frame-wise
+//! cross-entropy training (the shipped model), which stretches a passage's notes linearly over
+//! its audio by them; the CTC training uses the pitch classes alone.
 
 use std::path::Path;
 use std::sync::Arc;
