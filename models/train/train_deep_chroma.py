@@ -170,6 +170,10 @@ def main():
     history, losses, done, earlier_s = [], [], 0, 0.0
     if args.resume:
         c = torch.load(args.checkpoint, weights_only=False)
+        if c.get("loss", args.loss) != args.loss:
+            # Both losses train the same network, so nothing else would notice the mix.
+            raise SystemExit(f"--resume: {args.checkpoint} was trained with --loss {c['loss']}; "
+                             f"pass --loss {c['loss']}, or start afresh without --resume")
         model.load_state_dict(c["model"])
         lr = c["lr"]
         opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -205,7 +209,7 @@ def main():
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             stale = 0
         if args.checkpoint:
-            torch.save({"step": step, "model": model.state_dict(), "optimiser": opt.state_dict(),
+            torch.save({"step": step, "loss": args.loss, "model": model.state_dict(), "optimiser": opt.state_dict(),
                         "lr": lr, "best": best, "best_state": best_state, "stale": stale,
                         "history": history, "seconds": time.time() - start,
                         "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()},

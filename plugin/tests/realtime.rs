@@ -267,9 +267,9 @@ impl ReportSink for Gate {
 
 /// Overload: the worker is held up while the host goes on delivering blocks on time. `process()`
 /// does not wait for it: what does not fit is dropped (the drops prove it did not wait) and
-/// counted for the editor, and nothing is allocated. The worker
-/// is told where audio was lost, so the follower passes the gap at the pianist's tempo and is
-/// where they are soon after audio comes through again.
+/// counted for the editor, and nothing is allocated. The worker is told where audio was lost, so
+/// the follower passes the gap at the pianist's tempo and is where they are soon after audio
+/// comes through again.
 #[test]
 fn a_starved_worker_drops_audio_and_the_follower_is_in_place_after() {
     let (rate, block, burst_block) = (44_100, 512, 4096);
