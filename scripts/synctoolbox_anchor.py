@@ -5,13 +5,18 @@ audio `segno eval` renders, scored against the same truth as Segno's offline row
 The audio comes from `segno eval --dump DIR` (one `<case>.wav` per case, the degraded rendering
 at 22.05 kHz); the score is each case's `score.mid`, whose time axis the truth is measured on.
 
-Set-up (PyPI only) and run, from the repository root:
-    python3 -m venv target/synctoolbox && target/synctoolbox/bin/pip install synctoolbox
+`cargo xtask bench synctoolbox` does all of it (and `cargo xtask bench` with the rest): the
+environment from PyPI (scripts/synctoolbox-requirements.txt) in target/synctoolbox, the dump of
+`segno eval --every 5 --no-offline`, this script, its table in target/bench/synctoolbox.md. By
+hand, from the repository root:
+    python3 -m venv target/synctoolbox
+    target/synctoolbox/bin/pip install -r scripts/synctoolbox-requirements.txt
     target/release/segno eval --every 5 --no-offline --dump target/dump5
     target/synctoolbox/bin/python scripts/synctoolbox_anchor.py target/dump5
 Prints the share of truth rows within 25 / 50 / 100 ms and the median signed error (ms) for all
 rows, ASAP's beats and Vienna's notes, in the layout of `segno eval`'s offline table.
 """
+import contextlib
 import csv
 import os
 import sys
@@ -77,7 +82,9 @@ def align(task):
     audio, fs = soundfile.read(wav, dtype="float32")
     assert fs == FS, f"{wav}: {fs} Hz, expected {FS}"
     start = time.time()
-    chroma_a, dlnco_a = features_of_audio(audio)
+    # synctoolbox 1.4.2 prints a dot per pitch even with verbose=False; the table is on stdout.
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        chroma_a, dlnco_a = features_of_audio(audio)
     chroma_s, dlnco_s = features_of_score(score_frame(case))
     cens_a = quantized_chroma_to_CENS(chroma_a, 201, 50, RATE)[0]
     cens_s = quantized_chroma_to_CENS(chroma_s, 201, 50, RATE)[0]
@@ -119,7 +126,8 @@ def main():
     print("| rows | n | ≤25 ms % | ≤50 ms % | ≤100 ms % | median signed ms |")
     print("|---|---|---|---|---|---|")
     for name, errors in rows.items():
-        print(summary(name, errors))
+        if errors:
+            print(summary(name, errors))
     audio_s = sum(r[2] for r in results)
     compute_s = sum(r[3] for r in results)
     print(f"- {audio_s / compute_s:.0f}× real time overall (features + MrMsDTW)")

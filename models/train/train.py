@@ -234,8 +234,9 @@ def repo_relative(arg):
 
 SALIENCE_NOTE = """
 
-The salience front end itself (basic-pitch's `nmp.onnx`, Apache-2.0, taken from its PyPI wheel by
-`cargo xtask setup`; 30 ms per 2 s window on one core) looks about a second ahead, so this model aligns
+The salience front end itself (basic-pitch's `nmp.onnx`, Apache-2.0, taken from its PyPI wheel and
+cut to its salience output by `cargo xtask setup`; 20 ms per 2 s window on one core) looks about a
+second ahead, so this model aligns
 recordings offline only; Segno refuses it for live following and says so."""
 
 

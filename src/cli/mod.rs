@@ -211,13 +211,17 @@ pub(crate) fn load_reference(
 ) -> anyhow::Result<Arc<Reference>> {
     let score = Score::load(score)?;
     let font_path = find_soundfont(soundfont)?;
-    let spinner = indicatif::ProgressBar::new_spinner()
-        .with_message(format!("rendering the score with {}", font_path.display()));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let spinner = spinner(format!("rendering the score with {}", font_path.display()));
     let font = load_soundfont(&font_path)?;
     let reference = frames.reference(score, &font)?;
     spinner.finish_and_clear();
     Ok(Arc::new(reference))
+}
+
+fn spinner(message: String) -> indicatif::ProgressBar {
+    let spinner = indicatif::ProgressBar::new_spinner().with_message(message);
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
 }
 
 /// Writes the alignment's rows to `out` and, if asked for, its notes to `notes`.
@@ -234,19 +238,37 @@ fn align(
     let notes_out = notes
         .map(|path| OutputFile::create(path, &inputs, Unfinished::Remove))
         .transpose()?;
-    let mut frames = similarity.frame_maker()?;
-    let reference = load_reference(score, soundfont, &mut frames)?;
+    // Bad input is refused before the long work starts.
+    let score = Score::load(score)?;
+    let font_path = find_soundfont(soundfont)?;
+    let font = load_soundfont(&font_path)?;
     let decoded = decode_file(audio)?;
     for warning in decoded.check(audio)? {
         eprintln!("warning: {warning}");
     }
-    let score_s = reference.score.duration_s();
     let duration_s = decoded.duration_s();
-    if let Some(warning) = segno::offline::length_mismatch(duration_s, score_s) {
+    if let Some(warning) = segno::offline::length_mismatch(duration_s, score.duration_s()) {
         eprintln!("warning: {}: {warning}", audio.display());
     }
-    let samples = decoded.into_rate(SAMPLE_RATE);
-    let perf = frames.frames(&samples)?;
+    // The score's side and the recording's cost about the same (rendering, or resampling, then
+    // each model over every frame), so they are made at once, each with its own model session.
+    let mut reference_frames = similarity.frame_maker()?;
+    let mut recording_frames = similarity.frame_maker()?;
+    let spinner = spinner(format!(
+        "rendering the score with {} and describing the recording",
+        font_path.display()
+    ));
+    let (reference, (samples, perf)) = std::thread::scope(|s| {
+        let reference = s.spawn(|| reference_frames.reference(score, &font));
+        let samples = decoded.into_rate(SAMPLE_RATE);
+        let perf = recording_frames.frames(&samples);
+        let reference = reference
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (reference, (samples, perf))
+    });
+    spinner.finish_and_clear();
+    let (reference, perf) = (reference?, perf?);
     let cost = similarity.cost(Task::Align);
     let refine = Some(RefineConfig::default());
     let alignment = segno::offline::align(&reference, &perf, &samples, cost.as_ref(), refine);

@@ -1,8 +1,9 @@
 //! Pitch salience (seed 000's SCNN_Sal input) from basic-pitch's pretrained model (Bittner et
 //! al., ICASSP 2022; Apache-2.0), whose "contour" output is the deep-salience representation
 //! seed 000 cites, trained on real recordings. `cargo xtask setup` takes `nmp.onnx` from the
-//! `basic-pitch` wheel on PyPI into `target/models/`; it is never committed. Where Segno looks
-//! for it: [`crate::resources`].
+//! `basic-pitch` wheel on PyPI into `target/models/`, cut to that output (the note and onset
+//! heads took a fifth of its time; the whole model works as well); it is never committed. Where
+//! Segno looks for it: [`crate::resources`].
 //!
 //! The model reads 43 844 samples (about 2 s) at 22 050 Hz and writes 172 frames at a hop of 256
 //! samples, 264 bins from A0 at 3 per semitone. Its constant-Q front end and convolutions look
@@ -64,11 +65,12 @@ impl Salience {
     }
 
     /// Salience of a whole mono signal at 22 050 Hz: `1 + len / 512` frames × 88, row-major,
-    /// as many frames as `features::extract` gives.
+    /// as many frames as `features::extract` gives. Each window's frames are pooled as they come,
+    /// so the model's finer frames (12 times the size) are never held for the whole signal.
     pub fn frames(&mut self, audio: &[f32]) -> Result<Vec<f32>, RuntimeError> {
         let frames = 1 + audio.len() / HOP;
         let model_frames = 2 * frames;
-        let mut contour = vec![0f32; model_frames * BINS];
+        let mut out = vec![0f32; frames * BANDS];
         let mut window = vec![0f32; WINDOW];
         for first in (0..model_frames).step_by(KEPT) {
             // Window whose kept frames start at model frame `first` (centred at sample 256·first).
@@ -81,7 +83,7 @@ impl Salience {
                     0.0
                 };
             }
-            let (shape, out) = self
+            let (shape, contour) = self
                 .model
                 .run_output(&[1, WINDOW, 1], &window, self.contour)?;
             if shape[1..] != [MODEL_FRAMES, BINS] {
@@ -89,31 +91,27 @@ impl Salience {
                     "salience output {shape:?}, expected (1, {MODEL_FRAMES}, {BINS})"
                 )));
             }
-            let n = KEPT.min(model_frames - first);
-            contour[first * BINS..(first + n) * BINS]
-                .copy_from_slice(&out[MARGIN * BINS..(MARGIN + n) * BINS]);
+            let kept = contour[MARGIN * BINS..].chunks_exact(BINS);
+            for (j, row) in (first..model_frames.min(first + KEPT)).zip(kept) {
+                pool_into(&mut out, j, row);
+            }
         }
-        Ok(pool(&contour, frames))
+        Ok(out)
     }
 }
 
-/// Segno frames × semitones from model frames × bins (max over time pairs and bin triples).
-fn pool(contour: &[f32], frames: usize) -> Vec<f32> {
-    let mut out = vec![0f32; frames * BANDS];
-    for k in 0..frames {
-        for j in [2 * k as isize - 2, 2 * k as isize - 1] {
-            if j < 0 {
-                continue;
-            }
-            let row = &contour[j as usize * BINS..(j as usize + 1) * BINS];
-            for (p, o) in out[k * BANDS..(k + 1) * BANDS].iter_mut().enumerate() {
-                let centre = p * BINS_PER_SEMITONE;
-                let bins = &row[centre.saturating_sub(1)..(centre + 2).min(BINS)];
-                *o = bins.iter().fold(*o, |a, &b| a.max(b));
-            }
-        }
+/// Pools model frame `j` (264 bins) into the Segno frame that takes it, `j / 2 + 1` (see the
+/// module doc): each semitone keeps the loudest of its three bins and of the two model frames.
+fn pool_into(out: &mut [f32], j: usize, row: &[f32]) {
+    let k = j / 2 + 1;
+    let Some(frame) = out.get_mut(k * BANDS..(k + 1) * BANDS) else {
+        return;
+    };
+    for (p, o) in frame.iter_mut().enumerate() {
+        let centre = p * BINS_PER_SEMITONE;
+        let bins = &row[centre.saturating_sub(1)..(centre + 2).min(BINS)];
+        *o = bins.iter().fold(*o, |a, &b| a.max(b));
     }
-    out
 }
 
 #[cfg(test)]
@@ -127,7 +125,11 @@ mod tests {
         contour[3 * BINS + 3 * 40 + 1] = 0.9; // model frame 3 → Segno frame 2, semitone 40
         contour[2 * BINS + 3 * 40 - 1] = 0.4; // model frame 2 → frame 2, semitone 40 too
         contour[BINS] = 0.5; // model frame 1 → frame 1, semitone 0
-        let s = pool(&contour, frames);
+        contour[5 * BINS] = 0.7; // model frame 5 → frame 3: past the signal's last frame
+        let mut s = vec![0f32; frames * BANDS];
+        for (j, row) in contour.chunks_exact(BINS).enumerate() {
+            pool_into(&mut s, j, row);
+        }
         assert_eq!(s[2 * BANDS + 40], 0.9);
         assert_eq!(s[BANDS], 0.5);
         assert_eq!(s.iter().filter(|&&x| x > 0.0).count(), 2);

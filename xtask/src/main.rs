@@ -26,6 +26,9 @@ commands:
             standalone app's OSC and MIDI output, and the editor screenshot
   bench     run the benchmark on ../shared/benchmark/dev and write target/bench/*.md
             (extra arguments go to `segno eval`, e.g. `cargo xtask bench --every 5`)
+  bench synctoolbox
+            only the synctoolbox anchor (issue 12; PyPI's synctoolbox in target/synctoolbox),
+            on the audio `segno eval --every 5` renders: target/bench/synctoolbox.md
   bundle segno-plugin --release
             build the CLAP and VST3 bundles into target/bundled/
   models [MODEL..]

@@ -5,11 +5,13 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
+use crate::test::venv;
 use crate::{run, workspace_root};
 
 /// Debian/Ubuntu packages: three General MIDI SoundFonts (the reference, the benchmark's "other
 /// piano" and a third piano for its renderings), ALSA headers for microphone input, JACK headers for the standalone app,
-/// and ccache, so that Verovio's C++ (the engraved notation) compiles once for every profile.
+/// ccache, so that Verovio's C++ (the engraved notation) compiles once for every profile, and
+/// Python's venv (the tools that cut basic-pitch's model, train the models and host the VST3).
 const APT_PACKAGES: &[&str] = &[
     "ccache",
     "fluid-soundfont-gm",
@@ -18,17 +20,12 @@ const APT_PACKAGES: &[&str] = &[
     "libasound2-dev",
     "libjack-jackd2-dev",
     "pkg-config",
+    "python3-venv",
 ];
 
 /// What the tests need beyond that: a headless X server, OpenGL in software and ImageMagick for
-/// the editor screenshot, a JACK server for the MIDI clock loopback, Python's venv for the VST3 host.
-pub(crate) const TEST_PACKAGES: &[&str] = &[
-    "xvfb",
-    "libgl1-mesa-dri",
-    "imagemagick",
-    "jackd2",
-    "python3-venv",
-];
+/// the editor screenshot, a JACK server for the MIDI clock loopback.
+pub(crate) const TEST_PACKAGES: &[&str] = &["xvfb", "libgl1-mesa-dri", "imagemagick", "jackd2"];
 
 fn is_installed(package: &str) -> bool {
     Command::new("dpkg-query")
@@ -59,10 +56,13 @@ pub(crate) fn compiler_cache() {
 }
 
 /// basic-pitch's pretrained pitch/onset model (Apache-2.0, Spotify), the pitch-salience input of
-/// the learned similarity: taken from its PyPI wheel, never committed.
+/// the learned similarity: taken from its PyPI wheel, never committed. Only its contour (salience)
+/// output is kept: the note and onset heads cost a fifth of its time and Segno reads neither.
 pub(crate) fn pitch_salience_model(root: &Path) -> Result<()> {
     let dest = root.join("target/models/basic-pitch-nmp.onnx");
-    if dest.exists() {
+    // Marks a model cut to its contour output (one from before the cut is cut again).
+    let cut = dest.with_extension("contour-only");
+    if dest.exists() && cut.exists() {
         return Ok(());
     }
     let wheels = root.join("target/wheels");
@@ -72,10 +72,21 @@ pub(crate) fn pitch_salience_model(root: &Path) -> Result<()> {
         .arg("basic-pitch==0.4.0"))?;
     std::fs::create_dir_all(dest.parent().expect("has a parent"))?;
     let script = "import glob,sys,zipfile\nw=sorted(glob.glob(sys.argv[1]+'/basic_pitch-0.4.0-*.whl'))[-1]\nopen(sys.argv[2],'wb').write(zipfile.ZipFile(w).read('basic_pitch/saved_models/icassp_2022/nmp.onnx'))";
+    let whole = dest.with_extension("whole.onnx");
     run(Command::new("python3")
         .args(["-c", script])
         .arg(&wheels)
-        .arg(&dest))
+        .arg(&whole))?;
+    let python = venv(root, "onnxenv", &root.join("xtask/onnx-requirements.txt"))?;
+    // segno::nn::salience's CONTOUR_OUTPUT.
+    let script = "import sys,onnx,onnx.utils\nm=onnx.load(sys.argv[1])\nonnx.save(onnx.utils.Extractor(m).extract_model([m.graph.input[0].name],['StatefulPartitionedCall:0']),sys.argv[2])";
+    run(Command::new(python)
+        .args(["-c", script])
+        .arg(&whole)
+        .arg(&dest))?;
+    std::fs::remove_file(&whole)?;
+    std::fs::write(&cut, "")?;
+    Ok(())
 }
 
 /// The ONNX Runtime version `ort` 2.0.0-rc.15 (api-31) targets, and the wheel it comes from.
