@@ -10,8 +10,8 @@ the notes' pitch classes. Augmentation: the passage transposed by up to a minor 
 Two losses (`--loss`):
 - `ce` (the default): frame-wise cross-entropy on labels stretched linearly over the passage by the
   notes' written lengths, no blank target: seed 004's Table 5 ablation. It is what ships, because it
-  measured better here (BENCHMARKS.md, "Theme search": MRR 0.824 against CTC's 0.704 at 500
-  batches, and CTC fell to 0.529 when trained to 1 200).
+  measured better here, and CTC fell further behind the longer it trained (BENCHMARKS.md, "Theme
+  search", has the figures).
 - `ctc`: seed 004's method. Only the passage's start and end are used (weak alignment); CTC learns
   where in it each note lies.
 

@@ -4,8 +4,8 @@
 //! dropped and each frame scaled to unit length: the chroma the theme search matches.
 //!
 //! The shipped model is trained frame-wise with cross-entropy (seed 004's Table 5 ablation), not
-//! with seed 004's CTC loss: on this project's data and budget it found themes better (MRR 0.824
-//! against 0.704; BENCHMARKS.md, "Theme search"). `train_deep_chroma.py --loss ctc` trains the
+//! with seed 004's CTC loss: on this project's data and budget it found themes better
+//! (BENCHMARKS.md, "Theme search", has the figures). `train_deep_chroma.py --loss ctc` trains the
 //! CTC model, which this module reads the same way.
 //!
 //! The network sees five frames (200 ms) either side of a frame, so a long recording is run in
