@@ -357,7 +357,12 @@ impl Follower {
             SearchConfig::DEFAULT,
         );
         let checker = localiser.map(|l| Checker::new(l, self.core.reference.semitones.clone()));
-        self.core.relocation = Some(Relocation::new(Box::new(search), checker));
+        let branches = self.core.reference.score.branches();
+        let branches = (branches.iter())
+            .map(|b| (frame_at(b.from_s), frame_at(b.to_s)))
+            .collect();
+        self.core.relocation =
+            Some(Relocation::new(Box::new(search), checker).with_branches(branches));
     }
 
     /// The first error of the learned embedder, if any.

@@ -328,7 +328,7 @@ fn a_restart_is_sent_as_a_relocation() {
     let events =
         segno::score::midi::read_events(&std::fs::read(&case.performance).unwrap()).unwrap();
     let mut rng = segno::rng::Rng::from_name("minuet restart");
-    let practice = Practice::build(Scenario::Restart, &events, &case.truth, &mut rng).unwrap();
+    let practice = Practice::build(Scenario::Restart, &events, &case.truth, &[], &mut rng).unwrap();
     let audio = common::render_events(&practice.events, RATE);
     let (got, expected, _) = compare(&bundles, &dir, &audio, RenderMode::Offline, true, BLOCK);
     assert_same_events(&got, &expected, 0.5e-3);

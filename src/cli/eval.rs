@@ -96,7 +96,8 @@ pub struct EvalArgs {
     stretch: f64,
     /// Play every case as a pianist practising, and measure how the follower finds them again:
     /// restart (stop, start again 4–20 s earlier), skip (8–30 s ahead), mid-piece (start 20–60 %
-    /// into the piece), or all three (no value). Online only.
+    /// into the piece), repeat-not-taken (where the score has a repeat: the benchmark's MIDI
+    /// scores have theirs written out), or all (no value). Online only.
     #[arg(long, num_args = 0..=1, default_missing_value = "all", value_name = "SCENARIO")]
     practice: Option<String>,
     /// Play every performance on each of these pianos and rooms (comma-separated names, or all:
@@ -777,7 +778,7 @@ fn practice_report(
         let secs: f64 = rs.iter().map(|r| r.compute_s).sum();
         let _ = writeln!(
             out,
-            "| {scenario} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2} | {:.0} |",
+            "| {scenario} | {} | {} | {:.1} | {} | {} | {:.1} | {:.2} | {} |",
             rs.len(),
             recoveries.len(),
             pct(within, recoveries.len()),
@@ -790,7 +791,11 @@ fn practice_report(
                 sum(|r| r.score.falsely_confident),
                 sum(|r| r.score.all_ticks)
             ),
-            secs / frames.max(1) as f64 * 1e6
+            if frames == 0 {
+                "–".into()
+            } else {
+                format!("{:.0}", secs / frames as f64 * 1e6)
+            }
         );
     }
     let _ = writeln!(

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::score::{Score, ScoreError};
+
 #[derive(Debug, Clone)]
 pub struct Case {
     pub id: String,
@@ -24,6 +26,18 @@ impl Case {
     /// The composer, lower case, as the case's id names it (`asap_chopin_…`, `vienna_mozart_…`).
     pub fn composer(&self) -> &str {
         self.id.split('_').nth(1).unwrap_or("")
+    }
+
+    /// The score, with the bars and repeats of the MusicXML beside it (`<id>.score.mxl`) where
+    /// both lay out the same bars ([`Score::adopt_measures`]): the score MIDI, whose time the
+    /// truth is on, has its repeats written out, and only the MusicXML says where they are
+    /// ([`Score::branches`]).
+    pub fn load_score(&self) -> Result<Score, ScoreError> {
+        let mut score = Score::load(&self.score)?;
+        if let Ok(written) = Score::load(&self.score.with_extension("mxl")) {
+            score.adopt_measures(&written);
+        }
+        Ok(score)
     }
 }
 

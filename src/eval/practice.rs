@@ -1,9 +1,10 @@
 //! Practice performances, for the benchmark and the tests: a real performance cut and re-joined as
 //! a pianist practising plays it. The pianist stops and starts again a few seconds back
-//! ([`Scenario::Restart`]), skips ahead ([`Scenario::Skip`]) or starts in the middle of the piece
-//! ([`Scenario::MidPiece`]). Every note keeps the human timing it was played with; only the
-//! order of the passages changes, so the truth (performance time → score time) stays exact,
-//! piece by piece.
+//! ([`Scenario::Restart`]), skips ahead ([`Scenario::Skip`]), starts in the middle of the piece
+//! ([`Scenario::MidPiece`]) or does not take a repeat ([`Scenario::RepeatNotTaken`], where the
+//! score has one: the benchmark's MIDI scores have their repeats written out). Every note keeps
+//! the human timing it was played with; only the order of the passages changes, so the truth
+//! (performance time → score time) stays exact, piece by piece.
 //!
 //! The measures are those of the practice-proof following issue: the share of 100 ms ticks at
 //! which the reported score time is within 0.5 s of the truth (the first 3 s after each jump are
@@ -13,10 +14,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::metrics::truth_score_at;
+use super::metrics::{truth_perf_at, truth_score_at};
 use crate::position::{FollowState, Report};
 use crate::rng::Rng;
 use crate::score::midi::ChannelEvent;
+use crate::score::Branch;
 
 /// Seconds the pianist stops before restarting.
 const RESTART_PAUSE_S: f64 = 1.5;
@@ -44,16 +46,24 @@ pub enum Scenario {
     Skip,
     /// Start at a point 20–60 % into the piece.
     MidPiece,
+    /// At the end of a repeat's first pass, go on with what follows it in writing.
+    RepeatNotTaken,
 }
 
 impl Scenario {
-    pub const ALL: [Self; 3] = [Self::Restart, Self::Skip, Self::MidPiece];
+    pub const ALL: [Self; 4] = [
+        Self::Restart,
+        Self::Skip,
+        Self::MidPiece,
+        Self::RepeatNotTaken,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Restart => "restart",
             Self::Skip => "skip",
             Self::MidPiece => "mid-piece",
+            Self::RepeatNotTaken => "repeat-not-taken",
         }
     }
 }
@@ -71,7 +81,9 @@ impl FromStr for Scenario {
         Self::ALL
             .into_iter()
             .find(|c| c.name() == s)
-            .ok_or_else(|| format!("unknown scenario '{s}': use restart, skip or mid-piece"))
+            .ok_or_else(|| {
+                format!("unknown scenario '{s}': use restart, skip, mid-piece or repeat-not-taken")
+            })
     }
 }
 
@@ -104,12 +116,14 @@ pub struct Practice {
 
 impl Practice {
     /// Cuts `events` (a performance whose `truth` rows are `(score_time, perf_time)`) for
-    /// `scenario`, with the cut points drawn from `rng`. `None` if the performance is too short
-    /// for it.
+    /// `scenario`, with the cut points drawn from `rng`; `branches` are the score's
+    /// ([`crate::score::Score::branches`]). `None` if the performance is too short for it, or
+    /// the score has no repeat it plays.
     pub fn build(
         scenario: Scenario,
         events: &[ChannelEvent],
         truth: &[(f64, f64)],
+        branches: &[Branch],
         rng: &mut Rng,
     ) -> Option<Self> {
         let (first, last) = (truth.first()?.1, truth.last()?.1);
@@ -146,6 +160,21 @@ impl Practice {
                     from_s: from,
                     to_s: f64::INFINITY,
                 }]
+            }
+            Scenario::RepeatNotTaken => {
+                // Branches the performance plays, with some playing before and after.
+                let played: Vec<(f64, f64)> = branches
+                    .iter()
+                    .map(|b| (truth_perf_at(truth, b.from_s), truth_perf_at(truth, b.to_s)))
+                    .filter(|&(stop, resume)| stop >= first + 3.0 && resume <= last - 8.0)
+                    .collect();
+                if played.is_empty() {
+                    return None;
+                }
+                let pick = ((rng.uniform() * played.len() as f64) as usize).min(played.len() - 1);
+                let (stop, resume) = played[pick];
+                // On in time, as from the end of the second pass.
+                rejoin(stop, 0.0, resume)
             }
         };
         Some(Self {
@@ -368,7 +397,7 @@ mod tests {
     #[test]
     fn a_restart_plays_the_passage_again_with_its_own_truth() {
         let (events, truth) = steady();
-        let p = Practice::build(Scenario::Restart, &events, &truth, &mut Rng::new(3)).unwrap();
+        let p = Practice::build(Scenario::Restart, &events, &truth, &[], &mut Rng::new(3)).unwrap();
         let [first, second] = p.passages[..] else {
             panic!("two passages: {:?}", p.passages)
         };
@@ -394,26 +423,62 @@ mod tests {
     #[test]
     fn a_mid_piece_start_and_a_skip_jump_once() {
         let (events, truth) = steady();
-        let mid = Practice::build(Scenario::MidPiece, &events, &truth, &mut Rng::new(5)).unwrap();
+        let mid =
+            Practice::build(Scenario::MidPiece, &events, &truth, &[], &mut Rng::new(5)).unwrap();
         let from = mid.passages[0].from_s;
         assert!((12.0..=36.0).contains(&from), "{from}");
         assert_eq!(mid.jumps(), vec![LEAD_IN_S]);
-        let skip = Practice::build(Scenario::Skip, &events, &truth, &mut Rng::new(5)).unwrap();
+        let skip = Practice::build(Scenario::Skip, &events, &truth, &[], &mut Rng::new(5)).unwrap();
         let ahead = skip.passages[1].from_s - skip.passages[0].to_s;
         assert!((8.0..=30.0).contains(&ahead), "{ahead}");
         assert!(Practice::build(
             Scenario::Skip,
             &events[..20],
             &truth[..10],
+            &[],
             &mut Rng::new(5)
         )
         .is_none());
     }
 
+    /// The steady performance plays score seconds 0–24 as if unfolded from |: 0–6 :| 6–…: at
+    /// score 6 s (performance 12 s) the pianist goes on with score 12 s (performance 24 s).
+    #[test]
+    fn a_repeat_not_taken_goes_on_with_the_written_successor() {
+        let (events, truth) = steady();
+        let branches = [Branch {
+            from_s: 6.0,
+            to_s: 12.0,
+        }];
+        let mut rng = Rng::new(5);
+        let p = Practice::build(
+            Scenario::RepeatNotTaken,
+            &events,
+            &truth,
+            &branches,
+            &mut rng,
+        )
+        .unwrap();
+        let [first, second] = p.passages[..] else {
+            panic!("two passages: {:?}", p.passages)
+        };
+        assert_eq!(
+            (first.to_s, second.start_s, second.from_s),
+            (12.0, 12.0, 24.0)
+        );
+        assert_eq!(p.jumps(), vec![12.0]);
+        assert_eq!(
+            p.score_time_at(&truth, 12.01).map(|s| s.round()),
+            Some(12.0)
+        );
+        let none = Practice::build(Scenario::RepeatNotTaken, &events, &truth, &[], &mut rng);
+        assert!(none.is_none(), "no repeat, no scenario");
+    }
+
     #[test]
     fn the_score_counts_ticks_recoveries_and_false_confidence() {
         let (events, truth) = steady();
-        let p = Practice::build(Scenario::Restart, &events, &truth, &mut Rng::new(3)).unwrap();
+        let p = Practice::build(Scenario::Restart, &events, &truth, &[], &mut Rng::new(3)).unwrap();
         let jump = p.jumps()[0];
         // A follower that finds the pianist 1.2 s after the restart, confidently wrong before.
         let end = p.events.last().unwrap().time_s;

@@ -26,7 +26,7 @@ use crate::reference::Reference;
 use crate::render::{load_soundfont, render_events, RenderError, RenderOptions};
 use crate::rng::Rng;
 use crate::score::midi::{self, ChannelEvent};
-use crate::score::{Score, ScoreError};
+use crate::score::ScoreError;
 use crate::similarity::{SimilarityError, SimilarityPlan, Task};
 
 /// Why a case could not be run.
@@ -255,12 +255,14 @@ pub fn run_practice_case(
     scenarios: &[Scenario],
 ) -> Result<Vec<PracticeResult>, EvalError> {
     let events = performance_events(case)?;
-    let score = Score::load(&case.score)?;
+    let score = case.load_score()?;
+    let branches = score.branches();
     let reference = Arc::new(cfg.similarity.reference(score, &cfg.reference_font)?);
     let mut results = Vec::with_capacity(scenarios.len());
     for &scenario in scenarios {
         let mut rng = Rng::from_name(&format!("{} {scenario}", case.id));
-        let Some(practice) = Practice::build(scenario, &events, &case.truth, &mut rng) else {
+        let Some(practice) = Practice::build(scenario, &events, &case.truth, &branches, &mut rng)
+        else {
             continue;
         };
         let (audio, _) = render_degraded(case, &practice.events, cfg)?;
@@ -285,7 +287,7 @@ pub fn run_practice_case(
 pub fn run_case(case: &Case, cfg: &EvalConfig) -> Result<CaseResult, EvalError> {
     let (case, audio, detune_cents) = stretched(case, cfg)?;
     let case = &case;
-    let score = Score::load(&case.score)?;
+    let score = case.load_score()?;
     let mut frames = cfg.similarity.frame_maker()?;
     let reference = Arc::new(frames.reference(score, &cfg.reference_font)?);
     let score_times: Vec<f64> = case.truth.iter().map(|r| r.0).collect();

@@ -286,6 +286,57 @@ impl Score {
     }
 }
 
+/// A place where a pianist may leave the played timeline: at `from_s` (the end of the first pass
+/// of a repeat, where the unfolded score goes back) they may go on with the written successor
+/// instead, played at `to_s` (a repeat not taken). Both in score seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Branch {
+    pub from_s: f64,
+    pub to_s: f64,
+}
+
+impl Score {
+    /// Every [`Branch`]: where the played order leaves the written order and the written
+    /// successor is played later on. A repeat, D.C. or D.S. that nothing follows in writing has
+    /// none; with voltas, the first ending leads to the second.
+    pub fn branches(&self) -> Vec<Branch> {
+        let starts_s = |m: &Measure| self.tempo.seconds_at(m.start_beat);
+        let mut out = Vec::new();
+        for (i, pair) in self.measures.windows(2).enumerate() {
+            let written_next = pair[0].written_index + 1;
+            if pair[1].written_index == written_next {
+                continue;
+            }
+            let later = self.measures[i + 1..]
+                .iter()
+                .find(|m| m.written_index == written_next);
+            if let Some(to) = later {
+                out.push(Branch {
+                    from_s: starts_s(&pair[1]),
+                    to_s: starts_s(to),
+                });
+            }
+        }
+        out
+    }
+}
+
+impl Score {
+    /// Takes the measures of `written`, the same music with its bars numbered and its repeats
+    /// marked (the MusicXML a score MIDI was made from, unfolded as the MIDI plays it), so that
+    /// this score knows its written measures and [`Branch`]es. Only when both lay out the same
+    /// bars (starts within a hundredth of a beat); false, and nothing changed, otherwise.
+    pub fn adopt_measures(&mut self, written: &Score) -> bool {
+        let same = self.measures.len() == written.measures.len()
+            && (self.measures.iter().zip(&written.measures))
+                .all(|(a, b)| (a.start_beat - b.start_beat).abs() < 0.01);
+        if same {
+            self.measures.clone_from(&written.measures);
+        }
+        same
+    }
+}
+
 /// Measures of a piece whose bar lines follow only from its time signatures (MIDI files).
 pub(crate) fn measures_from_time_signatures(
     changes: &[(f64, (u8, u8))],
@@ -346,6 +397,36 @@ mod tests {
         );
         assert!((p.beat_in_measure - 2.5).abs() < 1e-9);
         assert_eq!(score.measure_start_s("3"), Some(6.0));
+    }
+
+    /// |: 1 2 :| 3 |: 4 :| played 1 2 1 2 3 4 4 (one beat a second): the first repeat may be
+    /// left for measure 3 at the end of its first pass; the last repeat has nothing after it.
+    #[test]
+    fn a_repeat_may_be_left_for_the_written_successor() {
+        let written = [0, 1, 0, 1, 2, 3, 3];
+        let measures = written
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| Measure {
+                number: (w + 1).to_string(),
+                written_index: w,
+                start_beat: i as f64,
+                length_beats: 1.0,
+                time_signature: (1, 4),
+            })
+            .collect();
+        let score = Score {
+            notes: vec![],
+            tempo: TempoMap::constant(60.0),
+            measures,
+        };
+        assert_eq!(
+            score.branches(),
+            vec![Branch {
+                from_s: 2.0,
+                to_s: 4.0
+            }]
+        );
     }
 }
 

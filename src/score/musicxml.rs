@@ -241,7 +241,10 @@ fn read_part(
             match el.tag_name().name() {
                 "attributes" => read_attributes(doc, el, &number, &mut st, part_index == 0, wm)?,
                 "backup" => cursor = (cursor - dur()?).max(0.0),
-                "forward" => cursor += dur()?,
+                "forward" => {
+                    cursor += dur()?;
+                    extent = extent.max(cursor);
+                }
                 "direction" => read_direction(el, cursor, &mut st, part_index == 0, wm),
                 "sound" if part_index == 0 => read_sound(el, cursor, &mut st, wm),
                 "barline" if part_index == 0 => read_barline(el, &mut wm.marks),
@@ -299,13 +302,10 @@ fn read_part(
         wm.notes.extend(pending_graces);
         let sig = wm.time_signature.unwrap_or(st.time_signature);
         let nominal = f64::from(sig.0) * 4.0 / f64::from(sig.1.max(1));
-        let implicit = m.attribute("implicit") == Some("yes");
-        // A pickup bar (implicit) is as long as its content; any other bar at least as long as its signature.
-        let length = if implicit && extent > 0.0 {
-            extent
-        } else {
-            extent.max(nominal)
-        };
+        // A bar is as long as its content, as MusicXML has it: a pickup or the short bar before
+        // a repeat is short whether or not it is marked `implicit` (many files, ASAP's among
+        // them, do not mark it). Only an empty bar takes its signature's length.
+        let length = if extent > 0.0 { extent } else { nominal };
         wm.length_beats = wm.length_beats.max(length);
         if wm.time_signature.is_none() {
             wm.time_signature = Some(st.time_signature);
@@ -610,6 +610,39 @@ pub(crate) mod tests {
     </measure>
   </part>
 </score-partwise>"#;
+
+    /// A pickup of one eighth, not marked `implicit` (as in ASAP's files), then a full 2/4 bar:
+    /// the full bar starts half a beat in, not a whole bar in, and a repeat may be left there.
+    #[test]
+    fn a_short_bar_is_as_long_as_its_content_marked_or_not() {
+        let xml = r#"<score-partwise version="4.0">
+  <part-list><score-part id="P1"><part-name>Piano</part-name></score-part></part-list>
+  <part id="P1">
+    <measure number="0">
+      <attributes><divisions>2</divisions><time><beats>2</beats><beat-type>4</beat-type></time></attributes>
+      <note><pitch><step>G</step><octave>4</octave></pitch><duration>1</duration></note>
+    </measure>
+    <measure number="1">
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>4</duration></note>
+      <barline location="right"><repeat direction="backward"/></barline>
+    </measure>
+    <measure number="2">
+      <note><pitch><step>E</step><octave>5</octave></pitch><duration>2</duration></note>
+      <forward><duration>2</duration></forward>
+    </measure>
+  </part>
+</score-partwise>"#;
+        let s = parse(xml.as_bytes()).unwrap();
+        let starts: Vec<f64> = s.measures.iter().map(|m| m.start_beat).collect();
+        assert_eq!(starts, [0.0, 0.5, 2.5, 3.0, 5.0]);
+        assert_eq!(s.measures[4].length_beats, 2.0, "a <forward> fills its bar");
+        let b = s.branches();
+        assert_eq!(b.len(), 1, "{b:?}");
+        assert_eq!(
+            (b[0].from_s, b[0].to_s),
+            (s.tempo.seconds_at(2.5), s.tempo.seconds_at(5.0))
+        );
+    }
 
     #[test]
     fn reads_notes_chords_ties_graces_and_repeats() {
