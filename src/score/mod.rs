@@ -319,9 +319,7 @@ impl Score {
         }
         out
     }
-}
 
-impl Score {
     /// Takes the measures of `written`, the same music with its bars numbered and its repeats
     /// marked (the MusicXML a score MIDI was made from, unfolded as the MIDI plays it), so that
     /// this score knows its written measures and [`Branch`]es. Only when both lay out the same
