@@ -357,8 +357,7 @@ impl Follower {
             SearchConfig::DEFAULT,
         );
         let checker = localiser.map(|l| Checker::new(l, self.core.reference.semitones.clone()));
-        let branches = self.core.reference.score.branches();
-        let branches = (branches.iter())
+        let branches = (self.core.reference.score.branches().iter())
             .map(|b| (frame_at(b.from_s), frame_at(b.to_s)))
             .collect();
         self.core.relocation =

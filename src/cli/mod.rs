@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use rustysynth::SoundFont;
 use segno::align::refine::RefineConfig;
 use segno::audio::{decode_file, write_wav_into};
 use segno::features::SAMPLE_RATE;
@@ -209,13 +210,23 @@ pub(crate) fn load_reference(
     soundfont: Option<&Path>,
     frames: &mut FrameMaker,
 ) -> anyhow::Result<Arc<Reference>> {
-    let score = Score::load(score)?;
-    let font_path = find_soundfont(soundfont)?;
+    let (score, font_path, font) = score_and_soundfont(score, soundfont)?;
     let spinner = spinner(format!("rendering the score with {}", font_path.display()));
-    let font = load_soundfont(&font_path)?;
     let reference = frames.reference(score, &font)?;
     spinner.finish_and_clear();
     Ok(Arc::new(reference))
+}
+
+/// The score and the SoundFont to render it with (found, then read): each refused here, before
+/// any long work.
+fn score_and_soundfont(
+    score: &Path,
+    soundfont: Option<&Path>,
+) -> anyhow::Result<(Score, PathBuf, Arc<SoundFont>)> {
+    let score = Score::load(score)?;
+    let font_path = find_soundfont(soundfont)?;
+    let font = load_soundfont(&font_path)?;
+    Ok((score, font_path, font))
 }
 
 fn spinner(message: String) -> indicatif::ProgressBar {
@@ -239,9 +250,7 @@ fn align(
         .map(|path| OutputFile::create(path, &inputs, Unfinished::Remove))
         .transpose()?;
     // Bad input is refused before the long work starts.
-    let score = Score::load(score)?;
-    let font_path = find_soundfont(soundfont)?;
-    let font = load_soundfont(&font_path)?;
+    let (score, font_path, font) = score_and_soundfont(score, soundfont)?;
     let decoded = decode_file(audio)?;
     for warning in decoded.check(audio)? {
         eprintln!("warning: {warning}");
