@@ -286,9 +286,12 @@ impl Score {
     }
 }
 
-/// A place where a pianist may leave the played timeline: at `from_s` (the end of the first pass
-/// of a repeat, where the unfolded score goes back) they may go on with the written successor
-/// instead, played at `to_s` (a repeat not taken). Both in score seconds.
+/// A place where a pianist may leave the played timeline: at `from_s` they may go on with what
+/// is played at `to_s` instead (both in score seconds). Two kinds:
+/// - a repeat not taken: at the end of a repeat's first pass, where the unfolded score goes back,
+///   the pianist goes on with the written successor;
+/// - a first ending left out: where a bar is followed on its first pass by the first ending and
+///   on a later pass by the second, the pianist goes to the second at once (not repeating).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Branch {
     pub from_s: f64,
@@ -296,25 +299,35 @@ pub struct Branch {
 }
 
 impl Score {
-    /// Every [`Branch`]: where the played order leaves the written order and the written
-    /// successor is played later on. A repeat, D.C. or D.S. that nothing follows in writing has
-    /// none; with voltas, the first ending leads to the second.
+    /// Every [`Branch`], in the played order: where the unfolded score leaves the written order
+    /// and the written successor is played later on, and where a bar is followed by a later
+    /// written bar on a later pass than now. A repeat, D.C. or D.S. that nothing follows in
+    /// writing has none.
     pub fn branches(&self) -> Vec<Branch> {
         let starts_s = |m: &Measure| self.tempo.seconds_at(m.start_beat);
-        let mut out = Vec::new();
+        let mut out: Vec<Branch> = Vec::new();
         for (i, pair) in self.measures.windows(2).enumerate() {
+            let later = &self.measures[i + 1..];
             let written_next = pair[0].written_index + 1;
-            if pair[1].written_index == written_next {
-                continue;
-            }
-            let later = self.measures[i + 1..]
-                .iter()
-                .find(|m| m.written_index == written_next);
-            if let Some(to) = later {
-                out.push(Branch {
+            let skipped_to = if pair[1].written_index == written_next {
+                // The same bar followed further on by a bar written after this one's successor:
+                // a second ending (or what a jump leads to), which the pianist may take now.
+                later.windows(2).find_map(|w| {
+                    (w[0].written_index == pair[0].written_index
+                        && w[1].written_index > pair[1].written_index)
+                        .then_some(&w[1])
+                })
+            } else {
+                later.iter().find(|m| m.written_index == written_next)
+            };
+            if let Some(to) = skipped_to {
+                let branch = Branch {
                     from_s: starts_s(&pair[1]),
                     to_s: starts_s(to),
-                });
+                };
+                if !out.contains(&branch) {
+                    out.push(branch);
+                }
             }
         }
         out
@@ -397,11 +410,8 @@ mod tests {
         assert_eq!(score.measure_start_s("3"), Some(6.0));
     }
 
-    /// |: 1 2 :| 3 |: 4 :| played 1 2 1 2 3 4 4 (one beat a second): the first repeat may be
-    /// left for measure 3 at the end of its first pass; the last repeat has nothing after it.
-    #[test]
-    fn a_repeat_may_be_left_for_the_written_successor() {
-        let written = [0, 1, 0, 1, 2, 3, 3];
+    /// A score of one-beat measures (one beat a second) played in this order of written bars.
+    fn played(written: &[usize]) -> Score {
         let measures = written
             .iter()
             .enumerate()
@@ -413,17 +423,43 @@ mod tests {
                 time_signature: (1, 4),
             })
             .collect();
-        let score = Score {
+        Score {
             notes: vec![],
             tempo: TempoMap::constant(60.0),
             measures,
-        };
+        }
+    }
+
+    /// |: 1 2 :| 3 |: 4 :| played 1 2 1 2 3 4 4: the first repeat may be left for measure 3 at
+    /// the end of its first pass; the last repeat has nothing after it.
+    #[test]
+    fn a_repeat_may_be_left_for_the_written_successor() {
         assert_eq!(
-            score.branches(),
+            played(&[0, 1, 0, 1, 2, 3, 3]).branches(),
             vec![Branch {
                 from_s: 2.0,
                 to_s: 4.0
             }]
+        );
+    }
+
+    /// |: 1 2 [1. 3 :| [2. 4 5 played 1 2 3 1 2 4 5: on the first pass the pianist may leave out
+    /// the first ending and the repeat (2 → 4), and at the end of the first ending not go back
+    /// (3 → 4).
+    #[test]
+    fn a_first_ending_may_be_left_out() {
+        assert_eq!(
+            played(&[0, 1, 2, 0, 1, 3, 4]).branches(),
+            vec![
+                Branch {
+                    from_s: 2.0,
+                    to_s: 5.0
+                },
+                Branch {
+                    from_s: 3.0,
+                    to_s: 5.0
+                }
+            ]
         );
     }
 }

@@ -644,6 +644,42 @@ pub(crate) mod tests {
         );
     }
 
+    /// |: 1 2 [1. 3 :| [2. 4 played 1 2 3 1 2 4 (2/4, one quarter a second): a pianist who does
+    /// not repeat goes from 2 straight to the second ending (2 s → 10 s), and one who plays the
+    /// first ending and goes on leaves it for the second (6 s → 10 s).
+    #[test]
+    fn a_first_ending_may_be_left_out_for_the_second() {
+        let bar = |n: u32, extra: &str| {
+            format!(
+                r#"<measure number="{n}">{extra}<note><pitch><step>C</step><octave>5</octave></pitch><duration>2</duration></note></measure>"#
+            )
+        };
+        let xml = format!(
+            r#"<score-partwise version="4.0">
+  <part-list><score-part id="P1"><part-name>Piano</part-name></score-part></part-list>
+  <part id="P1">{}{}{}{}</part>
+</score-partwise>"#,
+            bar(
+                1,
+                r#"<attributes><divisions>1</divisions><time><beats>2</beats><beat-type>4</beat-type></time></attributes><sound tempo="60"/><barline location="left"><repeat direction="forward"/></barline>"#
+            ),
+            bar(2, ""),
+            bar(
+                3,
+                r#"<barline location="left"><ending number="1" type="start"/></barline><barline location="right"><ending number="1" type="stop"/><repeat direction="backward"/></barline>"#
+            ),
+            bar(
+                4,
+                r#"<barline location="left"><ending number="2" type="start"/></barline><barline location="right"><ending number="2" type="stop"/></barline>"#
+            ),
+        );
+        let s = parse(xml.as_bytes()).unwrap();
+        let numbers: Vec<&str> = s.measures.iter().map(|m| m.number.as_str()).collect();
+        assert_eq!(numbers, ["1", "2", "3", "1", "2", "4"]);
+        let b: Vec<(f64, f64)> = s.branches().iter().map(|b| (b.from_s, b.to_s)).collect();
+        assert_eq!(b, [(4.0, 10.0), (6.0, 10.0)]);
+    }
+
     #[test]
     fn reads_notes_chords_ties_graces_and_repeats() {
         let s = parse(SMALL.as_bytes()).unwrap();
