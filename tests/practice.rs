@@ -60,8 +60,9 @@ fn recoveries(relocation: bool) -> Vec<(Scenario, Vec<Option<f64>>)> {
 
 /// Relocation (checked by the localiser) finds the pianist after each jump, where the follower
 /// alone never finds the restart, the skip or the repeat not taken. The target is 3 s;
-/// measured here: 3.5, 1.8, 3.1 and 1.4 s (the restart misses it by 0.5 s, the mid-piece start by
-/// 0.1 s: the bound below is the measured behaviour plus room for timing noise, not the target).
+/// measured here with the 80-epoch localiser: 3.04, 1.8, 3.1 and 1.1 s (3.5, 1.8, 3.1 and 1.4 s
+/// with the 20-epoch one; the restart and the mid-piece start miss it by 0.04 and 0.1 s: the bound
+/// below is the measured behaviour plus room for timing noise, not the target).
 /// The repeat not taken is found by the localiser's look at the written successor as the
 /// follower passes the repeat's end; the search alone found it after 10.2 s.
 #[test]

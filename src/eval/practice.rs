@@ -46,7 +46,8 @@ pub enum Scenario {
     Skip,
     /// Start at a point 20–60 % into the piece.
     MidPiece,
-    /// At the end of a repeat's first pass, go on with what follows it in writing.
+    /// At the end of a repeat's first pass, go on with what follows it in writing; or, at the
+    /// first ending, go to the second at once (one [`Branch`] the performance plays, drawn).
     RepeatNotTaken,
 }
 
