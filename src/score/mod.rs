@@ -292,6 +292,10 @@ impl Score {
 ///   the pianist goes on with the written successor;
 /// - a first ending left out: where a bar is followed on its first pass by the first ending and
 ///   on a later pass by the second, the pianist goes to the second at once (not repeating).
+///
+/// The measures do not say why the played order jumps, so a D.S. al Coda gives the second kind
+/// too (to the coda from the first pass of its "To Coda" bar): a way few pianists take, weighed
+/// for a few seconds and taken only on strong evidence.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Branch {
     pub from_s: f64,
@@ -305,7 +309,7 @@ impl Score {
     /// writing has none.
     pub fn branches(&self) -> Vec<Branch> {
         let starts_s = |m: &Measure| self.tempo.seconds_at(m.start_beat);
-        let mut out: Vec<Branch> = Vec::new();
+        let mut out = Vec::new();
         for (i, pair) in self.measures.windows(2).enumerate() {
             let later = &self.measures[i + 1..];
             let written_next = pair[0].written_index + 1;
