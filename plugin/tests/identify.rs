@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use segno::eval::metrics::truth_score_at;
-use segno::identify::listen::LOOK_EVERY_S;
+use segno::identify::listen::{FIRST_LOOK_S, LOOK_EVERY_S};
 use segno::identify::Library;
 use segno::live::Identifying;
 use segno_plugin::Segno;
@@ -139,7 +139,17 @@ fn the_app_names_the_piece_of_a_recording_and_refines_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     let answers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("at ")).collect();
-    assert!(answers.len() >= 2, "refined as it listens: {stdout}");
+    // Faster than real time, every look is still taken: the first once enough is heard, then
+    // one every few seconds, however busy the machine.
+    let at_s: Vec<f64> = answers
+        .iter()
+        .map(|a| a[3..].split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(at_s.len() >= 3, "refined as it listens: {stdout}");
+    assert!((at_s[0] - FIRST_LOOK_S).abs() <= 1.0, "{stdout}");
+    for pair in at_s.windows(2) {
+        assert!((pair[1] - pair[0] - LOOK_EVERY_S).abs() <= 1.0, "{stdout}");
+    }
     let last = answers.last().unwrap();
     assert!(last.contains("this is minuet"), "{stdout}");
     assert!(

@@ -254,6 +254,10 @@ fn headless(
             while audio_end.backlog() > audio.sample_rate as usize {
                 std::thread::sleep(Duration::from_millis(1));
             }
+            if options.identify {
+                let heard_s = ((i + 1) * block) as f64 / f64::from(audio.sample_rate);
+                answers.keep_up(&worker, heard_s)?;
+            }
         }
     }
     if !audio_end.wait_for_worker(Duration::from_secs(60)) {
@@ -320,6 +324,34 @@ impl Answers {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Faster than real time, the audio would outrun the looks (a look due while another runs
+    /// is taken when that one ends, on whatever has come by then), and how many answers a file
+    /// gets would depend on the machine. So the audio waits for each look's answer before it
+    /// passes the point where the look after it falls due: every look is taken, on the same
+    /// audio, and printed.
+    fn keep_up(&mut self, worker: &segno::live::Worker, heard_s: f64) -> Result<()> {
+        // Less than the worker's chunk and this loop's block may overshoot a look's due time by.
+        const SLACK_S: f64 = 0.5;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            self.print_new(&worker.status().identifying)?;
+            let answered_s = self
+                .last
+                .as_ref()
+                .map_or(FIRST_LOOK_S - LOOK_EVERY_S, |found| found.until_s);
+            if heard_s < answered_s + 2.0 * LOOK_EVERY_S - SLACK_S {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "no answer within a minute of the look due at {:.1} s",
+                    answered_s + LOOK_EVERY_S
+                );
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Waits for the look at the end of the recording (a look is due every few seconds of
