@@ -26,6 +26,9 @@ use crate::reference::Reference;
 
 /// Seconds of path the local tempo is estimated from.
 const TEMPO_WINDOW_S: f64 = 3.0;
+/// Live frames after the first note (4 s) in which a follower not told where the performer
+/// starts is not sure of where it is ([`Core::start_earned`]).
+const START_DOUBT_FRAMES: usize = 172;
 /// Smoothing time constant of the confidence, in seconds.
 const CONFIDENCE_SMOOTHING_S: f64 = 0.5;
 /// Below this confidence the follower is uncertain …
@@ -202,7 +205,11 @@ struct Core {
     reference: Arc<Reference>,
     tracker: Tracker,
     frames: usize,
-    started: bool,
+    /// The live frame of the first note heard, once heard.
+    started_at: Option<usize>,
+    /// Whether the performer's start was given (`--start-measure`): a prior the follower may be
+    /// sure of from the first note. Otherwise the start of the piece is only a guess.
+    start_given: bool,
     /// Reference frames at which a score onset is first heard, sorted.
     onset_frames: Vec<usize>,
     /// Live frame index of the last attack heard, and the position last reported.
@@ -285,7 +292,8 @@ impl Follower {
             reference,
             tracker,
             frames: 0,
-            started: false,
+            started_at: None,
+            start_given: false,
             last_attack: None,
             attack_began: None,
             reported: 0,
@@ -384,6 +392,7 @@ impl Follower {
         match self.core.reference.score.measure_start_s(measure) {
             Some(t) => {
                 self.restart_at(t);
+                self.core.start_given = true;
                 true
             }
             None => false,
@@ -481,7 +490,8 @@ impl Core {
             .unwrap_or(score_time_s);
         self.tracker.reset(frame_at(first_note));
         self.frames = 0;
-        self.started = false;
+        self.started_at = None;
+        self.start_given = false;
         self.last_attack = None;
         self.attack_began = None;
         self.reported = frame_at(first_note);
@@ -515,7 +525,7 @@ impl Core {
     /// stretch of playing, so it starts them afresh.
     fn pass_unheard(&mut self, frames: usize) {
         self.frames += frames;
-        if !self.started || frames == 0 {
+        if self.started_at.is_none() || frames == 0 {
             return;
         }
         let ahead = (self.tempo_ratio() * frames as f64).round() as usize;
@@ -599,8 +609,10 @@ impl Core {
         self.frames += 1;
         // Until the first note is heard there is nothing to follow: silence before the
         // performer starts must not move the position through the score.
-        self.started |= attack;
-        let mut report = if self.started {
+        if attack && self.started_at.is_none() {
+            self.started_at = Some(self.frames);
+        }
+        let mut report = if self.started_at.is_some() {
             let step = self.tracker.step(live);
             let sounding = !is_silent(live);
             if sounding {
@@ -631,7 +643,7 @@ impl Core {
         semitones: &[f32; BANDS],
         attack: bool,
     ) -> Verdict {
-        if !self.started || self.relocation.is_none() {
+        if self.started_at.is_none() || self.relocation.is_none() {
             return Verdict::Stay;
         }
         let heard = Heard {
@@ -642,11 +654,22 @@ impl Core {
             tempo: self.tempo_ratio().clamp(0.5, 2.0),
             // Whether the belief is concentrated: relocation weighs its own evidence of where
             // the pianist is against this, and its settings were chosen with it.
-            sure: self.tracker_confidence >= UNCERTAIN_BELOW,
+            sure: self.tracker_confidence >= UNCERTAIN_BELOW && self.start_earned(),
         };
         self.relocation
             .as_mut()
             .map_or(Verdict::Stay, |r| r.frame(&heard))
+    }
+
+    /// Whether the place the follower started at has been earned: told (`--start-measure`), or
+    /// followed for [`START_DOUBT_FRAMES`] since the first note. Before that, the tracker's belief
+    /// is concentrated because it was put there, not because the music matched there, so it is no
+    /// reason to ask relocation for more evidence than usual.
+    fn start_earned(&self) -> bool {
+        self.start_given
+            || self
+                .started_at
+                .is_some_and(|s| self.frames - s > START_DOUBT_FRAMES)
     }
 
     /// The reported position crosses the next score onset only once an attack has been heard:

@@ -58,22 +58,18 @@ fn recoveries(relocation: bool) -> Vec<(Scenario, Vec<Option<f64>>)> {
         .collect()
 }
 
-/// Relocation (checked by the localiser) finds the pianist after each jump, where the follower
-/// alone never finds the restart, the skip or the repeat not taken. The target is 3 s;
-/// measured here with the 80-epoch localiser: 3.04, 1.8, 3.1 and 1.1 s (3.5, 1.8, 3.1 and 1.4 s
-/// with the 20-epoch one; the restart and the mid-piece start miss it by 0.04 and 0.1 s: the bound
-/// below is the measured behaviour plus room for timing noise, not the target).
+/// Relocation (checked by the localiser) finds the pianist after each jump within the issue's
+/// 3 s, where the follower alone never finds the restart, the skip or the repeat not taken.
+/// Measured: 1.5, 1.8, 2.9 and 1.1 s (3.04, 1.8, 3.1 and 1.1 s before the search's places were
+/// weighed by where the pianist stopped, and before a follower not told where the pianist starts
+/// stopped being sure of the start of the piece).
 /// The repeat not taken is found by the localiser's look at the written successor as the
 /// follower passes the repeat's end; the search alone found it after 10.2 s.
 #[test]
 fn relocation_finds_a_restart_a_skip_a_mid_piece_start_and_a_repeat_not_taken() {
     for (scenario, found) in recoveries(true) {
-        let bound = match scenario {
-            Scenario::RepeatNotTaken => 3.0,
-            _ => 4.0,
-        };
         assert!(
-            !found.is_empty() && found.iter().all(|t| t.is_some_and(|t| t <= bound)),
+            !found.is_empty() && found.iter().all(|t| t.is_some_and(|t| t <= 3.0)),
             "{scenario}: {found:?}"
         );
     }

@@ -178,6 +178,8 @@ const TYPICAL_SMOOTHING: f64 = 0.1;
 const AGREE_FRAMES: usize = 43;
 /// Candidates within this ratio of the best match sound alike.
 const ALIKE_RATIO: f64 = 1.1;
+/// This many live frames without an attack (1 s) are a pause.
+const PAUSE_FRAMES: usize = 43;
 /// A look at fewer attacks than this proves nothing (silence, one held chord).
 const MIN_ATTACKS: usize = 4;
 /// The localiser checks a place only when the last 1.35 s held this many attacks, one of them in
@@ -191,10 +193,11 @@ const CHECK_MOVE_MASS: f32 = 0.1;
 /// … and the checks that agree on it, together, find it this many times more likely than the
 /// place held (the product of their ratios); the place held stands when a check finds it at
 /// least as likely as the one proposed.
-const CHECK_MOVE_RATIO: f32 = 4.0;
+const CHECK_MOVE_RATIO: f32 = 8.0;
 /// … or this many times, when the follower is sure of where it is (its confidence is a prior
-/// against moving).
-const CHECK_MOVE_RATIO_SURE: f32 = 32.0;
+/// against moving). Both chosen for the 80-epoch localiser on dev `--every 10` (BENCHMARKS.md,
+/// "Practice"): twice the 20-epoch one's, a sharper model's ratios being larger both ways.
+const CHECK_MOVE_RATIO_SURE: f32 = 64.0;
 
 /// After a branch, the localiser weighs its other way for this many live frames (6 s) …
 const BRANCH_FRAMES: usize = 258;
@@ -297,11 +300,12 @@ impl Relocation {
                 .filter(|c| c.position.abs_diff(here) > ELSEWHERE_FRAMES)
         };
         // Passages that sound alike (the two passes of a repeat, a recapitulation) match alike:
-        // of those, the pianist is most likely in the one nearest to where they were.
+        // of those, the pianist is most likely in the one nearest to where they were playing.
+        let were = before_pause(&self.recent).unwrap_or(here);
         let best = elsewhere().next().map(|b| b.cost).and_then(|best| {
             elsewhere()
                 .filter(|c| c.cost <= best * ALIKE_RATIO)
-                .min_by_key(|c| c.position.abs_diff(here))
+                .min_by_key(|c| c.position.abs_diff(were))
                 .copied()
         });
         let (Some(best), true) = (best, attacks >= MIN_ATTACKS) else {
@@ -392,7 +396,7 @@ impl Relocation {
         // As much evidence as a sure follower needs, sure or not: on the bundled minuet played
         // straight, the 20-epoch localiser's checks at the repeat came to at most 3.4 : 1 for
         // the way not taken (4 : 1 would nearly have moved); not taking it, they came to 32 : 1
-        // in 1.4 s.
+        // in 1.4 s (with the 80-epoch localiser, 64 : 1 in 1.1 s).
         if weigh(&mut self.branch_evidence, self.frames, check, tempo, true) {
             self.crossed = None;
             self.branch_evidence = None;
@@ -459,6 +463,27 @@ impl Relocation {
     }
 }
 
+/// Where the follower was at the last attack before the latest pause in `recent` (reported
+/// position, attack; newest last): a pianist who stops and starts again goes on from near where
+/// they stopped (a few bars back, a page on), not from where the follower drifted to while they
+/// were silent (through the noise and the room's tail, a note at a time).
+fn before_pause(recent: &VecDeque<(usize, bool)>) -> Option<usize> {
+    let mut silent = 0;
+    let mut seen_attack = false;
+    for &(position, attack) in recent.iter().rev() {
+        if attack {
+            if seen_attack && silent > PAUSE_FRAMES {
+                return Some(position);
+            }
+            seen_attack = true;
+            silent = 0;
+        } else {
+            silent += 1;
+        }
+    }
+    None
+}
+
 /// Adds a check's evidence for moving (at live frame `frame`) to what the checks before it found
 /// for the same place (the pianist moving on from there as they play); true when it is enough:
 /// more for a follower `sure` of where it is, whose own belief is the stronger prior.
@@ -491,4 +516,39 @@ fn weigh(
 fn moved_on_to(at: usize, frames: usize, tempo: f64, position: usize) -> bool {
     let moved = (frames as f64 * tempo).round() as usize;
     position.abs_diff(at + moved) <= AGREE_FRAMES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (position, attack) frames: `attacks` frames with an attack each, then `silent` without,
+    /// the position moving one frame a frame throughout.
+    fn frames(from: usize, attacks: usize, silent: usize) -> Vec<(usize, bool)> {
+        (0..attacks + silent)
+            .map(|i| (from + i, i < attacks))
+            .collect()
+    }
+
+    #[test]
+    fn a_pause_is_measured_from_the_last_attack_before_it() {
+        let mut recent: VecDeque<_> = frames(100, 10, PAUSE_FRAMES + 5).into();
+        recent.extend(frames(500, 3, 0));
+        assert_eq!(
+            before_pause(&recent),
+            Some(109),
+            "where the pianist stopped"
+        );
+
+        let mut short: VecDeque<_> = frames(100, 10, PAUSE_FRAMES).into();
+        short.extend(frames(500, 3, 0));
+        assert_eq!(before_pause(&short), None, "a rest is not a pause");
+
+        let start: VecDeque<_> = [frames(0, 0, 80), frames(80, 3, 0)].concat().into();
+        assert_eq!(
+            before_pause(&start),
+            None,
+            "nothing was played before the silence"
+        );
+    }
 }
