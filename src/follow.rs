@@ -655,6 +655,7 @@ impl Core {
             // Whether the belief is concentrated: relocation weighs its own evidence of where
             // the pianist is against this, and its settings were chosen with it.
             sure: self.tracker_confidence >= UNCERTAIN_BELOW && self.start_earned(),
+            unearned_start: !self.start_earned(),
         };
         self.relocation
             .as_mut()

@@ -68,6 +68,8 @@ pub(crate) struct Heard<'a> {
     /// A follower sure of where it is moves only on much stronger evidence: a pianist playing on
     /// as written must not be pulled away by a passage that merely resembles theirs.
     pub sure: bool,
+    /// The follower began a few seconds ago where it was put, not told where the pianist starts.
+    pub unearned_start: bool,
 }
 
 /// The dual-stack localiser ([`dual_stack`]) on the last 1.35 s of live audio: of a place the
@@ -178,6 +180,12 @@ const TYPICAL_SMOOTHING: f64 = 0.1;
 const AGREE_FRAMES: usize = 43;
 /// Candidates within this ratio of the best match sound alike.
 const ALIKE_RATIO: f64 = 1.1;
+/// Where a jump is likely (the first seconds of an unearned start, or after a stop), the localiser
+/// checks a place elsewhere that matches better than the place held by any margin; elsewhere only
+/// one that matches clearly better ([`CONFIRM_RATIO`]), since every check may move the follower.
+const JUMP_CHECK_RATIO: f64 = 1.0;
+/// This many live frames without an attack (1.4 s) are a stop.
+const STOP_FRAMES: usize = 60;
 /// This many live frames without an attack (1 s) are a pause.
 const PAUSE_FRAMES: usize = 43;
 /// A look at fewer attacks than this proves nothing (silence, one held chord).
@@ -301,7 +309,7 @@ impl Relocation {
         };
         // Passages that sound alike (the two passes of a repeat, a recapitulation) match alike:
         // of those, the pianist is most likely in the one nearest to where they were playing.
-        let were = before_pause(&self.recent).unwrap_or(here);
+        let were = before_pause(&self.recent, PAUSE_FRAMES).unwrap_or(here);
         let best = elsewhere().next().map(|b| b.cost).and_then(|best| {
             elsewhere()
                 .filter(|c| c.cost <= best * ALIKE_RATIO)
@@ -328,7 +336,13 @@ impl Relocation {
             });
         }
         let frames_ago = found.frames_ago;
-        if ratio < CONFIRM_RATIO {
+        let jump_likely = heard.unearned_start || before_pause(&self.recent, STOP_FRAMES).is_some();
+        let check_below = if jump_likely {
+            JUMP_CHECK_RATIO
+        } else {
+            CONFIRM_RATIO
+        };
+        if ratio < check_below {
             if let Some(verdict) =
                 self.localiser_verdict(best.position + ahead, position, tempo, sure)
             {
@@ -463,16 +477,16 @@ impl Relocation {
     }
 }
 
-/// Where the follower was at the last attack before the latest pause in `recent` (reported
-/// position, attack; newest last): a pianist who stops and starts again goes on from near where
+/// Where the follower was at the last attack before the latest pause (more than `longer_than`
+/// frames without an attack) in `recent` (reported position, attack; newest last): a pianist who stops and starts again goes on from near where
 /// they stopped (a few bars back, a page on), not from where the follower drifted to while they
 /// were silent (through the noise and the room's tail, a note at a time).
-fn before_pause(recent: &VecDeque<(usize, bool)>) -> Option<usize> {
+fn before_pause(recent: &VecDeque<(usize, bool)>, longer_than: usize) -> Option<usize> {
     let mut silent = 0;
     let mut seen_attack = false;
     for &(position, attack) in recent.iter().rev() {
         if attack {
-            if seen_attack && silent > PAUSE_FRAMES {
+            if seen_attack && silent > longer_than {
                 return Some(position);
             }
             seen_attack = true;
@@ -535,18 +549,23 @@ mod tests {
         let mut recent: VecDeque<_> = frames(100, 10, PAUSE_FRAMES + 5).into();
         recent.extend(frames(500, 3, 0));
         assert_eq!(
-            before_pause(&recent),
+            before_pause(&recent, PAUSE_FRAMES),
             Some(109),
             "where the pianist stopped"
         );
+        assert_eq!(before_pause(&recent, STOP_FRAMES), None, "not a stop");
 
         let mut short: VecDeque<_> = frames(100, 10, PAUSE_FRAMES).into();
         short.extend(frames(500, 3, 0));
-        assert_eq!(before_pause(&short), None, "a rest is not a pause");
+        assert_eq!(
+            before_pause(&short, PAUSE_FRAMES),
+            None,
+            "a rest is not a pause"
+        );
 
         let start: VecDeque<_> = [frames(0, 0, 80), frames(80, 3, 0)].concat().into();
         assert_eq!(
-            before_pause(&start),
+            before_pause(&start, PAUSE_FRAMES),
             None,
             "nothing was played before the silence"
         );
