@@ -478,9 +478,10 @@ impl Relocation {
 }
 
 /// Where the follower was at the last attack before the latest pause (more than `longer_than`
-/// frames without an attack) in `recent` (reported position, attack; newest last): a pianist who stops and starts again goes on from near where
-/// they stopped (a few bars back, a page on), not from where the follower drifted to while they
-/// were silent (through the noise and the room's tail, a note at a time).
+/// frames without an attack) in `recent` (reported position, attack; newest last): a pianist who
+/// stops and starts again goes on from near where they stopped (a few bars back, a page on), not
+/// from where the follower drifted to while they were silent (through the noise and the room's
+/// tail, a note at a time).
 fn before_pause(recent: &VecDeque<(usize, bool)>, longer_than: usize) -> Option<usize> {
     let mut silent = 0;
     let mut seen_attack = false;
