@@ -332,7 +332,7 @@ impl Answers {
     /// passes the point where the look after it falls due: every look is taken, on the same
     /// audio, and printed.
     fn keep_up(&mut self, worker: &segno::live::Worker, heard_s: f64) -> Result<()> {
-        // Less than the worker's chunk and this loop's block may overshoot a look's due time by.
+        // More than the worker's chunk and this loop's block together overshoot a look's due time.
         const SLACK_S: f64 = 0.5;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
