@@ -26,9 +26,12 @@ use crate::reference::Reference;
 
 /// Seconds of path the local tempo is estimated from.
 const TEMPO_WINDOW_S: f64 = 3.0;
-/// Live frames after the first note (4 s) in which a follower not told where the performer
-/// starts is not sure of where it is ([`Core::start_earned`]).
-const START_DOUBT_FRAMES: usize = 172;
+/// Live frames after the first note (8 s) in which a follower not told where the performer
+/// starts is not sure of where it is ([`Core::start_earned`]): relocation's search needs 2.5 s
+/// of playing for its first look, and its localiser two or three checks to agree, so 4 s left
+/// about one chance to find a pianist who started in the middle (dev mid-piece starts: median
+/// 4.3 s to find them against 4.9 s; BENCHMARKS.md, "Practice").
+const START_DOUBT_FRAMES: usize = 344;
 /// Smoothing time constant of the confidence, in seconds.
 const CONFIDENCE_SMOOTHING_S: f64 = 0.5;
 /// Below this confidence the follower is uncertain …

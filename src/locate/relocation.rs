@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::dual_stack::{self, DualStack, Output, SNIPPET_FRAMES};
 use super::search::SearchConfig;
-use super::Localiser;
+use super::{Candidate, Localiser};
 use crate::features::semitone::BANDS;
 use crate::features::{Features, HOP_S};
 
@@ -301,21 +301,13 @@ impl Relocation {
         let start = end.saturating_sub(self.window_frames);
         let attacks = self.recent.range(start..end).filter(|r| r.1).count();
         let here = self.recent[end].0;
-        let elsewhere = || {
-            found
-                .candidates
-                .iter()
-                .filter(|c| c.position.abs_diff(here) > ELSEWHERE_FRAMES)
-        };
-        // Passages that sound alike (the two passes of a repeat, a recapitulation) match alike:
-        // of those, the pianist is most likely in the one nearest to where they were playing.
+        let elsewhere = found
+            .candidates
+            .iter()
+            .copied()
+            .filter(|c| c.position.abs_diff(here) > ELSEWHERE_FRAMES);
         let were = before_pause(&self.recent, PAUSE_FRAMES).unwrap_or(here);
-        let best = elsewhere().next().map(|b| b.cost).and_then(|best| {
-            elsewhere()
-                .filter(|c| c.cost <= best * ALIKE_RATIO)
-                .min_by_key(|c| c.position.abs_diff(were))
-                .copied()
-        });
+        let best = place_to_check(elsewhere, were, heard.unearned_start);
         let (Some(best), true) = (best, attacks >= MIN_ATTACKS) else {
             return self.standing_doubt();
         };
@@ -477,6 +469,23 @@ impl Relocation {
     }
 }
 
+/// Of the places the search found elsewhere (best first), the one to check. Passages that sound
+/// alike (the two passes of a repeat, a recapitulation) match alike: of those, the pianist is
+/// most likely in the one nearest to where they `were` playing. A follower whose start is
+/// `unearned` has no such place (it was put where it is, not led there by the music): the best
+/// match stands.
+fn place_to_check(
+    elsewhere: impl Iterator<Item = Candidate> + Clone,
+    were: usize,
+    unearned: bool,
+) -> Option<Candidate> {
+    let alike = if unearned { 1.0 } else { ALIKE_RATIO };
+    let best = elsewhere.clone().next()?.cost;
+    elsewhere
+        .filter(|c| c.cost <= best * alike)
+        .min_by_key(|c| c.position.abs_diff(were))
+}
+
 /// Where the follower was at the last attack before the latest pause (more than `longer_than`
 /// frames without an attack) in `recent` (reported position, attack; newest last): a pianist who
 /// stops and starts again goes on from near where they stopped (a few bars back, a page on), not
@@ -543,6 +552,17 @@ mod tests {
         (0..attacks + silent)
             .map(|i| (from + i, i < attacks))
             .collect()
+    }
+
+    #[test]
+    fn of_alike_places_the_nearest_is_checked_unless_the_start_is_unearned() {
+        let at = |position, cost| Candidate { position, cost };
+        let found = [at(3000, 0.70), at(1200, 0.74), at(400, 0.76), at(150, 0.90)];
+        let check = |were, unearned| place_to_check(found.into_iter(), were, unearned);
+        assert_eq!(check(100, false), Some(at(400, 0.76)));
+        assert_eq!(check(1300, false), Some(at(1200, 0.74)));
+        assert_eq!(check(100, true), Some(at(3000, 0.70)));
+        assert_eq!(place_to_check(std::iter::empty(), 100, false), None);
     }
 
     #[test]
