@@ -255,6 +255,78 @@ fn start_at_a_measure() {
     assert!(Path::new(&out).exists());
 }
 
+/// Told the wrong measure to start at (issue 11: `--start-measure 9` for a pianist starting at
+/// measure 1), the follower with relocation leaves it once the music parts from what is played,
+/// and stays with the pianist. The minuet's second half begins as its first does (measures 9–14
+/// repeat 1–6 but for a bass note), so following measure 9 while measure 1 is played is
+/// following the same notes, and each half is played twice: a place counts as right within 0.5 s
+/// of the truth or of the same place in the other pass of its half (12 s of score away). The
+/// halves part at measure 7, about 10 s into the performance; every row from 14 s on is checked.
+#[test]
+fn a_wrong_start_measure_is_left_once_the_music_parts() {
+    let score = common::example("minuet.musicxml");
+    let wav = render(
+        &common::example("minuet-performance.mid"),
+        "wrong-start.wav",
+        &[],
+    );
+    let truth =
+        segno::eval::cases::read_truth(&common::example("minuet-performance.truth.csv")).unwrap();
+    let score_at = |perf: f64| {
+        let i = truth.partition_point(|t| t.1 <= perf).max(1) - 1;
+        let (a, b) = (truth[i], truth[(i + 1).min(truth.len() - 1)]);
+        let along = if b.1 > a.1 {
+            (perf - a.1) / (b.1 - a.1)
+        } else {
+            0.0
+        };
+        a.0 + (b.0 - a.0) * along.clamp(0.0, 1.0)
+    };
+    let last_s = truth.last().unwrap().1;
+    for measure in ["5", "9", "13"] {
+        let out = tmp(&format!("wrong-start-{measure}.csv"));
+        let o = segno(&[
+            "follow",
+            "--score",
+            score.to_str().unwrap(),
+            "--audio",
+            wav.to_str().unwrap(),
+            "--start-measure",
+            measure,
+            "--relocation",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        let checked: Vec<(f64, f64)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut f = l.split(',').map(|x| x.parse::<f64>().unwrap_or(f64::NAN));
+                (f.next().unwrap(), f.next().unwrap())
+            })
+            .filter(|&(perf, _)| (14.0..last_s).contains(&perf))
+            .collect();
+        let wrong: Vec<&(f64, f64)> = checked
+            .iter()
+            .filter(|&&(perf, at)| {
+                let truth = score_at(perf);
+                [-12.0, 0.0, 12.0]
+                    .iter()
+                    .all(|pass| (at - truth - pass).abs() > 0.5)
+            })
+            .collect();
+        assert!(
+            checked.len() > 1000 && wrong.is_empty(),
+            "--start-measure {measure}: {} of {} rows wrong, the first (perf s, score s): {:?}",
+            wrong.len(),
+            checked.len(),
+            wrong.first()
+        );
+    }
+}
+
 /// The salience model aligns offline (by default, as a hybrid) and is refused, with the reason,
 /// for following.
 #[test]
