@@ -26,8 +26,12 @@ const MODEL_HOP: usize = 256;
 const MODEL_FRAMES: usize = 172;
 const BINS: usize = 264;
 const BINS_PER_SEMITONE: usize = 3;
-/// Frames dropped at each side of a window (edge effects), as basic-pitch does.
-const MARGIN: usize = 16;
+/// Frames dropped at each side of a window (edge effects; basic-pitch drops 15). Half of that
+/// aligned as well on train (`segno eval --cases ../shared/benchmark/train --every 12
+/// --no-online --similarity hybrid --model models/scnn_salience.onnx`: within 25 / 50 / 100 ms
+/// 81.7 / 88.5 / 91.7 % against 81.7 / 88.6 / 91.7; 4 frames: 81.6 / 88.5 / 91.6) with a tenth
+/// fewer windows to run (BENCHMARKS.md, "`segno align` on a 10-minute piece").
+const MARGIN: usize = 8;
 const KEPT: usize = MODEL_FRAMES - 2 * MARGIN;
 /// The model's output with the 264-bin salience ("contour").
 const CONTOUR_OUTPUT: &str = "StatefulPartitionedCall:0";
