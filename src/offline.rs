@@ -168,13 +168,23 @@ pub fn align(
     refine: Option<RefineConfig>,
 ) -> Alignment {
     let path = multiscale::align(perf, &reference.features, cost, MultiscaleConfig::default());
-    let evidence = evidence(reference, perf, &path, cost);
+    let score = &reference.score;
+    // The refinement reads the recording's audio, the evidence its frames: both only the path,
+    // so they are worked out at once.
+    let (evidence, map) = std::thread::scope(|s| {
+        let map = s.spawn(|| match refine {
+            Some(config) => refine::refine(&PathMap::new(&path), score, audio, config),
+            None => PathMap::new(&path),
+        });
+        let evidence = evidence(reference, perf, &path, cost);
+        let map = map.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (evidence, map)
+    });
     let sounding: Vec<bool> = path
         .iter()
         .map(|&(i, _)| !is_silent(perf.frame(i)))
         .collect();
     let confidence = confidences(&evidence, &sounding);
-    let score = &reference.score;
     let rows = (0..path.len())
         .map(|k| {
             let (i, j) = path[k];
@@ -206,10 +216,7 @@ pub fn align(
     Alignment {
         rows,
         match_quality: median(&evidence),
-        map: match refine {
-            Some(config) => refine::refine(&PathMap::new(&path), score, audio, config),
-            None => PathMap::new(&path),
-        },
+        map,
     }
 }
 
