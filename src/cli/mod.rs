@@ -249,9 +249,18 @@ fn align(
     let notes_out = notes
         .map(|path| OutputFile::create(path, &inputs, Unfinished::Remove))
         .transpose()?;
-    // Bad input is refused before the long work starts.
-    let (score, font_path, font) = score_and_soundfont(score, soundfont)?;
-    let decoded = decode_file(audio)?;
+    // Bad input is refused before the long work starts (the score first); the recording is
+    // decoded while the score and the SoundFont are read.
+    let (inputs, decoded) = std::thread::scope(|s| {
+        let decoded = s.spawn(|| decode_file(audio));
+        let inputs = score_and_soundfont(score, soundfont);
+        let decoded = decoded
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (inputs, decoded)
+    });
+    let (score, font_path, font) = inputs?;
+    let decoded = decoded?;
     for warning in decoded.check(audio)? {
         eprintln!("warning: {warning}");
     }
