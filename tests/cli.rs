@@ -12,6 +12,17 @@ fn segno(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `segno follow --score score --audio audio` and `extra`.
+fn follow(score: &Path, audio: &Path, extra: &[&str]) -> Output {
+    let args = [
+        &["follow", "--score", score.to_str().unwrap()][..],
+        &["--audio", audio.to_str().unwrap()],
+        extra,
+    ]
+    .concat();
+    segno(&args)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -46,21 +57,20 @@ fn render_follow_and_align_the_example() {
 
     let (positions, onsets) = (tmp("positions.csv"), tmp("onsets.csv"));
     let truth = common::example("minuet-performance.truth.csv");
-    let o = segno(&[
-        "follow",
-        "--score",
-        score.to_str().unwrap(),
-        "--audio",
-        wav.to_str().unwrap(),
-        "--out",
-        positions.to_str().unwrap(),
-        "--onsets",
-        onsets.to_str().unwrap(),
-        "--truth",
-        truth.to_str().unwrap(),
-        "--block",
-        "7",
-    ]);
+    let o = follow(
+        &score,
+        &wav,
+        &[
+            "--out",
+            positions.to_str().unwrap(),
+            "--onsets",
+            onsets.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+            "--block",
+            "7",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&positions).unwrap();
     assert!(text.starts_with("perf_time_s,score_time_s,score_beat,measure,beat_in_measure,tempo_ratio,confidence,state,played_measure,relocated\n"));
@@ -183,27 +193,15 @@ fn bad_inputs_say_which_file_and_what_to_do() {
 
     let not_audio = tmp("notes.wav");
     std::fs::write(&not_audio, "this is not audio").unwrap();
-    let o = segno(&[
-        "follow",
-        "--score",
-        score.to_str().unwrap(),
-        "--audio",
-        not_audio.to_str().unwrap(),
-        "--out",
-        tmp("p.csv").to_str().unwrap(),
-    ]);
+    let o = follow(
+        &score,
+        &not_audio,
+        &["--out", tmp("p.csv").to_str().unwrap()],
+    );
     let e = stderr(&o);
     assert!(!o.status.success() && e.contains("notes.wav"), "{e}");
 
-    let o = segno(&[
-        "follow",
-        "--score",
-        score.to_str().unwrap(),
-        "--audio",
-        not_audio.to_str().unwrap(),
-        "--start-measure",
-        "99",
-    ]);
+    let o = follow(&score, &not_audio, &["--start-measure", "99"]);
     assert!(!o.status.success());
 }
 
@@ -225,17 +223,11 @@ fn start_at_a_measure() {
         .for_each(|s| w.write_sample(*s).unwrap());
     w.finalize().unwrap();
     let out = tmp("from9.csv");
-    let o = segno(&[
-        "follow",
-        "--score",
-        score.to_str().unwrap(),
-        "--audio",
-        cut.to_str().unwrap(),
-        "--start-measure",
-        "9",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = follow(
+        &score,
+        &cut,
+        &["--start-measure", "9", "--out", out.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&out).unwrap();
     let row_at = |t: f64| {
@@ -285,18 +277,17 @@ fn a_wrong_start_measure_is_left_once_the_music_parts() {
     let last_s = truth.last().unwrap().1;
     for measure in ["5", "9", "13"] {
         let out = tmp(&format!("wrong-start-{measure}.csv"));
-        let o = segno(&[
-            "follow",
-            "--score",
-            score.to_str().unwrap(),
-            "--audio",
-            wav.to_str().unwrap(),
-            "--start-measure",
-            measure,
-            "--relocation",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let o = follow(
+            &score,
+            &wav,
+            &[
+                "--start-measure",
+                measure,
+                "--relocation",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         let text = std::fs::read_to_string(&out).unwrap();
         let checked: Vec<(f64, f64)> = text
