@@ -5,6 +5,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use segno::eval::metrics::truth_score_at;
+
 fn segno(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_segno"))
         .args(args)
@@ -264,16 +266,6 @@ fn a_wrong_start_measure_is_left_once_the_music_parts() {
     );
     let truth =
         segno::eval::cases::read_truth(&common::example("minuet-performance.truth.csv")).unwrap();
-    let score_at = |perf: f64| {
-        let i = truth.partition_point(|t| t.1 <= perf).max(1) - 1;
-        let (a, b) = (truth[i], truth[(i + 1).min(truth.len() - 1)]);
-        let along = if b.1 > a.1 {
-            (perf - a.1) / (b.1 - a.1)
-        } else {
-            0.0
-        };
-        a.0 + (b.0 - a.0) * along.clamp(0.0, 1.0)
-    };
     let last_s = truth.last().unwrap().1;
     for measure in ["5", "9", "13"] {
         let out = tmp(&format!("wrong-start-{measure}.csv"));
@@ -302,7 +294,7 @@ fn a_wrong_start_measure_is_left_once_the_music_parts() {
         let wrong: Vec<&(f64, f64)> = checked
             .iter()
             .filter(|&&(perf, at)| {
-                let truth = score_at(perf);
+                let truth = truth_score_at(&truth, perf);
                 [-12.0, 0.0, 12.0]
                     .iter()
                     .all(|pass| (at - truth - pass).abs() > 0.5)
