@@ -2,7 +2,8 @@
 //! - the NumPy features of models/train (features.py) equal the Rust features on the same audio
 //!   (max abs difference ≤ 1e-4);
 //! - every Siamese model in models/ gives, through ONNX Runtime, the embeddings PyTorch gave at
-//!   export, and the dual-stack localiser the probabilities it gave;
+//!   export, the dual-stack localiser the probabilities it gave, and the cross-modal pathways
+//!   the embeddings they gave (and Rust and NumPy read their snippets alike);
 //! - a live follower's frame-by-frame embeddings (preallocated, bound run) equal the batched ones
 //!   of a reference; a salience model refuses to run live.
 
@@ -13,6 +14,7 @@ use std::process::Command;
 
 use segno::features::hcqt::{self, Hcqt};
 use segno::features::{extract_with_semitones, Features, CHROMA_DIM, DIM, SAMPLE_RATE};
+use segno::identify::crossmodal::{self, CrossModal, Pathway};
 use segno::locate::dual_stack::{self, DualStack, Output};
 use segno::nn::deep_chroma::{self, DeepChroma};
 use segno::nn::embed::{chroma_of, Embedder, Representation};
@@ -269,4 +271,69 @@ fn live_embeddings_equal_batched_ones() {
             assert!(d <= 1e-5, "{}: frame {k} differs by {d}", model.display());
         }
     }
+}
+
+#[test]
+fn onnx_runtime_gives_the_crossmodal_embeddings_pytorch_gave() {
+    let dir = common::root().join("models");
+    let mut model = CrossModal::load(
+        &dir.join(crossmodal::AUDIO_MODEL_FILE),
+        &dir.join(crossmodal::SCORE_MODEL_FILE),
+        Device::Cpu,
+    )
+    .unwrap();
+    for (pathway, file) in [
+        (Pathway::Audio, crossmodal::AUDIO_MODEL_FILE),
+        (Pathway::Score, crossmodal::SCORE_MODEL_FILE),
+    ] {
+        let stem = file.trim_end_matches(".onnx");
+        let vectors =
+            |what: &str| npy::read::<f32>(&dir.join(format!("{stem}.parity-{what}.npy"))).unwrap();
+        let (in_shape, input) = vectors("input");
+        let (_, expected) = vectors("output");
+        assert_eq!(in_shape[1..], [crossmodal::SNIPPET_FRAMES, pathway.width()]);
+        let got: Vec<f32> = model.run(pathway, &input).unwrap().concat();
+        let d = max_abs_diff(&got, &expected);
+        eprintln!(
+            "{stem}: {} snippets, max |ORT − PyTorch| {d:.2e}",
+            in_shape[0]
+        );
+        assert!(d <= TOLERANCE, "{stem} differs by {d}");
+    }
+}
+
+#[test]
+fn rust_and_python_read_crossmodal_snippets_alike() {
+    let Some(python) = python() else { return };
+    let dir = std::env::temp_dir().join(format!("segno-snippet-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (n, width) = (300, 5);
+    let frames: Vec<f32> = (0..n * width)
+        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+        .collect();
+    npy::write(&dir.join("frames.npy"), &[n, width], &frames).unwrap();
+    // At the written tempo, slower, faster, and hanging over either end.
+    let windows = [
+        (10.0, 84.0),
+        (37.25, 151.2),
+        (100.5, 58.8),
+        (-20.0, 84.0),
+        (250.0, 117.6),
+    ];
+    let script = "import sys, numpy as np\nsys.path.insert(0, sys.argv[1])\nimport features\nf = np.load(sys.argv[2])\nw = [(10.0, 84.0), (37.25, 151.2), (100.5, 58.8), (-20.0, 84.0), (250.0, 117.6)]\nnp.save(sys.argv[3], np.stack([features.snippet(f, a, l) for a, l in w]).astype(np.float32))";
+    let o = Command::new(&python)
+        .args(["-c", script])
+        .arg(common::root().join("models/train"))
+        .args([dir.join("frames.npy"), dir.join("snippets.npy")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, expected) = npy::read::<f32>(&dir.join("snippets.npy")).unwrap();
+    let mut got = Vec::new();
+    for (start, length) in windows {
+        crossmodal::snippet(&frames, width, start, length, &mut got);
+    }
+    let d = max_abs_diff(&got, &expected);
+    eprintln!("{} snippets: max |Rust − NumPy| {d:.2e}", windows.len());
+    assert!(d <= TOLERANCE, "snippets differ by {d}");
 }

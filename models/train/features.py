@@ -61,3 +61,19 @@ def frames(audio):
     chroma = chroma / norm
     semitone = np.log10(1 + GAMMA * bands)
     return semitone.astype(np.float32), chroma.astype(np.float32)
+
+
+def snippet(frames, start, length, snippet_frames=42, hops_per_frame=2):
+    """Seed 003's snippet reader (`segno::identify::crossmodal::snippet`): `length` hops of `frames`
+    from hop `start` (fractional), read by linear interpolation (silence outside the frames) at
+    snippet_frames * hops_per_frame points and pooled in groups of hops_per_frame."""
+    hops = snippet_frames * hops_per_frame
+    n = len(frames)
+    t = start + (np.arange(hops) + 0.5) * (length / hops) - 0.5
+    i0 = np.floor(t).astype(np.int64)
+    w = (t - i0)[:, None].astype(np.float32)
+    silence = np.zeros((1, frames.shape[1]), np.float32)
+    padded = np.concatenate([silence, frames.astype(np.float32), silence])
+    get = lambda i: padded[np.clip(i, -1, n) + 1]
+    x = (1 - w) * get(i0) + w * get(i0 + 1)
+    return x.reshape(snippet_frames, hops_per_frame, -1).mean(axis=1)

@@ -58,6 +58,12 @@ def piece_of(case_id):
     return case_id.rsplit("_", 1)[0]
 
 
+def split_by_piece(cases):
+    """(training, validation) cases: a tenth of the pieces, all their performances, held out."""
+    held_out = lambda c: zlib.crc32(piece_of(c["id"]).encode()) % 10 == 0
+    return [c for c in cases if not held_out(c)], [c for c in cases if held_out(c)]
+
+
 def load_cases(data, rep):
     cases = []
     for case_id in sorted(os.listdir(data)):
@@ -152,8 +158,7 @@ def main():
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     cases = load_cases(args.data, args.input)
-    val = [c for c in cases if zlib.crc32(piece_of(c["id"]).encode()) % 10 == 0]
-    train = [c for c in cases if zlib.crc32(piece_of(c["id"]).encode()) % 10 != 0]
+    train, val = split_by_piece(cases)
     if not train or not val:
         raise SystemExit(f"{args.data}: not enough cases ({len(cases)}); run `segno dataset` first")
     weights = np.array([len(c["valid"]) for c in train], dtype=float)

@@ -31,7 +31,6 @@ import os
 import platform
 import sys
 import time
-import zlib
 
 import numpy as np
 import torch
@@ -39,7 +38,7 @@ from torch.nn import functional as F
 
 from deep_chroma import BLANK, INPUT_SCALE, WIDTHS, DeepChroma, parameters
 from hcqt import BINS, BINS_PER_SEMITONE, RATE_HZ, hcqt
-from train import piece_of, repo_relative
+from train import piece_of, repo_relative, split_by_piece
 
 NOTES = (4, 12)
 # Seconds kept before the first onset and after the last note's end.
@@ -154,8 +153,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     start = time.time()
     cases = load_cases(args.data)
-    val = [c for c in cases if zlib.crc32(piece_of(c["id"]).encode()) % 10 == 0]
-    train = [c for c in cases if zlib.crc32(piece_of(c["id"]).encode()) % 10 != 0]
+    train, val = split_by_piece(cases)
     if not train or not val:
         raise SystemExit(f"{args.data}: not enough cases ({len(cases)}); run `segno melody-dataset` first")
     print(f"{len(train)} training and {len(val)} validation performances "

@@ -20,14 +20,13 @@ import os
 import platform
 import sys
 import time
-import zlib
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
 from dual_stack import POOL, REFERENCE_FRAMES, SNIPPET_FRAMES, DualStack, Exported
-from train import piece_of, repo_relative
+from train import piece_of, repo_relative, split_by_piece
 
 HOP_MS = 512 / 22050 * 1000
 MODEL_FRAME_MS = POOL * HOP_MS
@@ -119,8 +118,7 @@ def main():
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     cases = load_cases(args.data)
-    val = [c for c in cases if zlib.crc32(piece_of(c["id"]).encode()) % 10 == 0]
-    train = [c for c in cases if zlib.crc32(piece_of(c["id"]).encode()) % 10 != 0]
+    train, val = split_by_piece(cases)
     if not train or not val:
         raise SystemExit(f"{args.data}: not enough cases ({len(cases)}); run `segno dataset` first")
     weights = np.array([len(c["valid"]) for c in train], dtype=float)

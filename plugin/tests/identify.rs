@@ -7,9 +7,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use segno::eval::metrics::truth_score_at;
+use segno::identify::crossmodal::CrossModal;
 use segno::identify::listen::{FIRST_LOOK_S, LOOK_EVERY_S};
-use segno::identify::Library;
+use segno::identify::{Descriptor, Library};
 use segno::live::Identifying;
+use segno::nn::Device;
+use segno::resources::Resources;
 use segno_plugin::Segno;
 
 use common::host::{activate, process_block, Host};
@@ -24,7 +27,10 @@ fn bundled_library(name: &str, without: Option<&str>) -> std::path::PathBuf {
     let mut library = Library::default();
     let mut files = Library::find_scores(&[common::root().join("assets/library")]).unwrap();
     files.retain(|f| without.is_none_or(|w| !f.to_string_lossy().contains(w)));
-    let report = library.add(&files, |_| {});
+    // As `segno library add` indexes it: with the cross-modal embeddings the button ranks by.
+    let mut model = CrossModal::installed(&Resources::default(), Device::Cpu)
+        .expect("the cross-modal model in models/ and ONNX Runtime (`cargo xtask setup`)");
+    let report = library.add(&files, Some(&mut model), |_| {}).unwrap();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
     library.save(&path).unwrap();
     path
@@ -78,6 +84,7 @@ fn the_button_names_the_minuet_and_following_it_starts_where_the_pianist_is() {
     let (plugin, found) = identify_the_performance(&library);
     let named = found.named().expect("the minuet is in the library");
     assert!(named.title.contains("minuet"), "{found:?}");
+    assert_eq!(found.descriptor, Descriptor::CrossModal);
     assert_eq!(found.candidates.len(), 3, "the top 3 are shown");
     // Where the pianist was when the audio looked at ended.
     let truth =
@@ -151,7 +158,10 @@ fn the_app_names_the_piece_of_a_recording_and_refines_it() {
         assert!((pair[1] - pair[0] - LOOK_EVERY_S).abs() <= 1.0, "{stdout}");
     }
     let last = answers.last().unwrap();
-    assert!(last.contains("this is minuet"), "{stdout}");
+    assert!(
+        last.contains("compared by crossmodal") && last.contains("this is minuet"),
+        "{stdout}"
+    );
     assert!(
         last.contains("twinkle (") && last.contains("ode-to-joy ("),
         "the top 3: {last}"

@@ -11,7 +11,8 @@
 //! semitone spectrogram), `{ref,perf}_chroma.npy` (frames × 12), `{ref,perf}_salience.npy`
 //! (frames × 88, basic-pitch's pitch salience, `segno::nn::salience`), `match.npy` (per performance
 //! frame, the matching reference frame or −1 outside the truth), `ref_pitch_classes.npy` (per
-//! reference frame, the sounding pitch classes of the score as a 12-bit mask), `anchors.npy`
+//! reference frame, the sounding pitch classes of the score as a 12-bit mask), `ref_roll.npy`
+//! (reference frames × 128, the score's piano roll: seed 003's score input), `anchors.npy`
 //! (anchors × 2: score and performance seconds; written last, it marks a finished case).
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use segno::eval::cases::{load_cases, Case};
 use segno::eval::degrade::Degradation;
 use segno::eval::metrics::{truth_perf_at, truth_score_at};
 use segno::features::{extract_with_semitones, frame_time, CHROMA_DIM, HOP_S, SAMPLE_RATE};
+use segno::identify::crossmodal::{piano_roll, ROLL_PITCHES};
 use segno::nn::embed::chroma_of;
 use segno::nn::npy;
 use segno::nn::salience::Salience;
@@ -168,9 +170,6 @@ fn write_case(
     salience: &mut Salience,
 ) -> anyhow::Result<LabelStats> {
     let dir = args.out.join(&case.id);
-    if dir.join("anchors.npy").is_file() {
-        return Ok(LabelStats::default());
-    }
     let (first_perf, last_perf) = (
         case.truth[0].1,
         case.truth.last().expect("truth has rows").1,
@@ -180,6 +179,14 @@ fn write_case(
 
     let mut score = Score::load(&case.score)?;
     score.notes.retain(|n| n.onset_s < score_end + 1.0);
+    if dir.join("anchors.npy").is_file() {
+        // A case written before the piano roll was part of the data gets it alone.
+        if !dir.join(ROLL_FILE).is_file() {
+            let (shape, _) = npy::read::<f32>(&dir.join("ref_chroma.npy"))?;
+            write_roll(&dir, &score, shape[0])?;
+        }
+        return Ok(LabelStats::default());
+    }
     let reference = Reference::render_audio(&score, reference_font)?;
 
     let mut rng = Rng::from_name(&case.id);
@@ -236,6 +243,7 @@ fn write_case(
         &[n_ref],
         &pitch_classes(&score, n_ref),
     )?;
+    write_roll(&dir, &score, n_ref)?;
     npy::write(
         &dir.join("perf_salience.npy"),
         &[n_perf, 88],
@@ -293,6 +301,15 @@ fn frames(audio: &[f32]) -> (Vec<f32>, Vec<f32>) {
 }
 
 /// Pitch classes sounding in the score at each reference frame, as 12-bit masks.
+/// The score's piano roll per reference frame, seed 003's score input (`identify::crossmodal`).
+const ROLL_FILE: &str = "ref_roll.npy";
+
+fn write_roll(dir: &Path, score: &Score, n_ref: usize) -> anyhow::Result<()> {
+    let roll: Vec<f32> = piano_roll(score, n_ref).into_iter().flatten().collect();
+    npy::write(&dir.join(ROLL_FILE), &[n_ref, ROLL_PITCHES], &roll)?;
+    Ok(())
+}
+
 fn pitch_classes(score: &Score, frames: usize) -> Vec<u16> {
     let mut masks = vec![0u16; frames];
     for n in &score.notes {

@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+
 use segno::eval::calibration::{
     other_pieces, run_calibration_case, CalibrationResult, StateCounts, Unrelated, SWEEP,
     UNRELATED_S,
@@ -127,6 +129,10 @@ pub struct EvalArgs {
     /// one piano (--renderings, csound-studio by default) as queries.
     #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "calibration", "summary_csv", "stretch", "themes"])]
     identify: bool,
+    /// With --identify: rank by seed 003's cross-modal embedding instead
+    /// (models/crossmodal_audio.onnx and crossmodal_score.onnx), as `segno identify` does.
+    #[arg(long, requires = "identify")]
+    crossmodal: bool,
     /// With --themes: try every transposition of each theme (twelve chroma shifts).
     #[arg(long, requires = "themes")]
     transpose: bool,
@@ -349,6 +355,9 @@ fn identify_benchmark(
         "library: {} pieces ({hours:.1} h at their written tempi); performances on {rendering}",
         library.pieces.len()
     );
+    if args.crossmodal {
+        return crossmodal_benchmark(cases, &cfg, args, &lib, progress, &rendering);
+    }
     let catalogue = library.catalogue();
     let results = run_all(
         cases,
@@ -416,6 +425,142 @@ fn identify_benchmark(
         started.elapsed().as_secs_f64(),
         args.threads
     );
+    Ok(out)
+}
+
+/// Other bars the benchmark reports the cross-modal confidence at.
+const CONFIDENCE_SWEEP: [f32; 6] = [0.05, 0.08, 0.1, 0.12, 0.15, 0.2];
+
+/// Seed 002's figures for seed 003's cross-modal embedding, per query span.
+fn crossmodal_benchmark(
+    cases: &[Case],
+    cfg: &EvalConfig,
+    args: &EvalArgs,
+    lib: &identify::BenchLibrary,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+    rendering: &dyn std::fmt::Display,
+) -> anyhow::Result<String> {
+    use segno::identify::crossmodal::{CrossModal, AUDIO_MODEL_FILE, SCORE_MODEL_FILE};
+    let found = |name: &str| {
+        Resources::default().model(name).with_context(|| {
+            format!("{name} not found in models/: run `cargo xtask models crossmodal`")
+        })
+    };
+    let (audio_model, score_model) = (found(AUDIO_MODEL_FILE)?, found(SCORE_MODEL_FILE)?);
+    let library = &lib.library;
+    let started = std::time::Instant::now();
+    let pieces = identify::embed_library(library, (&audio_model, &score_model), args.threads)?;
+    let library_s = started.elapsed().as_secs_f64();
+    let catalogue = segno::identify::Catalogue::new(pieces.iter().map(Vec::as_slice));
+    let results = run_all(
+        cases,
+        args.threads,
+        |c| c.id.clone(),
+        progress,
+        |c| {
+            let relevant = lib
+                .piece_of(c)?
+                .expect("every case's score is in the library");
+            let (audio, _) = segno::eval::run::render_performance(c, cfg)?;
+            let (_, semitones) =
+                segno::features::extract_with_semitones(&audio, segno::features::SAMPLE_RATE);
+            let chroma = ChromaExtractor::Classical.chroma(&audio, segno::features::SAMPLE_RATE)?;
+            let mut model = CrossModal::load(&audio_model, &score_model, segno::nn::Device::Cpu)?;
+            let outcomes = identify::crossmodal_case(
+                &c.id,
+                &semitones,
+                chroma.duration_s(),
+                relevant,
+                library,
+                &catalogue,
+                &mut model,
+            )?;
+            let fragment = identify::crossmodal_fragment(
+                &c.id,
+                &semitones,
+                chroma.duration_s(),
+                SCALING_QUERY_S,
+            )
+            .map(<[f32]>::to_vec);
+            Ok((outcomes, fragment))
+        },
+    );
+    let (outcomes, fragments): (Vec<_>, Vec<_>) = succeeded(results).into_iter().unzip();
+    let outcomes: Vec<identify::CrossModalOutcome> = outcomes.into_iter().flatten().collect();
+    let fragments: Vec<&[f32]> = fragments
+        .iter()
+        .flatten()
+        .map(Vec::as_slice)
+        .take(SCALING_QUERIES)
+        .collect();
+    let mut model = CrossModal::load(&audio_model, &score_model, segno::nn::Device::Cpu)?;
+    let scaling = identify::crossmodal_scaling(library, &pieces, &fragments, &mut model)?;
+    let mut out = format!(
+        "\n### Piece identification by seed 003's cross-modal embedding: {} performances on {rendering}, library of {} pieces (embedded in {library_s:.0} s on {} threads)\n\n| query | queries | R@1 | R@5 | R@10 | MRR | median rank | named, sure enough to say so % | not in library: another named % | ms per query | voting: R@1 | MRR |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        cases.len(),
+        library.pieces.len(),
+        args.threads
+    );
+    for span in identify::SPANS {
+        let these: Vec<_> = outcomes.iter().filter(|o| o.span == span).collect();
+        let f = identify::Figures::of(&these.iter().map(|o| o.rank).collect::<Vec<_>>());
+        let v = identify::Figures::of(&these.iter().map(|o| o.voting_rank).collect::<Vec<_>>());
+        let n = these.len().max(1) as f64;
+        let ms = 1000.0 * these.iter().map(|o| o.seconds).sum::<f64>() / n;
+        let pct = |keep: fn(&identify::CrossModalOutcome) -> bool| {
+            format!(
+                "{:.1}",
+                100.0 * these.iter().filter(|o| keep(o)).count() as f64 / n
+            )
+        };
+        let _ = writeln!(
+            out,
+            "| {span} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} | {} | {ms:.0} | {:.3} | {:.3} |",
+            f.queries, f.recall[0], f.recall[1], f.recall[2], f.mrr, f.median_rank,
+            pct(|o| o.own_confidence >= segno::identify::MIN_CROSSMODAL_CONFIDENCE),
+            pct(|o| o.other_confidence >= segno::identify::MIN_CROSSMODAL_CONFIDENCE),
+            v.recall[0],
+            v.mrr,
+        );
+    }
+    // What the confidence separates, over all spans: named and falsely named at other bars.
+    let _ = write!(out, "\n- named / another named (all spans) at confidence");
+    for bar in CONFIDENCE_SWEEP {
+        let share = |keep: &dyn Fn(&identify::CrossModalOutcome) -> bool| {
+            100.0 * outcomes.iter().filter(|o| keep(o)).count() as f64
+                / outcomes.len().max(1) as f64
+        };
+        let _ = write!(
+            out,
+            " {bar:.2}: {:.1} / {:.1} %;",
+            share(&|o| o.rank == 1 && o.own_confidence >= bar),
+            share(&|o| o.other_confidence >= bar)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "\n- a query's time: embedding it at every tempo scale, filter and refine, and its confidence, one thread, {} threads busy",
+        args.threads
+    );
+    let _ = writeln!(
+        out,
+        "\n#### Query time against library size: {} queries of {SCALING_QUERY_S:.0} s, one thread, nothing else running\n\nThe library is grown with copies of its pieces (chroma in other keys, embeddings as they are). Embedding a query at every tempo scale: {:.0} ms.\n\n| pieces | filter and refine, ms per query | every piece aligned, ms | ratio | library file, MB |\n|---|---|---|---|---|",
+        fragments.len(),
+        scaling.first().map_or(f64::NAN, |r| r.embed_ms)
+    );
+    for r in &scaling {
+        let row = &r.row;
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.3} | {:.1} |",
+            row.pieces,
+            row.filtered_ms,
+            row.full_ms,
+            row.filtered_ms / row.full_ms.max(1e-9),
+            row.bytes as f64 / 1e6
+        );
+    }
     Ok(out)
 }
 

@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 
 use segno::audio::decode_file;
-use segno::identify::{self, Fit, Library, Method, Piece, Query};
+use segno::features::extract_with_semitones;
+use segno::identify::crossmodal::CrossModal;
+use segno::identify::{self, Descriptor, Fit, Library, Method, Piece, Query};
+use segno::nn::Device;
+use segno::resources::Resources;
 use segno::score::Score;
 use segno::stamp::Stamp;
 use segno::themes::RecordingChroma;
@@ -31,6 +35,12 @@ pub struct IdentifyArgs {
     /// the piece of its nearest; seed 002's baseline).
     #[arg(long, default_value_t = Method::Alignment)]
     method: Method,
+    /// What recordings and scores are compared by: crossmodal (seed 003's learned embedding,
+    /// models/crossmodal_*.onnx) or chroma (chroma statistics, no model). Without the model, or
+    /// with a library indexed without it, chroma is used and Segno says so. Ranking recordings
+    /// for --score uses chroma.
+    #[arg(long, default_value_t = Descriptor::CrossModal)]
+    descriptor: Descriptor,
     #[command(flatten)]
     library: LibraryPath,
     #[command(flatten)]
@@ -55,14 +65,22 @@ fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Resul
     );
     let decoded = decode_file(audio)?;
     decoded.check(audio)?;
-    let chroma = RecordingChroma::from_audio(&decoded.samples, decoded.sample_rate);
-    let (query, fits) = identify::identify(&chroma, &library, args.method);
+    let (descriptor, fits, confidence) = match crossmodal_model(args.descriptor, &path, &library) {
+        Some(mut model) => {
+            let (_, semitones) = extract_with_semitones(&decoded.samples, decoded.sample_rate);
+            let (fits, confidence) =
+                identify::identify_crossmodal(&semitones, &library, &mut model, args.method)?;
+            (Descriptor::CrossModal, fits, confidence)
+        }
+        None => {
+            let chroma = RecordingChroma::from_audio(&decoded.samples, decoded.sample_rate);
+            let (query, fits) = identify::identify(&chroma, &library, args.method);
+            let confidence = identify::confidence(&query, &fits, &library);
+            (Descriptor::Chroma, fits, confidence)
+        }
+    };
     if args.method != Method::Voting {
-        say_verdict(
-            identify::confidence(&query, &fits, &library),
-            &fits,
-            &library,
-        );
+        say_verdict(confidence, descriptor.min_confidence(), &fits, &library);
     }
     println!("rank\tcost\tfrom\tto\tpiece\tfile");
     for (k, fit) in fits.iter().take(args.top).enumerate() {
@@ -79,10 +97,32 @@ fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Resul
     Ok(())
 }
 
+/// The cross-modal pathways where `descriptor` asks for them and they can serve `library`;
+/// `None`, with a note of why, where the chroma must do.
+fn crossmodal_model(
+    descriptor: Descriptor,
+    path: &std::path::Path,
+    library: &Library,
+) -> Option<CrossModal> {
+    if descriptor != Descriptor::CrossModal {
+        return None;
+    }
+    if !library.embedded() {
+        eprintln!(
+            "note: {}: some pieces were indexed without the cross-modal model; comparing by chroma. Run `segno library add` on their folders again, with the models in place, to embed them",
+            path.display()
+        );
+        return None;
+    }
+    CrossModal::installed(&Resources::default(), Device::Cpu)
+        .map_err(|e| eprintln!("note: {e}; comparing by chroma"))
+        .ok()
+}
+
 /// The piece named, or "not in your library" when the confidence is too low to name one.
-fn say_verdict(confidence: f32, fits: &[Fit], library: &Library) {
+fn say_verdict(confidence: f32, bar: f32, fits: &[Fit], library: &Library) {
     match fits.first() {
-        Some(best) if confidence >= identify::MIN_CONFIDENCE => {
+        Some(best) if confidence >= bar => {
             let piece = &library.pieces[best.piece];
             println!(
                 "{} (confidence {confidence:.2}), from {}",

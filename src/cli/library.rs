@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use segno::identify::crossmodal::CrossModal;
 use segno::identify::{library::default_path, Library};
+use segno::nn::Device;
+use segno::resources::Resources;
 
 /// Which library file.
 #[derive(clap::Args)]
@@ -107,13 +110,22 @@ fn add(paths: &[PathBuf], library: &LibraryPath) -> anyhow::Result<()> {
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} scores  {msg}")
             .expect("valid template"),
     );
-    let report = lib.add(&files, |f| {
+    // The cross-modal embedding is what `segno identify` ranks by; without its model the
+    // library still serves the chroma descriptor.
+    let mut model = CrossModal::installed(&Resources::default(), Device::Cpu)
+        .map_err(|e| {
+            eprintln!(
+                "note: {e}; the pieces are indexed for `segno identify --descriptor chroma` only"
+            )
+        })
+        .ok();
+    let report = lib.add(&files, model.as_mut(), |f| {
         bar.inc(1);
         bar.set_message(
             f.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into()),
         );
-    });
+    })?;
     bar.finish_and_clear();
     for e in &report.failed {
         eprintln!("skipped: {e}");
@@ -123,11 +135,12 @@ fn add(paths: &[PathBuf], library: &LibraryPath) -> anyhow::Result<()> {
     }
     lib.save(&path)?;
     println!(
-        "{}: {} added, {} updated, {} unchanged, {} dropped, {} skipped; {} pieces",
+        "{}: {} added, {} updated, {} unchanged ({} of them newly embedded), {} dropped, {} skipped; {} pieces",
         path.display(),
         report.added.len(),
         report.updated.len(),
         report.unchanged,
+        report.embedded,
         report.removed.len(),
         report.failed.len(),
         lib.pieces.len()

@@ -10,8 +10,12 @@ use std::time::Instant;
 
 use super::cases::Case;
 use super::run::EvalError;
-use crate::features::CHROMA_DIM;
-use crate::identify::{confidence, Catalogue, Fit, Library, Method, Piece, Query, MIN_CONFIDENCE};
+use crate::features::{semitone::BANDS, CHROMA_DIM, HOP_S};
+use crate::identify::crossmodal::{CrossModal, Embedding, EMBEDDING_DIM};
+use crate::identify::{
+    confidence, crossmodal_confidence, Catalogue, Fit, Library, Method, Piece, Query,
+    MIN_CONFIDENCE,
+};
 use crate::rng::Rng;
 use crate::score::Score;
 use crate::stamp::Stamp;
@@ -145,15 +149,7 @@ pub fn query_case(
             let query = Query::from_frames(frames);
             let fits = catalogue.rank(method, &query);
             let seconds = started.elapsed().as_secs_f64();
-            let rank = fits
-                .iter()
-                .position(|f| f.piece == relevant)
-                .map_or(library.pieces.len() + 1, |k| k + 1);
-            let without: Vec<Fit> = fits
-                .iter()
-                .filter(|f| f.piece != relevant)
-                .copied()
-                .collect();
+            let (rank, without) = place_of(&fits, relevant, library);
             let judged = method != Method::Voting;
             out.push(Outcome {
                 method,
@@ -174,6 +170,17 @@ pub fn query_case(
         }
     }
     out
+}
+
+/// The 1-based rank of `relevant` in `fits` (one past the library's size where it was not
+/// ranked), and the ranking without it: what is said when the piece is not in the library.
+fn place_of(fits: &[Fit], relevant: usize, library: &Library) -> (usize, Vec<Fit>) {
+    let rank = fits
+        .iter()
+        .position(|f| f.piece == relevant)
+        .map_or(library.pieces.len() + 1, |k| k + 1);
+    let without = fits.iter().filter(|f| f.piece != relevant).copied().collect();
+    (rank, without)
 }
 
 impl Outcome {
@@ -259,12 +266,176 @@ fn cut<'a>(
     span: f64,
     rng: &mut Rng,
 ) -> Option<&'a [[f32; CHROMA_DIM]]> {
-    let duration = chroma.duration_s();
-    (span < duration).then(|| {
-        let first = (rng.uniform() * (duration - span) * THEME_RATE_HZ) as usize;
+    fragment_start(chroma.duration_s(), span, rng).map(|start| {
+        let first = (start * THEME_RATE_HZ) as usize;
         let last = (first + (span * THEME_RATE_HZ) as usize).min(chroma.frames.len());
         &chroma.frames[first..last]
     })
+}
+
+/// Where a fragment of `span` seconds of a `duration` long recording starts, at random; `None`
+/// if the recording is shorter.
+fn fragment_start(duration: f64, span: f64, rng: &mut Rng) -> Option<f64> {
+    (span < duration).then(|| rng.uniform() * (duration - span))
+}
+
+/// One query's ranks under seed 003's cross-modal embedding ([`crate::identify::crossmodal`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CrossModalOutcome {
+    pub span: Span,
+    /// 1-based rank of the query's own piece, and by snippet voting (seed 002's baseline).
+    pub rank: usize,
+    pub voting_rank: usize,
+    /// As [`Outcome`]'s ([`crate::identify::crossmodal_confidence`]).
+    pub own_confidence: f32,
+    pub other_confidence: f32,
+    /// Embedding the query at every tempo scale, ranking the pieces and the confidence.
+    pub seconds: f64,
+}
+
+/// The queries of one performance ([`query_case`]'s, from the same points) described by the
+/// cross-modal embedding and ranked as `segno identify` ranks them (filter and refine):
+/// `semitones` is the recording's semitone spectrogram, `chroma_s` its chroma's duration (what
+/// the fragments are drawn from), `catalogue` the library's pieces embedded.
+pub fn crossmodal_case(
+    case_id: &str,
+    semitones: &[f32],
+    chroma_s: f64,
+    relevant: usize,
+    library: &Library,
+    catalogue: &Catalogue<'_, EMBEDDING_DIM>,
+    model: &mut CrossModal,
+) -> Result<Vec<CrossModalOutcome>, EvalError> {
+    let mut rng = Rng::from_name(case_id);
+    let mut out = Vec::new();
+    for span in SPANS {
+        let bands = match span {
+            Span::Fragment(len) => {
+                // The same draw as the chroma's queries ([`cut`]), from the same point.
+                let Some(start) = fragment_start(chroma_s, len, &mut rng) else {
+                    continue;
+                };
+                semitone_span(semitones, start, len)
+            }
+            Span::Whole => semitones,
+        };
+        let started = Instant::now();
+        let query = model.query(bands)?;
+        let fits = catalogue.rank(Method::Alignment, &query);
+        let own_confidence = crossmodal_confidence(&query, &fits, library, model)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let (rank, without) = place_of(&fits, relevant, library);
+        let (voting_rank, _) = place_of(&catalogue.rank(Method::Voting, &query), relevant, library);
+        out.push(CrossModalOutcome {
+            span,
+            rank,
+            voting_rank,
+            own_confidence: if rank == 1 { own_confidence } else { 0.0 },
+            other_confidence: crossmodal_confidence(&query, &without, library, model)?,
+            seconds,
+        });
+    }
+    Ok(out)
+}
+
+/// `len` seconds of a semitone spectrogram (hops × [`BANDS`]) from `start_s`.
+fn semitone_span(semitones: &[f32], start_s: f64, len: f64) -> &[f32] {
+    let hops = semitones.len() / BANDS;
+    let hop = |s: f64| ((s / HOP_S) as usize).min(hops) * BANDS;
+    &semitones[hop(start_s)..hop(start_s + len)]
+}
+
+/// The first fragment [`crossmodal_case`] draws for `case_id`, of `span` seconds.
+pub fn crossmodal_fragment<'a>(
+    case_id: &str,
+    semitones: &'a [f32],
+    chroma_s: f64,
+    span: f64,
+) -> Option<&'a [f32]> {
+    fragment_start(chroma_s, span, &mut Rng::from_name(case_id))
+        .map(|start| semitone_span(semitones, start, span))
+}
+
+/// What cross-modal queries cost as the library grows.
+#[derive(Debug, Clone, Copy)]
+pub struct CrossModalScalingRow {
+    pub row: ScalingRow,
+    /// Embedding a query at every tempo scale, ms (the same at every size).
+    pub embed_ms: f64,
+}
+
+/// Times `queries` (semitone spectrograms) against `library` with `pieces` as its embeddings,
+/// grown to each of [`SCALING_SIZES`] as [`grown`] grows it (the embeddings copied as they are).
+pub fn crossmodal_scaling(
+    library: &Library,
+    pieces: &[Vec<Embedding>],
+    queries: &[&[f32]],
+    model: &mut CrossModal,
+) -> Result<Vec<CrossModalScalingRow>, EvalError> {
+    let started = Instant::now();
+    let embedded: Vec<Query<EMBEDDING_DIM>> = queries
+        .iter()
+        .map(|q| model.query(q))
+        .collect::<Result<_, _>>()?;
+    let embed_ms = 1000.0 * started.elapsed().as_secs_f64() / queries.len().max(1) as f64;
+    let mut with_embeddings = Library {
+        pieces: library.pieces.clone(),
+    };
+    for (p, e) in with_embeddings.pieces.iter_mut().zip(pieces) {
+        p.embeddings = e.clone();
+    }
+    Ok(SCALING_SIZES
+        .iter()
+        .map(|&size| {
+            let lib = grown(&with_embeddings, size);
+            let catalogue = Catalogue::new(lib.pieces.iter().map(|p| p.embeddings.as_slice()));
+            let time = |method: Method| {
+                let started = Instant::now();
+                for q in &embedded {
+                    std::hint::black_box(catalogue.rank(method, q));
+                }
+                1000.0 * started.elapsed().as_secs_f64() / embedded.len().max(1) as f64
+            };
+            CrossModalScalingRow {
+                row: ScalingRow {
+                    pieces: size,
+                    filtered_ms: time(Method::Alignment),
+                    full_ms: time(Method::FullAlignment),
+                    bytes: lib.encoded_len(),
+                },
+                embed_ms,
+            }
+        })
+        .collect())
+}
+
+/// The library's pieces embedded by the cross-modal score pathway, on `threads` threads (each
+/// loads the model at `paths`).
+pub fn embed_library(
+    library: &Library,
+    paths: (&Path, &Path),
+    threads: usize,
+) -> Result<Vec<Vec<Embedding>>, EvalError> {
+    let results = super::run::run_all(
+        &library.pieces,
+        threads,
+        |p| p.title(),
+        &|_, _, _| {},
+        |piece| {
+            let score = Score::load(&piece.path)?;
+            let mut model = CrossModal::load(paths.0, paths.1, crate::nn::Device::Cpu)?;
+            Ok(model.score(&score, piece.duration_s)?)
+        },
+    );
+    results
+        .into_iter()
+        .map(|r| {
+            r.map_err(|(path, message)| EvalError::Performance {
+                path: path.into(),
+                message,
+            })
+        })
+        .collect()
 }
 
 /// Score to audio (seed 002's other direction): each performance's score is the query, and its
@@ -362,6 +533,7 @@ mod tests {
                 },
                 duration_s: 0.0,
                 snippets: snippets(frames, 1.0),
+                embeddings: Vec::new(),
                 measures: Vec::new(),
             });
         }

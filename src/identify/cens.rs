@@ -90,8 +90,8 @@ fn unit(mut s: Snippet) -> Snippet {
     s
 }
 
-/// Cosine distance of two snippets: 0 alike, 1 unrelated (or either silent), 2 opposite.
-pub fn distance(a: &Snippet, b: &Snippet) -> f32 {
+/// Cosine distance of two unit snippets (chroma or [`super::crossmodal`] embeddings): 0 alike, 1 unrelated (or either silent), 2 opposite.
+pub fn distance<const N: usize>(a: &[f32; N], b: &[f32; N]) -> f32 {
     1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()
 }
 

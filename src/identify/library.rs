@@ -1,5 +1,6 @@
 //! A pianist's score library: one local file holding, per piece, what identification compares
-//! (its snippet descriptors) and what it reports (its measures). Adding a folder again indexes
+//! (its chroma snippet descriptors and, where the model was there to make them, its cross-modal
+//! snippet embeddings) and what it reports (its measures). Adding a folder again indexes
 //! only what is new or changed, and drops what was deleted.
 //!
 //! The file is a small versioned binary format of our own, written to a temporary file and then
@@ -12,8 +13,12 @@ use crate::score::{Score, ScoreError, ScoreFormat};
 use crate::stamp::Stamp;
 
 use super::cens::{score_chroma, snippets, Snippet};
+use super::crossmodal::{CrossModal, Embedding, EMBEDDING_DIM};
+use crate::nn::runtime::RuntimeError;
 
-const MAGIC: &[u8; 8] = b"SEGNOLB1";
+/// Version 2 holds the cross-modal embeddings; version 1 files (without) are still read.
+const MAGIC: &[u8; 8] = b"SEGNOLB2";
+const MAGIC_V1: &[u8; 8] = b"SEGNOLB1";
 /// The library's file name in Segno's data folder ([`crate::resources::data_dir`]).
 pub const DEFAULT_FILE_NAME: &str = "library.segnolib";
 
@@ -42,6 +47,8 @@ pub enum LibraryError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error("{path}: the cross-modal embedding failed: {cause}")]
+    Embedding { path: PathBuf, cause: RuntimeError },
 }
 
 /// One piece of the library.
@@ -53,6 +60,9 @@ pub struct Piece {
     pub duration_s: f64,
     /// Snippet descriptors at [`super::cens::SNIPPET_RATE_HZ`] on the played timeline at the written tempo.
     pub snippets: Vec<Snippet>,
+    /// Seed 003's cross-modal embeddings of the same snippets ([`super::crossmodal`]); empty
+    /// where the piece was indexed without the model.
+    pub embeddings: Vec<Embedding>,
     /// Each played measure's start (seconds) and printed number, in order.
     pub measures: Vec<(f64, String)>,
 }
@@ -70,6 +80,7 @@ impl Piece {
             stamp,
             duration_s: score.duration_s(),
             snippets: snippets(&score_chroma(score), 1.0),
+            embeddings: Vec::new(),
             measures,
         }
     }
@@ -102,6 +113,8 @@ pub struct AddReport {
     pub added: Vec<PathBuf>,
     pub updated: Vec<PathBuf>,
     pub unchanged: usize,
+    /// Unchanged pieces given the cross-modal embeddings they lacked.
+    pub embedded: usize,
     /// Pieces whose files are gone, dropped from the library.
     pub removed: Vec<PathBuf>,
     /// Files that could not be read as scores, with why; left out.
@@ -171,9 +184,15 @@ impl Library {
     }
 
     /// Indexes `files` (from [`Self::find_scores`]): new and changed ones are read, unchanged ones
-    /// kept, and pieces whose files no longer exist dropped. `progress` is told of each file
+    /// kept, and pieces whose files no longer exist dropped. With `embedder`, every piece gets its
+    /// cross-modal embeddings, unchanged ones that lack them too. `progress` is told of each file
     /// before it is looked at.
-    pub fn add(&mut self, files: &[PathBuf], mut progress: impl FnMut(&Path)) -> AddReport {
+    pub fn add(
+        &mut self,
+        files: &[PathBuf],
+        mut embedder: Option<&mut CrossModal>,
+        mut progress: impl FnMut(&Path),
+    ) -> Result<AddReport, LibraryError> {
         let mut report = AddReport::default();
         self.pieces.retain(|p| {
             let there = p.path.is_file();
@@ -188,17 +207,34 @@ impl Library {
                 continue;
             };
             let known = self.pieces.iter().position(|p| &p.path == path);
-            if known.is_some_and(|k| self.pieces[k].stamp == stamp) {
+            let unchanged = known.filter(|&k| self.pieces[k].stamp == stamp);
+            if unchanged
+                .is_some_and(|k| embedder.is_none() || !self.pieces[k].embeddings.is_empty())
+            {
                 report.unchanged += 1;
                 continue;
             }
-            let piece = match Score::load(path) {
-                Ok(score) => Piece::from_score(path.clone(), stamp, &score),
+            let (mut piece, score) = match Score::load(path) {
+                Ok(score) => (Piece::from_score(path.clone(), stamp, &score), score),
                 Err(e) => {
                     report.failed.push(e);
                     continue;
                 }
             };
+            if let Some(model) = embedder.as_deref_mut() {
+                piece.embeddings = model.score(&score, piece.duration_s).map_err(|cause| {
+                    LibraryError::Embedding {
+                        path: path.clone(),
+                        cause,
+                    }
+                })?;
+            }
+            if unchanged.is_some() {
+                self.pieces[known.expect("an unchanged piece is known")] = piece;
+                report.unchanged += 1;
+                report.embedded += 1;
+                continue;
+            }
             match known {
                 Some(k) => {
                     self.pieces[k] = piece;
@@ -210,7 +246,12 @@ impl Library {
                 }
             }
         }
-        report
+        Ok(report)
+    }
+
+    /// Whether every piece has its cross-modal embeddings.
+    pub fn embedded(&self) -> bool {
+        self.pieces.iter().all(|p| !p.embeddings.is_empty())
     }
 
     /// Bytes the library takes on disk.
@@ -248,6 +289,10 @@ fn encode(library: &Library) -> Vec<u8> {
         out.extend_from_slice(&p.duration_s.to_le_bytes());
         put_u64(&mut out, p.snippets.len() as u64);
         for x in p.snippets.iter().flatten() {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        put_u64(&mut out, p.embeddings.len() as u64);
+        for x in p.embeddings.iter().flatten() {
             out.extend_from_slice(&x.to_le_bytes());
         }
         put_u64(&mut out, p.measures.len() as u64);
@@ -302,10 +347,28 @@ impl<'a> Reader<'a> {
     fn f64(&mut self) -> Result<f64, &'static str> {
         Ok(f64::from_le_bytes(self.array()?))
     }
+
+    /// A counted list of unit vectors of `N` values.
+    fn vectors<const N: usize>(&mut self) -> Result<Vec<[f32; N]>, &'static str> {
+        let n = self.count(N * 4)?;
+        (0..n)
+            .map(|_| {
+                let mut s = [0f32; N];
+                for x in &mut s {
+                    *x = f32::from_le_bytes(self.array()?);
+                }
+                Ok(s)
+            })
+            .collect()
+    }
 }
 
 fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
-    let mut r = Reader(bytes.strip_prefix(MAGIC).ok_or("no Segno library header")?);
+    let (mut r, with_embeddings) = match (bytes.strip_prefix(MAGIC), bytes.strip_prefix(MAGIC_V1)) {
+        (Some(rest), _) => (Reader(rest), true),
+        (None, Some(rest)) => (Reader(rest), false),
+        (None, None) => return Err("no Segno library header"),
+    };
     let count = r.count(8)?;
     let mut pieces = Vec::with_capacity(count);
     for _ in 0..count {
@@ -314,16 +377,12 @@ fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
             .into();
         let stamp = Stamp::from_bytes(&r.array()?);
         let duration_s = r.f64()?;
-        let n = r.count(std::mem::size_of::<Snippet>())?;
-        let snippets = (0..n)
-            .map(|_| {
-                let mut s = [0f32; 12];
-                for x in &mut s {
-                    *x = f32::from_le_bytes(r.array()?);
-                }
-                Ok(s)
-            })
-            .collect::<Result<_, &'static str>>()?;
+        let snippets = r.vectors()?;
+        let embeddings = if with_embeddings {
+            r.vectors::<EMBEDDING_DIM>()?
+        } else {
+            Vec::new()
+        };
         let m = r.count(16)?;
         let measures = (0..m)
             .map(|_| {
@@ -337,6 +396,7 @@ fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
             stamp,
             duration_s,
             snippets,
+            embeddings,
             measures,
         });
     }
@@ -359,6 +419,7 @@ mod tests {
             },
             duration_s: 3.5,
             snippets: vec![[0.5; 12], [0.25; 12]],
+            embeddings: vec![[0.125; EMBEDDING_DIM]; 3],
             measures: vec![(0.0, "1".into()), (2.0, "2a".into())],
         }
     }
@@ -375,6 +436,20 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer).is_err());
+    }
+
+    #[test]
+    fn a_library_of_version_1_is_read_without_embeddings() {
+        let mut lib = Library {
+            pieces: vec![piece("a")],
+        };
+        lib.pieces[0].embeddings.clear();
+        let mut v1 = encode(&lib);
+        v1[..8].copy_from_slice(MAGIC_V1);
+        // Version 1 has no embedding count after the snippets.
+        let at = 8 + 8 + 8 + "/scores/a.mid".len() + 24 + 8 + 8 + 2 * 12 * 4;
+        v1.drain(at..at + 8);
+        assert_eq!(decode(&v1), Ok(lib));
     }
 
     proptest::proptest! {

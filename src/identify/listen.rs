@@ -7,7 +7,14 @@
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use super::{confidence_of, identify, Library, Method, MIN_CONFIDENCE};
+use super::crossmodal::CrossModal;
+use super::{
+    confidence_against, confidence_of, identify, identify_crossmodal, Descriptor, Fit, Library,
+    Method,
+};
+use crate::features::extract_with_semitones;
+use crate::nn::Device;
+use crate::resources::Resources;
 use crate::themes::RecordingChroma;
 
 /// The most recent audio identified, in seconds (seed 002's longest fragments are 30 s; longer
@@ -43,6 +50,9 @@ pub struct Identification {
     pub until_s: f64,
     /// Best first; empty for an empty library.
     pub candidates: Vec<Candidate>,
+    /// What the audio was compared by: the chroma where the cross-modal model is missing or the
+    /// library was indexed without it.
+    pub descriptor: Descriptor,
 }
 
 impl Identification {
@@ -51,24 +61,33 @@ impl Identification {
     pub fn named(&self) -> Option<&Candidate> {
         self.candidates
             .first()
-            .filter(|c| c.confidence >= MIN_CONFIDENCE)
+            .filter(|c| c.confidence >= self.descriptor.min_confidence())
     }
 }
 
-/// The best `top` pieces of `library` for mono audio at `rate`.
+/// The best `top` pieces of `library` for mono audio at `rate`, by the cross-modal embedding
+/// where the library holds it and the model loads, else by chroma.
 pub fn identify_audio(samples: &[f32], rate: u32, library: &Library, top: usize) -> Identification {
-    let chroma = RecordingChroma::from_audio(samples, rate);
-    let (query, fits) = identify(&chroma, library, Method::Alignment);
+    let (descriptor, fits, confidences) = match by_embedding(samples, rate, library, top) {
+        Some((fits, confidences)) => (Descriptor::CrossModal, fits, confidences),
+        None => {
+            let chroma = RecordingChroma::from_audio(samples, rate);
+            let (query, fits) = identify(&chroma, library, Method::Alignment);
+            let confidences = (0..top.min(fits.len()))
+                .map(|k| confidence_of(&query, &fits, k, library))
+                .collect();
+            (Descriptor::Chroma, fits, confidences)
+        }
+    };
     let candidates = fits
         .iter()
-        .take(top)
-        .enumerate()
-        .map(|(k, fit)| {
+        .zip(confidences)
+        .map(|(fit, confidence)| {
             let piece = &library.pieces[fit.piece];
             Candidate {
                 title: piece.title(),
                 path: piece.path.clone(),
-                confidence: confidence_of(&query, &fits, k, library),
+                confidence,
                 now_s: fit.end_s,
                 now_measure: piece.measure_at(fit.end_s).map(str::to_owned),
             }
@@ -78,7 +97,31 @@ pub fn identify_audio(samples: &[f32], rate: u32, library: &Library, top: usize)
         heard_s: samples.len() as f64 / f64::from(rate.max(1)),
         until_s: 0.0,
         candidates,
+        descriptor,
     }
+}
+
+/// The ranking by the cross-modal embedding and the first `top` confidences; `None` where the
+/// library lacks embeddings or the model cannot run.
+fn by_embedding(
+    samples: &[f32],
+    rate: u32,
+    library: &Library,
+    top: usize,
+) -> Option<(Vec<Fit>, Vec<f32>)> {
+    if !library.embedded() {
+        return None;
+    }
+    let mut model = CrossModal::installed(&Resources::default(), Device::Cpu).ok()?;
+    let (_, semitones) = extract_with_semitones(samples, rate);
+    let (fits, first) =
+        identify_crossmodal(&semitones, library, &mut model, Method::Alignment).ok()?;
+    // The others' rival is mostly the first piece, which beats them: their confidence is low.
+    let confidences = std::iter::once(first)
+        .chain((1..top.min(fits.len())).map(|k| confidence_against(&fits, k, library, None)))
+        .take(fits.len())
+        .collect();
+    Some((fits, confidences))
 }
 
 /// Opens `library` and identifies `samples` in it; the error is in words for the musician.
@@ -202,8 +245,14 @@ mod tests {
             heard_s: 10.0,
             until_s: 10.0,
             candidates: vec![c(confidence)],
+            descriptor: Descriptor::CrossModal,
         };
         assert!(id(0.5).named().is_some());
         assert!(id(0.05).named().is_none());
+        let by_chroma = Identification {
+            descriptor: Descriptor::Chroma,
+            ..id(0.12)
+        };
+        assert!(id(0.12).named().is_some() && by_chroma.named().is_none());
     }
 }

@@ -18,10 +18,11 @@ use super::cens::{distance, Snippet, SNIPPET_RATE_HZ};
 /// steps this covers about a third to five and a half times the written duration.
 pub const TEMPO_SCALES: [f64; 5] = [0.7, 1.0, 1.4, 2.0, 2.8];
 
-/// A query: one snippet sequence per tempo scale ([`TEMPO_SCALES`]).
+/// A query: one snippet sequence per tempo scale ([`TEMPO_SCALES`]), of chroma snippets or of
+/// other unit descriptors of `N` values ([`super::crossmodal`]'s embeddings).
 #[derive(Debug, Clone)]
-pub struct Query {
-    pub scaled: Vec<(f64, Vec<Snippet>)>,
+pub struct Query<const N: usize = CHROMA_DIM> {
+    pub scaled: Vec<(f64, Vec<[f32; N]>)>,
 }
 
 /// How well a query matches one piece.
@@ -84,7 +85,7 @@ impl std::str::FromStr for Method {
 
 /// The best alignment of `query` in `piece`, over the tempo scales; `None` where the piece is
 /// too short for the query at every scale.
-pub fn fit(query: &Query, piece: &[Snippet], index: usize) -> Option<Fit> {
+pub fn fit<const N: usize>(query: &Query<N>, piece: &[[f32; N]], index: usize) -> Option<Fit> {
     let mut best: Option<Fit> = None;
     for (scale, q) in &query.scaled {
         let Some(m) = subsequence_match(q.len(), piece.len(), |i, j| distance(&q[i], &piece[j]))
@@ -123,9 +124,9 @@ pub fn transposed_cost(query: &Query, piece: &[Snippet]) -> Option<f32> {
 }
 
 /// Pieces ranked by alignment, best first; pieces too short for the query are left out.
-pub fn by_alignment<'a>(
-    query: &Query,
-    pieces: impl IntoIterator<Item = &'a [Snippet]>,
+pub fn by_alignment<'a, const N: usize>(
+    query: &Query<N>,
+    pieces: impl IntoIterator<Item = &'a [[f32; N]]>,
 ) -> Vec<Fit> {
     let mut fits: Vec<Fit> = pieces
         .into_iter()
@@ -147,11 +148,11 @@ const MIN_COARSE_ROWS: usize = 8;
 pub const SHORTLIST: usize = 24;
 
 /// `snippets` averaged in runs of `run`, each unit length again.
-pub fn coarse(snippets: &[Snippet], run: usize) -> Vec<Snippet> {
+pub fn coarse<const N: usize>(snippets: &[[f32; N]], run: usize) -> Vec<[f32; N]> {
     snippets
         .chunks(run)
         .map(|run| {
-            let mut s = [0f32; CHROMA_DIM];
+            let mut s = [0f32; N];
             for x in run {
                 s.iter_mut().zip(x).for_each(|(s, x)| *s += x);
             }
@@ -167,18 +168,18 @@ pub fn coarse(snippets: &[Snippet], run: usize) -> Vec<Snippet> {
 /// What picks the pieces worth a full alignment: all of them, ranked roughly, best first. One
 /// machine aligns every piece coarsely ([`CoarseAlignment`]); a library beyond one machine would
 /// put a vector engine behind this trait (docs/identify-at-scale.md).
-pub trait Shortlist {
-    fn rough_ranking(&self, query: &Query) -> Vec<Fit>;
+pub trait Shortlist<const N: usize = CHROMA_DIM> {
+    fn rough_ranking(&self, query: &Query<N>) -> Vec<Fit>;
 }
 
 /// Every piece aligned with snippets averaged in runs ([`COARSE_RUNS`]) both ways.
-pub struct CoarseAlignment {
+pub struct CoarseAlignment<const N: usize = CHROMA_DIM> {
     /// Per run length, every piece's averaged snippets.
-    levels: Vec<(usize, Vec<Vec<Snippet>>)>,
+    levels: Vec<(usize, Vec<Vec<[f32; N]>>)>,
 }
 
-impl CoarseAlignment {
-    pub fn new<'a>(pieces: impl IntoIterator<Item = &'a [Snippet]> + Clone) -> Self {
+impl<const N: usize> CoarseAlignment<N> {
+    pub fn new<'a>(pieces: impl IntoIterator<Item = &'a [[f32; N]]> + Clone) -> Self {
         Self {
             levels: COARSE_RUNS
                 .iter()
@@ -193,8 +194,8 @@ impl CoarseAlignment {
     }
 }
 
-impl Shortlist for CoarseAlignment {
-    fn rough_ranking(&self, query: &Query) -> Vec<Fit> {
+impl<const N: usize> Shortlist<N> for CoarseAlignment<N> {
+    fn rough_ranking(&self, query: &Query<N>) -> Vec<Fit> {
         let rows = query
             .scaled
             .iter()
@@ -220,10 +221,10 @@ impl Shortlist for CoarseAlignment {
 /// Filter and refine (seed 002, §III-D): the best [`SHORTLIST`] of `shortlist`'s rough ranking
 /// are aligned in full. Ranked best first: the shortlist by their full alignment, then the rest
 /// in their rough order.
-pub fn filter_and_refine(
-    query: &Query,
-    fine: &[&[Snippet]],
-    shortlist: &dyn Shortlist,
+pub fn filter_and_refine<const N: usize>(
+    query: &Query<N>,
+    fine: &[&[[f32; N]]],
+    shortlist: &dyn Shortlist<N>,
 ) -> Vec<Fit> {
     let mut rough = shortlist.rough_ranking(query);
     let keep = SHORTLIST.min(rough.len());
@@ -244,8 +245,11 @@ pub fn filter_and_refine(
 
 /// Pieces ranked by votes, most first, with each piece's share of the votes as `1 - cost`; pieces
 /// that got none are left out.
-pub fn by_voting<'a>(query: &Query, pieces: impl IntoIterator<Item = &'a [Snippet]>) -> Vec<Fit> {
-    let pieces: Vec<&[Snippet]> = pieces.into_iter().collect();
+pub fn by_voting<'a, const N: usize>(
+    query: &Query<N>,
+    pieces: impl IntoIterator<Item = &'a [[f32; N]]>,
+) -> Vec<Fit> {
+    let pieces: Vec<&[[f32; N]]> = pieces.into_iter().collect();
     let written = query
         .scaled
         .iter()
@@ -281,20 +285,20 @@ pub fn by_voting<'a>(query: &Query, pieces: impl IntoIterator<Item = &'a [Snippe
 
 /// The pieces a query is ranked among, with what the filter compares (made once, kept for every
 /// query).
-pub struct Catalogue<'a> {
-    fine: Vec<&'a [Snippet]>,
-    shortlist: CoarseAlignment,
+pub struct Catalogue<'a, const N: usize = CHROMA_DIM> {
+    fine: Vec<&'a [[f32; N]]>,
+    shortlist: CoarseAlignment<N>,
 }
 
-impl<'a> Catalogue<'a> {
-    pub fn new(pieces: impl IntoIterator<Item = &'a [Snippet]>) -> Self {
-        let fine: Vec<&[Snippet]> = pieces.into_iter().collect();
+impl<'a, const N: usize> Catalogue<'a, N> {
+    pub fn new(pieces: impl IntoIterator<Item = &'a [[f32; N]]>) -> Self {
+        let fine: Vec<&[[f32; N]]> = pieces.into_iter().collect();
         let shortlist = CoarseAlignment::new(fine.iter().copied());
         Self { fine, shortlist }
     }
 
     /// The pieces ranked for `query` by `method`, best first.
-    pub fn rank(&self, method: Method, query: &Query) -> Vec<Fit> {
+    pub fn rank(&self, method: Method, query: &Query<N>) -> Vec<Fit> {
         match method {
             Method::Alignment => filter_and_refine(query, &self.fine, &self.shortlist),
             Method::FullAlignment => by_alignment(query, self.fine.iter().copied()),

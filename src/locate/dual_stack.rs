@@ -168,16 +168,10 @@ pub fn find_model(resources: &Resources) -> Option<PathBuf> {
 
 /// The localiser in the models folder, loaded.
 pub fn installed(resources: &Resources, device: Device) -> Result<DualStack, RuntimeError> {
-    let path = find_model(resources).ok_or_else(|| RuntimeError::MissingModel {
-        file: MODEL_FILE.into(),
-        searched: resources
-            .model_folders()
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })?;
-    DualStack::load(&path, device)
+    DualStack::load(
+        &crate::nn::runtime::model_in(resources, MODEL_FILE)?,
+        device,
+    )
 }
 
 #[cfg(test)]

@@ -148,6 +148,21 @@ pub fn runtime() -> Result<&'static Runtime, &'static RuntimeError> {
 
 /// The process's ONNX Runtime; the first call of the process loads it from where `resources`
 /// finds it (a plugin calls this with its install folder before loading any model).
+/// The model file `file` in `resources`' models folders, or why not.
+pub fn model_in(resources: &Resources, file: &str) -> Result<PathBuf, RuntimeError> {
+    resources
+        .model(file)
+        .ok_or_else(|| RuntimeError::MissingModel {
+            file: file.into(),
+            searched: resources
+                .model_folders()
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
 pub fn runtime_in(resources: &Resources) -> Result<&'static Runtime, &'static RuntimeError> {
     RUNTIME.get_or_init(|| load(resources)).as_ref()
 }

@@ -33,8 +33,8 @@ commands:
             build the CLAP and VST3 bundles into target/bundled/
   models [MODEL..]
             retrain the models from scratch (all, or those named: semitone, chroma, salience
-            for the Siamese CNNs, localiser for seed 001's dual-stack localiser, deep_chroma for
-            seed 004's theme-search chroma): training data from ../shared/benchmark/train,
+            for the Siamese CNNs, localiser for seed 001's dual-stack localiser, crossmodal for
+            seed 003's cross-modal embedding, deep_chroma for seed 004's theme-search chroma): training data from ../shared/benchmark/train,
             PyTorch (CPU) in target/trainenv, ONNX + model cards in models/
   screenshot [DIR]
             render the editor under Xvfb following the example, as notation and as a piano roll

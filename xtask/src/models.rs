@@ -1,5 +1,5 @@
-//! `cargo xtask models`: retrains the learned-similarity models, the localiser and the deep
-//! chroma from the train split.
+//! `cargo xtask models`: retrains the learned-similarity models, the localiser, the cross-modal
+//! embedding and the deep chroma from the train split.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,15 +13,18 @@ use crate::{run, segno_binary};
 const MODEL_INPUTS: &[&str] = &["semitone", "chroma", "salience"];
 /// Seed 001's dual-stack localiser (models/localiser.onnx).
 const LOCALISER: &str = "localiser";
+/// Seed 003's cross-modal embedding (models/crossmodal_{audio,score}.onnx).
+const CROSSMODAL: &str = "crossmodal";
 /// Seed 004's deep chroma (models/deep_chroma.onnx).
 const DEEP_CHROMA: &str = "deep_chroma";
 
 /// Rebuilds every model in models/ from the train split: data, training, export, cards.
 pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
-    let known = |i: &str| MODEL_INPUTS.contains(&i) || i == LOCALISER || i == DEEP_CHROMA;
+    let known =
+        |i: &str| MODEL_INPUTS.contains(&i) || [LOCALISER, CROSSMODAL, DEEP_CHROMA].contains(&i);
     if let Some(unknown) = only.iter().find(|i| !known(i)) {
         bail!(
-            "no model '{unknown}': choose among {}, {LOCALISER}, {DEEP_CHROMA}",
+            "no model '{unknown}': choose among {}, {LOCALISER}, {CROSSMODAL}, {DEEP_CHROMA}",
             MODEL_INPUTS.join(", ")
         );
     }
@@ -42,7 +45,7 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
     if wanted(DEEP_CHROMA) {
         deep_chroma(root, &segno, &python, &train)?;
     }
-    if !MODEL_INPUTS.iter().any(|i| wanted(i)) && !wanted(LOCALISER) {
+    if !MODEL_INPUTS.iter().any(|i| wanted(i)) && !wanted(LOCALISER) && !wanted(CROSSMODAL) {
         return Ok(());
     }
     let data = root.join("target/dataset");
@@ -67,6 +70,14 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
             .arg(&data)
             .arg("--out")
             .arg(root.join("models/localiser.onnx")))?;
+    }
+    if wanted(CROSSMODAL) {
+        run(Command::new(&python)
+            .current_dir(root.join("models/train"))
+            .args(["train_crossmodal.py", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(root.join("models/crossmodal")))?;
     }
     Ok(())
 }

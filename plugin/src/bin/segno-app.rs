@@ -389,9 +389,10 @@ fn describe(found: &Identification) -> String {
         })
         .collect();
     format!(
-        "at {:.0} s (the last {:.0} s heard): {verdict}; candidates: {}",
+        "at {:.0} s (the last {:.0} s heard, compared by {}): {verdict}; candidates: {}",
         found.until_s,
         found.heard_s,
+        found.descriptor,
         candidates.join(", ")
     )
 }

@@ -4,6 +4,7 @@
 
 use egui::RichText;
 use segno::identify::listen::{Identification, FIRST_LOOK_S};
+use segno::identify::Descriptor;
 use segno::live::Identifying;
 
 use super::{palette, rgb};
@@ -69,6 +70,9 @@ pub fn answer(ui: &mut egui::Ui, session: &SessionField, identifying: &Identifyi
     }
 }
 
+/// Shown when the answer was found without the cross-modal model (`Identification::descriptor`).
+const CHROMA_NOTE: &str = "Compared by chroma: the library was indexed without the cross-modal model, or the model is missing. Add the library's folders again with `segno library add` for surer answers.";
+
 fn candidates(ui: &mut egui::Ui, session: &SessionField, found: &Identification) -> Asked {
     let mut asked = Asked::Nothing;
     let verdict = match found.named() {
@@ -82,6 +86,9 @@ fn candidates(ui: &mut egui::Ui, session: &SessionField, found: &Identification)
         ),
     };
     ui.label(RichText::new(verdict).strong());
+    if found.descriptor == Descriptor::Chroma {
+        ui.label(CHROMA_NOTE);
+    }
     ui.horizontal_wrapped(|ui| {
         for c in &found.candidates {
             let place = c

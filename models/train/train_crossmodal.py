@@ -1,0 +1,243 @@
+"""Trains seed 003's cross-modal snippet embedding on `segno dataset` output and exports its two
+pathways to ONNX.
+
+    python train_crossmodal.py --data ../../target/dataset --out ../crossmodal
+
+A sample is about 2 s of a train piece's score (84 hops of its piano roll at the written tempo,
+pooled to 42 frames) and the audio that plays the same music: the rendered, degraded performance
+between the times the note-level anchors give for the window's ends (so a slow passage gives a
+longer stretch of audio, resampled to the same 42 frames), or now and then the score's own
+reference rendering (another piano). The audio window's length is jittered by up to 20 %, the
+spacing of the tempo scales Segno describes a query at (`identify::TEMPO_SCALES`). Loss: seed 003's
+pairwise ranking loss (cosine similarity, margin 0.7), the rest of the batch as contrastive
+snippets, both ways. Validation on pieces held out of training (by piece), as for the other models:
+two-way snippet retrieval among 512 pairs (seed 003's section 5.1). Writes
+`<out>_audio.onnx`, `<out>_score.onnx`, a model card `<out>.md`, and parity vectors that
+tests/model_parity.rs checks ONNX Runtime against.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+
+from crossmodal import (AUDIO_BANDS, CHANNELS, EMBEDDING_DIM, HOPS_PER_FRAME, ROLL_PITCHES,
+                        SNIPPET_FRAMES, CrossModal, ranking_loss)
+from features import snippet
+from train import piece_of, repo_relative, split_by_piece
+
+HOP_S = 512 / 22050
+HOPS = SNIPPET_FRAMES * HOPS_PER_FRAME
+HALF = HOPS // 2
+JITTER = 0.18
+REFERENCE_SHARE = 0.25
+
+
+def load_cases(data):
+    cases = []
+    for case_id in sorted(os.listdir(data)):
+        d = os.path.join(data, case_id)
+        if not os.path.isfile(os.path.join(d, "ref_roll.npy")):
+            continue
+        roll = np.load(os.path.join(d, "ref_roll.npy"))
+        anchors = np.load(os.path.join(d, "anchors.npy")).astype(np.float64)
+        lo = int(np.ceil(anchors[0, 0] / HOP_S)) + HALF
+        hi = min(int(anchors[-1, 0] / HOP_S) - HALF, len(roll) - HALF)
+        if hi - lo < 100:
+            continue
+        cases.append({"id": case_id, "roll": roll, "anchors": anchors, "lo": lo, "hi": hi,
+                      "ref": np.load(os.path.join(d, "ref_semitone.npy")),
+                      "perf": np.load(os.path.join(d, "perf_semitone.npy"))})
+    return cases
+
+
+def resample(frames, start, length):
+    return snippet(frames, start, length, SNIPPET_FRAMES, HOPS_PER_FRAME)
+
+
+def sample(case, rng, reference_share=REFERENCE_SHARE, jitter=JITTER):
+    """One (audio snippet, score snippet) pair of the same music."""
+    r = int(rng.integers(case["lo"], case["hi"]))
+    score = resample(case["roll"], r - HALF, HOPS)
+    j = np.exp(rng.uniform(-jitter, jitter))
+    if rng.uniform() < reference_share:
+        audio = resample(case["ref"], r - j * HALF, j * HOPS)
+    else:
+        a = case["anchors"]
+        p0, p1 = (np.interp((r + d) * HOP_S, a[:, 0], a[:, 1]) / HOP_S for d in (-HALF, HALF))
+        length = max(p1 - p0, 8.0) * j
+        audio = resample(case["perf"], (p0 + p1) / 2 - length / 2, length)
+    return audio, score
+
+
+def batch(cases, weights, size, rng, **kw):
+    chosen = rng.choice(len(cases), size, p=weights)
+    audio, score = zip(*(sample(cases[c], rng, **kw) for c in chosen))
+    return torch.from_numpy(np.stack(audio)), torch.from_numpy(np.stack(score))
+
+
+def retrieval(model, pairs):
+    """Two-way snippet retrieval (seed 003, section 5.1): the rank of each snippet's counterpart
+    among all of the other modality, as R@1 and MRR, audio to score and score to audio."""
+    model.eval()
+    with torch.no_grad():
+        a = torch.cat([model.audio(x) for x, _ in pairs])
+        s = torch.cat([model.score(y) for _, y in pairs])
+    sim = (a @ s.t()).numpy()
+    out = {}
+    for name, m in (("a2s", sim), ("s2a", sim.T)):
+        rank = (m > m.diagonal()[:, None]).sum(axis=1) + 1
+        out[f"{name}_r1"] = float((rank == 1).mean())
+        out[f"{name}_mrr"] = float((1 / rank).mean())
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True, help="path stem: writes <out>_audio.onnx, <out>_score.onnx, <out>.md")
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--steps-per-epoch", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+    cases = load_cases(args.data)
+    train, val = split_by_piece(cases)
+    if not train or not val:
+        raise SystemExit(f"{args.data}: not enough cases ({len(cases)}); run `segno dataset` first")
+    weights = np.array([c["hi"] - c["lo"] for c in train], dtype=float)
+    weights /= weights.sum()
+    print(f"{len(train)} training and {len(val)} validation performances "
+          f"({len({piece_of(c['id']) for c in train})} / {len({piece_of(c['id']) for c in val})} pieces)")
+
+    model = CrossModal()
+    params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
+    total = args.epochs * args.steps_per_epoch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total)
+    val_rng = np.random.default_rng(1234)
+    val_w = np.array([c["hi"] - c["lo"] for c in val], dtype=float)
+    # Performance audio only, no jitter: what a recording's snippet at the right scale is.
+    val_pairs = [batch(val, val_w / val_w.sum(), 64, val_rng, reference_share=0.0, jitter=0.0)
+                 for _ in range(8)]
+
+    history, best, best_state = [], -1.0, None
+    start = time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        losses = []
+        for _ in range(args.steps_per_epoch):
+            audio, score = batch(train, weights, args.batch, rng)
+            loss = ranking_loss(model.audio(audio), model.score(score))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        hits = retrieval(model, val_pairs)
+        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)), **hits,
+                        "minutes": round((time.time() - start) / 60, 1)})
+        print(json.dumps(history[-1]), flush=True)
+        if hits["a2s_mrr"] > best:
+            best, best_state = hits["a2s_mrr"], {k: v.clone() for k, v in model.state_dict().items()}
+
+    # Seed 003 keeps the epoch before validation turns (its figure 10); so do we, by audio-to-score MRR.
+    model.load_state_dict(best_state)
+    model.eval()
+    export(model, args, val)
+    write_card(args, history, params, len(train), len(val), time.time() - start)
+
+
+def export(model, args, val):
+    pairs = [sample(val[0], np.random.default_rng(7), reference_share=0.0) for _ in range(2)]
+    for name, path, bins, x in (("audio", model.audio, AUDIO_BANDS, [p[0] for p in pairs]),
+                                ("score", model.score, ROLL_PITCHES, [p[1] for p in pairs])):
+        out = f"{args.out}_{name}.onnx"
+        torch.onnx.export(path, (torch.zeros(1, SNIPPET_FRAMES, bins),), out, input_names=[name],
+                          output_names=["embedding"],
+                          dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+        x = np.stack(x).astype(np.float32)
+        with torch.no_grad():
+            y = path(torch.from_numpy(x)).numpy()
+        np.save(f"{args.out}_{name}.parity-input.npy", x)
+        np.save(f"{args.out}_{name}.parity-output.npy", y.astype(np.float32))
+
+
+def write_card(args, history, params, n_train, n_val, seconds):
+    name = os.path.basename(args.out)
+    best = max(history, key=lambda h: h["a2s_mrr"])
+    card = f"""# {name}
+
+Seed 003's cross-modal snippet embedding: two convolutional pathways map about 2 s of a recording
+and the piano roll of the same 2 s of a score into one {EMBEDDING_DIM}-dimensional space, where a
+recording's snippet lies near the score snippet it plays. `segno::identify::crossmodal` uses it
+to describe pieces and recordings for identification (seed 002's use of seed 003).
+
+## Input and output
+- `{name}_audio.onnx`: input `audio`, float32 `(batch, {SNIPPET_FRAMES}, {AUDIO_BANDS})`: {SNIPPET_FRAMES} frames of Segno's
+  log-compressed 88-band semitone spectrogram (`log10(1 + 1e4 * power)`, 22 050 Hz, 512-sample
+  hops), each frame the mean of {HOPS_PER_FRAME} hops: 1.95 s at the written tempo (a recording played
+  s times as slowly is read over s times as many hops, by linear interpolation).
+- `{name}_score.onnx`: input `score`, float32 `(batch, {SNIPPET_FRAMES}, {ROLL_PITCHES})`: the score's piano roll
+  (the share of each hop during which each MIDI pitch sounds), pooled the same way.
+- output `embedding`: float32 `(batch, {EMBEDDING_DIM})`, unit length; cosine similarity compares them.
+
+## Architecture and size (against seed 003)
+Seed 003 (after Dorfer et al. 2018) has a VGG-style convolutional pathway per modality (sheet image
+or piano roll, and a 92-bin log-frequency spectrogram of 42 frames), dense layers to 32
+dimensions, and the pairwise ranking loss with margin 0.7, Adam at 0.002 with weight decay 1e-5,
+batch 64, best validation epoch kept. Ours keeps the pathways' form, the 42-frame snippets, the
+32 dimensions, the loss and its margin, the optimiser and the batch, with three changes:
+- the audio input is Segno's 88-band semitone spectrogram (one band per piano key), not a 92-bin
+  one, so that one extractor serves the follower and the embedding;
+- each pathway is four 3x3 convolutions ({", ".join(map(str, CHANNELS))} channels) with batch norm and ELU and
+  three max-poolings, then one dense layer: {params / 1e6:.2f} M parameters for both, about 11 M
+  multiply-adds per audio snippet and 16 M per score snippet, for 2 CPU cores;
+- the loss runs both ways (each audio snippet against the batch's other score snippets and each score
+  snippet against its other audio snippets), which seed 003's "Improvements" proposes.
+
+## Training
+- data: `segno dataset --cases ../shared/benchmark/train --every 2` (the benchmark's train split only;
+  research, non-commercial licence of the benchmark): score MIDI and its reference rendering
+  (FluidR3's grand), performance MIDI on TimGM6mb (program 0 or 1), +-30 cents, random tone,
+  reverb and noise, and the note-level anchors between them.
+- samples: 84 hops of the score's roll at a random place, and the performance audio between the
+  anchors' times for the window's ends (a {REFERENCE_SHARE:.0%} share: the reference rendering instead), its length
+  jittered by up to {JITTER * 100:.0f} %, the spacing of the tempo scales a query is described at.
+- Adam, one-cycle learning rate up to {args.lr}, weight decay 1e-5; {args.epochs} epochs of {args.steps_per_epoch} batches of
+  {args.batch}; seed {args.seed}. {n_train} training / {n_val} validation performances, split by piece.
+- command: `cargo xtask models` (or `python models/train/train_crossmodal.py --data target/dataset --out models/crossmodal`);
+  {seconds / 60:.0f} min on {platform.machine()} with {args.threads} threads, {datetime.date.today()}.
+  Exact arguments: `{" ".join(repo_relative(a) for a in sys.argv[1:])}`.
+
+## Validation (held-out train pieces): two-way snippet retrieval among 512 pairs
+Kept: epoch {best["epoch"]} of {len(history)}, the best audio-to-score MRR.
+
+| direction | R@1 | MRR |
+|---|---|---|
+| audio to score | {best["a2s_r1"]:.3f} | {best["a2s_mrr"]:.3f} |
+| score to audio | {best["s2a_r1"]:.3f} | {best["s2a_mrr"]:.3f} |
+
+Per epoch: {json.dumps(history)}
+
+Piece identification with it on dev is in BENCHMARKS.md ("Piece identification").
+"""
+    with open(args.out + ".md", "w") as f:
+        f.write(card)
+
+
+if __name__ == "__main__":
+    main()
