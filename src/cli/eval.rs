@@ -407,13 +407,12 @@ fn identify_benchmark(
         library.pieces.len(),
     );
     out += &identify_table(&outcomes, args.threads);
-    let f = identify::Figures::of(&s2a);
-    let _ = writeln!(
-        out,
-        "\n#### Score to audio: each performance's score ranks it among the performances of every other piece (one relevant)\n\n| queries | R@1 | R@5 | R@10 | MRR | median rank | s for all |\n|---|---|---|---|---|---|---|\n| {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {s2a_s:.0} |",
-        f.queries, f.recall[0], f.recall[1], f.recall[2], f.mrr, f.median_rank
+    out += &score_to_audio_table(&s2a, s2a_s);
+    out += &scaling_table(
+        &identify::scaling(library, &queries),
+        queries.len(),
+        "The library is grown with copies of its pieces in other keys.",
     );
-    out += &scaling_table(&identify::scaling(library, &queries));
     let _ = writeln!(
         out,
         "\n- a recording's chroma (what a query is described from) takes {chroma_ms:.0} ms per {SCALING_QUERY_S:.0} s of audio, on one thread with {} threads busy",
@@ -466,7 +465,7 @@ fn crossmodal_benchmark(
                 segno::features::extract_with_semitones(&audio, segno::features::SAMPLE_RATE);
             let chroma = ChromaExtractor::Classical.chroma(&audio, segno::features::SAMPLE_RATE)?;
             let mut model = CrossModal::load(&audio_model, &score_model, segno::nn::Device::Cpu)?;
-            let outcomes = identify::crossmodal_case(
+            let (outcomes, whole) = identify::crossmodal_case(
                 &c.id,
                 &semitones,
                 chroma.duration_s(),
@@ -482,10 +481,24 @@ fn crossmodal_benchmark(
                 SCALING_QUERY_S,
             )
             .map(<[f32]>::to_vec);
-            Ok((outcomes, fragment))
+            Ok((outcomes, fragment, (relevant, whole)))
         },
     );
-    let (outcomes, fragments): (Vec<_>, Vec<_>) = succeeded(results).into_iter().unzip();
+    let mut outcomes = Vec::new();
+    let mut fragments = Vec::new();
+    let (mut recording_pieces, mut recordings) = (Vec::new(), Vec::new());
+    for (o, f, (piece, whole)) in succeeded(results) {
+        outcomes.push(o);
+        fragments.push(f);
+        if let Some(whole) = whole {
+            recording_pieces.push(piece);
+            recordings.push(whole);
+        }
+    }
+    let music: Vec<&[_]> = pieces.iter().map(Vec::as_slice).collect();
+    let s2a_started = std::time::Instant::now();
+    let s2a = identify::score_to_audio_ranks_by(&music, &recording_pieces, &recordings);
+    let s2a_s = s2a_started.elapsed().as_secs_f64();
     let outcomes: Vec<identify::CrossModalOutcome> = outcomes.into_iter().flatten().collect();
     let fragments: Vec<&[f32]> = fragments
         .iter()
@@ -543,24 +556,16 @@ fn crossmodal_benchmark(
         "\n- a query's time: embedding it at every tempo scale, filter and refine, and its confidence, one thread, {} threads busy",
         args.threads
     );
-    let _ = writeln!(
-        out,
-        "\n#### Query time against library size: {} queries of {SCALING_QUERY_S:.0} s, one thread, nothing else running\n\nThe library is grown with copies of its pieces (chroma in other keys, embeddings as they are). Embedding a query at every tempo scale: {:.0} ms.\n\n| pieces | filter and refine, ms per query | every piece aligned, ms | ratio | library file, MB |\n|---|---|---|---|---|",
+    out += &score_to_audio_table(&s2a, s2a_s);
+    let rows: Vec<identify::ScalingRow> = scaling.iter().map(|r| r.row).collect();
+    out += &scaling_table(
+        &rows,
         fragments.len(),
-        scaling.first().map_or(f64::NAN, |r| r.embed_ms)
+        &format!(
+            "The library is grown with copies of its pieces (chroma in other keys, embeddings as they are). Embedding a query at every tempo scale: {:.0} ms.",
+            scaling.first().map_or(f64::NAN, |r| r.embed_ms)
+        ),
     );
-    for r in &scaling {
-        let row = &r.row;
-        let _ = writeln!(
-            out,
-            "| {} | {:.0} | {:.0} | {:.3} | {:.1} |",
-            row.pieces,
-            row.filtered_ms,
-            row.full_ms,
-            row.filtered_ms / row.full_ms.max(1e-9),
-            row.bytes as f64 / 1e6
-        );
-    }
     Ok(out)
 }
 
@@ -600,10 +605,19 @@ fn identify_table(outcomes: &[identify::Outcome], threads: usize) -> String {
     out
 }
 
-/// Query time against library size.
-fn scaling_table(rows: &[identify::ScalingRow]) -> String {
+/// Seed 002's figures for the score-to-audio direction.
+fn score_to_audio_table(ranks: &[usize], seconds: f64) -> String {
+    let f = identify::Figures::of(ranks);
+    format!(
+        "\n#### Score to audio: each performance's score ranks it among the performances of every other piece (one relevant)\n\n| queries | R@1 | R@5 | R@10 | MRR | median rank | s for all |\n|---|---|---|---|---|---|---|\n| {} | {:.3} | {:.3} | {:.3} | {:.3} | {} | {seconds:.0} |\n",
+        f.queries, f.recall[0], f.recall[1], f.recall[2], f.mrr, f.median_rank
+    )
+}
+
+/// Query time against library size, over `queries` queries; `how` says how the library was grown.
+fn scaling_table(rows: &[identify::ScalingRow], queries: usize, how: &str) -> String {
     let mut out = format!(
-        "\n#### Query time against library size: {SCALING_QUERIES} queries of {SCALING_QUERY_S:.0} s, one thread, nothing else running\n\nThe library is grown with copies of its pieces in other keys.\n\n| pieces | filter and refine, ms per query | every piece aligned, ms | ratio | library file, MB |\n|---|---|---|---|---|\n"
+        "\n#### Query time against library size: {queries} queries of {SCALING_QUERY_S:.0} s, one thread, nothing else running\n\n{how}\n\n| pieces | filter and refine, ms per query | every piece aligned, ms | ratio | library file, MB |\n|---|---|---|---|---|\n"
     );
     for row in rows {
         let _ = writeln!(

@@ -11,6 +11,7 @@ use std::time::Instant;
 use super::cases::Case;
 use super::run::EvalError;
 use crate::features::{semitone::BANDS, CHROMA_DIM, HOP_S};
+use crate::identify::cens::Snippet;
 use crate::identify::crossmodal::{CrossModal, Embedding, EMBEDDING_DIM};
 use crate::identify::{
     confidence, crossmodal_confidence, Catalogue, Fit, Library, Method, Piece, Query,
@@ -179,7 +180,11 @@ fn place_of(fits: &[Fit], relevant: usize, library: &Library) -> (usize, Vec<Fit
         .iter()
         .position(|f| f.piece == relevant)
         .map_or(library.pieces.len() + 1, |k| k + 1);
-    let without = fits.iter().filter(|f| f.piece != relevant).copied().collect();
+    let without = fits
+        .iter()
+        .filter(|f| f.piece != relevant)
+        .copied()
+        .collect();
     (rank, without)
 }
 
@@ -305,9 +310,9 @@ pub fn crossmodal_case(
     library: &Library,
     catalogue: &Catalogue<'_, EMBEDDING_DIM>,
     model: &mut CrossModal,
-) -> Result<Vec<CrossModalOutcome>, EvalError> {
+) -> Result<CrossModalQueries, EvalError> {
     let mut rng = Rng::from_name(case_id);
-    let mut out = Vec::new();
+    let (mut out, mut whole) = (Vec::new(), None);
     for span in SPANS {
         let bands = match span {
             Span::Fragment(len) => {
@@ -324,6 +329,9 @@ pub fn crossmodal_case(
         let fits = catalogue.rank(Method::Alignment, &query);
         let own_confidence = crossmodal_confidence(&query, &fits, library, model)?;
         let seconds = started.elapsed().as_secs_f64();
+        if span == Span::Whole {
+            whole = Some(query.clone());
+        }
         let (rank, without) = place_of(&fits, relevant, library);
         let (voting_rank, _) = place_of(&catalogue.rank(Method::Voting, &query), relevant, library);
         out.push(CrossModalOutcome {
@@ -335,8 +343,12 @@ pub fn crossmodal_case(
             seconds,
         });
     }
-    Ok(out)
+    Ok((out, whole))
 }
+
+/// One performance's outcomes, and its whole recording's query (the score-to-audio direction
+/// ranks it).
+pub type CrossModalQueries = (Vec<CrossModalOutcome>, Option<Query<EMBEDDING_DIM>>);
 
 /// `len` seconds of a semitone spectrogram (hops × [`BANDS`]) from `start_s`.
 fn semitone_span(semitones: &[f32], start_s: f64, len: f64) -> &[f32] {
@@ -447,10 +459,24 @@ pub fn score_to_audio_ranks(
     pieces: &[usize],
     recordings: &[Query],
 ) -> Vec<usize> {
+    let music: Vec<&[Snippet]> = library
+        .pieces
+        .iter()
+        .map(|p| p.snippets.as_slice())
+        .collect();
+    score_to_audio_ranks_by(&music, pieces, recordings)
+}
+
+/// [`score_to_audio_ranks`] by any snippet descriptor: `music[p]` is piece `p`'s.
+pub fn score_to_audio_ranks_by<const N: usize>(
+    music: &[&[[f32; N]]],
+    pieces: &[usize],
+    recordings: &[Query<N>],
+) -> Vec<usize> {
     let mut costs: HashMap<usize, Vec<f32>> = HashMap::new();
     for &p in pieces {
         costs.entry(p).or_insert_with(|| {
-            let music = &library.pieces[p].snippets;
+            let music = music[p];
             recordings
                 .iter()
                 .map(|q| crate::identify::rank::fit(q, music, p).map_or(f32::INFINITY, |f| f.cost))
