@@ -253,3 +253,50 @@ fn a_damaged_library_file_is_named_and_not_overwritten() {
     );
     assert_eq!(std::fs::read(&lib_path).unwrap(), b"something else");
 }
+
+#[test]
+fn a_score_ranks_its_own_recording_first_among_others_and_skips_a_broken_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let recordings = dir.path().join("recordings");
+    std::fs::create_dir(&recordings).unwrap();
+    let assets = common::root().join("assets/library");
+    render(
+        &common::example("minuet-performance.mid"),
+        0.0,
+        30.0,
+        &recordings.join("take1.wav"),
+    );
+    for name in ["ode-to-joy", "twinkle"] {
+        render(
+            &assets.join(format!("{name}.musicxml")),
+            0.0,
+            30.0,
+            &recordings.join(format!("{name}.wav")),
+        );
+    }
+    std::fs::write(recordings.join("broken.wav"), b"RIFF not really").unwrap();
+    let minuet = common::example("minuet.musicxml");
+    for descriptor in ["crossmodal", "chroma"] {
+        let o = segno(&[
+            "identify",
+            "--score",
+            minuet.to_str().unwrap(),
+            "--recordings",
+            recordings.to_str().unwrap(),
+            "--descriptor",
+            descriptor,
+            "--no-cache",
+        ]);
+        let out = stdout(&o);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("comparing by chroma"), "{err}");
+        assert!(err.contains("broken.wav"), "{descriptor}: {err}");
+        let first = out.lines().nth(1).unwrap_or_default();
+        assert!(first.ends_with("take1.wav"), "{descriptor}: {out}");
+        assert_eq!(
+            out.lines().count(),
+            4,
+            "{descriptor}: three recordings ranked\n{out}"
+        );
+    }
+}

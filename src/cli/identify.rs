@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
+
 use segno::audio::decode_file;
 use segno::features::extract_with_semitones;
 use segno::identify::crossmodal::CrossModal;
@@ -37,8 +39,7 @@ pub struct IdentifyArgs {
     method: Method,
     /// What recordings and scores are compared by: crossmodal (seed 003's learned embedding,
     /// models/crossmodal_*.onnx) or chroma (chroma statistics, no model). Without the model, or
-    /// with a library indexed without it, chroma is used and Segno says so. Ranking recordings
-    /// for --score uses chroma.
+    /// with a library indexed without it, chroma is used and Segno says so.
     #[arg(long, default_value_t = Descriptor::CrossModal)]
     descriptor: Descriptor,
     #[command(flatten)]
@@ -65,7 +66,18 @@ fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Resul
     );
     let decoded = decode_file(audio)?;
     decoded.check(audio)?;
-    let (descriptor, fits, confidence) = match crossmodal_model(args.descriptor, &path, &library) {
+    let model = if library.embedded() {
+        crossmodal_model(args.descriptor)
+    } else {
+        if args.descriptor == Descriptor::CrossModal {
+            eprintln!(
+                "note: {}: some pieces were indexed without the cross-modal model; comparing by chroma. Run `segno library add` on their folders again, with the models in place, to embed them",
+                path.display()
+            );
+        }
+        None
+    };
+    let (descriptor, fits, confidence) = match model {
         Some(mut model) => {
             let (_, semitones) = extract_with_semitones(&decoded.samples, decoded.sample_rate);
             let (fits, confidence) =
@@ -97,21 +109,10 @@ fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Resul
     Ok(())
 }
 
-/// The cross-modal pathways where `descriptor` asks for them and they can serve `library`;
-/// `None`, with a note of why, where the chroma must do.
-fn crossmodal_model(
-    descriptor: Descriptor,
-    path: &std::path::Path,
-    library: &Library,
-) -> Option<CrossModal> {
+/// The cross-modal pathways where `descriptor` asks for them; `None`, with a note of why, where
+/// the chroma must do.
+fn crossmodal_model(descriptor: Descriptor) -> Option<CrossModal> {
     if descriptor != Descriptor::CrossModal {
-        return None;
-    }
-    if !library.embedded() {
-        eprintln!(
-            "note: {}: some pieces were indexed without the cross-modal model; comparing by chroma. Run `segno library add` on their folders again, with the models in place, to embed them",
-            path.display()
-        );
         return None;
     }
     CrossModal::installed(&Resources::default(), Device::Cpu)
@@ -164,22 +165,22 @@ fn score_to_audio(
         modified_ns: 0,
     });
     let piece = Piece::from_score(score_path.to_owned(), stamp, &score);
-    let recordings = load_folder(recordings, &mut ChromaExtractor::Classical, &args.cache)?;
-    let mut fits: Vec<(Fit, &PathBuf)> = recordings
-        .iter()
-        .filter_map(|(path, chroma)| {
-            let query = Query::from_chroma(chroma);
-            let fit = match args.method {
-                Method::Alignment | Method::FullAlignment => {
-                    identify::rank::fit(&query, &piece.snippets, 0)
-                }
-                Method::Voting => {
-                    identify::rank::by_voting(&query, [piece.snippets.as_slice()]).pop()
-                }
-            };
-            fit.map(|f| (f, path))
-        })
-        .collect();
+    let mut fits: Vec<(Fit, PathBuf)> = match crossmodal_model(args.descriptor) {
+        Some(mut model) => {
+            let music = model.score(&score, piece.duration_s)?;
+            rank_recordings(recordings, |samples, rate| {
+                let (_, semitones) = extract_with_semitones(samples, rate);
+                Ok(fit_one(args.method, &model.query(&semitones)?, &music))
+            })?
+        }
+        None => load_folder(recordings, &mut ChromaExtractor::Classical, &args.cache)?
+            .into_iter()
+            .filter_map(|(path, chroma)| {
+                fit_one(args.method, &Query::from_chroma(&chroma), &piece.snippets)
+                    .map(|f| (f, path))
+            })
+            .collect(),
+    };
     fits.sort_by(|a, b| a.0.cost.total_cmp(&b.0.cost));
     println!("rank\tcost\tfrom\tto\trecording");
     for (k, (fit, path)) in fits.iter().take(args.top).enumerate() {
@@ -192,4 +193,54 @@ fn score_to_audio(
         );
     }
     Ok(())
+}
+
+/// How one recording's query fits a piece's snippets, by `method`.
+fn fit_one<const N: usize>(method: Method, query: &Query<N>, music: &[[f32; N]]) -> Option<Fit> {
+    match method {
+        Method::Alignment | Method::FullAlignment => identify::rank::fit(query, music, 0),
+        Method::Voting => identify::rank::by_voting(query, [music]).pop(),
+    }
+}
+
+/// The recordings under `dir` that `fit` fits (given each one's mono samples and rate), with a
+/// progress bar; a recording that cannot be read is reported and left out.
+fn rank_recordings(
+    dir: &std::path::Path,
+    mut fit: impl FnMut(&[f32], u32) -> anyhow::Result<Option<Fit>>,
+) -> anyhow::Result<Vec<(Fit, PathBuf)>> {
+    let paths = segno::themes::find_recordings(dir)
+        .with_context(|| format!("{}: cannot list the recordings", dir.display()))?;
+    anyhow::ensure!(
+        !paths.is_empty(),
+        "{}: no recordings ({}) in this folder or below",
+        dir.display(),
+        segno::themes::RECORDING_EXTENSIONS.join(", ")
+    );
+    let bar = indicatif::ProgressBar::new(paths.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} recordings  {msg}")
+            .expect("valid template"),
+    );
+    let mut out = Vec::new();
+    for path in paths {
+        bar.set_message(
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into()),
+        );
+        let fitted = decode_file(&path)
+            .map_err(anyhow::Error::from)
+            .and_then(|d| {
+                d.check(&path)?;
+                fit(&d.samples, d.sample_rate)
+            });
+        match fitted {
+            Ok(Some(f)) => out.push((f, path)),
+            Ok(None) => {}
+            Err(e) => bar.suspend(|| eprintln!("skipped: {e:#}")),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    anyhow::ensure!(!out.is_empty(), "none of the recordings could be read");
+    Ok(out)
 }
