@@ -66,9 +66,16 @@ impl Identification {
 }
 
 /// The best `top` pieces of `library` for mono audio at `rate`, by the cross-modal embedding
-/// where the library holds it and the model loads, else by chroma.
-pub fn identify_audio(samples: &[f32], rate: u32, library: &Library, top: usize) -> Identification {
-    let (descriptor, fits, confidences) = match by_embedding(samples, rate, library, top) {
+/// where the library holds it and the model loads from `resources`, else by chroma.
+pub fn identify_audio(
+    samples: &[f32],
+    rate: u32,
+    library: &Library,
+    top: usize,
+    resources: &Resources,
+) -> Identification {
+    let (descriptor, fits, confidences) = match by_embedding(samples, rate, library, top, resources)
+    {
         Some((fits, confidences)) => (Descriptor::CrossModal, fits, confidences),
         None => {
             let chroma = RecordingChroma::from_audio(samples, rate);
@@ -108,11 +115,12 @@ fn by_embedding(
     rate: u32,
     library: &Library,
     top: usize,
+    resources: &Resources,
 ) -> Option<(Vec<Fit>, Vec<f32>)> {
     if !library.embedded() {
         return None;
     }
-    let mut model = CrossModal::installed(&Resources::default(), Device::Cpu).ok()?;
+    let mut model = CrossModal::installed(resources, Device::Cpu).ok()?;
     let (_, semitones) = extract_with_semitones(samples, rate);
     let (fits, first) =
         identify_crossmodal(&semitones, library, &mut model, Method::Alignment).ok()?;
@@ -124,8 +132,14 @@ fn by_embedding(
     Some((fits, confidences))
 }
 
-/// Opens `library` and identifies `samples` in it; the error is in words for the musician.
-pub fn identify_in(library: &Path, samples: &[f32], rate: u32) -> Result<Identification, String> {
+/// Opens `library` and identifies `samples` in it (the model found by `resources`); the error is
+/// in words for the musician.
+pub fn identify_in(
+    library: &Path,
+    samples: &[f32],
+    rate: u32,
+    resources: &Resources,
+) -> Result<Identification, String> {
     let opened = Library::open(library).map_err(|e| e.to_string())?;
     if opened.pieces.is_empty() {
         return Err(format!(
@@ -133,7 +147,7 @@ pub fn identify_in(library: &Path, samples: &[f32], rate: u32) -> Result<Identif
             library.display()
         ));
     }
-    Ok(identify_audio(samples, rate, &opened, TOP))
+    Ok(identify_audio(samples, rate, &opened, TOP, resources))
 }
 
 /// The last [`LISTEN_S`] of live audio, and when to look at it next.

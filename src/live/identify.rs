@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::identify::listen::{identify_in, Identification, Listening};
+use crate::resources::Resources;
 
 /// What the identification is doing, for the editor and the apps.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +73,7 @@ impl Identifier {
 
     /// Starts a look if a question is open, one is due and none is running. Called whether or
     /// not audio came: a look due while the last one ran is taken when it ends.
-    pub(crate) fn poll(&mut self, status: &Arc<Mutex<super::Status>>) {
+    pub(crate) fn poll(&mut self, status: &Arc<Mutex<super::Status>>, resources: &Resources) {
         let (Some(listening), Some(library)) = (self.listening.as_mut(), self.library.clone())
         else {
             return;
@@ -84,17 +85,18 @@ impl Identifier {
             return;
         };
         self.looking.store(true, Ordering::Release);
-        let (rate, status, looking, question) = (
+        let (rate, status, looking, question, resources) = (
             listening.rate(),
             status.clone(),
             self.looking.clone(),
             self.question.clone(),
+            resources.clone(),
         );
         let asked = question.load(Ordering::Acquire);
         let spawned = std::thread::Builder::new()
             .name("segno-identify".into())
             .spawn(move || {
-                let answer = match identify_in(&library, &look.audio, rate) {
+                let answer = match identify_in(&library, &look.audio, rate, &resources) {
                     Ok(found) => Identifying::Found(Identification {
                         until_s: look.until_s,
                         ..found

@@ -297,7 +297,7 @@ impl State {
             while let Ok(l) = self.loaded_rx.try_recv() {
                 self.loaded(l);
             }
-            self.identifier.poll(&self.status);
+            self.identifier.poll(&self.status, self.planner.resources());
             self.publish_analysing();
         }
     }
