@@ -38,7 +38,7 @@ const BATCH: usize = 256;
 /// A snippet's place in the shared space, unit length.
 pub type Embedding = [f32; EMBEDDING_DIM];
 
-/// One piano-roll frame: 1 where a pitch sounds in the score.
+/// One piano-roll frame: per pitch, the share of the hop during which it sounds in the score.
 pub type RollFrame = [f32; ROLL_PITCHES];
 
 /// The score's piano roll, one frame per feature hop ([`HOP_S`]) of its played timeline, `frames`
@@ -65,7 +65,7 @@ pub fn piano_roll(score: &Score, frames: usize) -> Vec<RollFrame> {
 /// linear interpolation (silence outside the frames) at [`SNIPPET_HOPS`] points and pooled in
 /// pairs: one snippet of [`SNIPPET_FRAMES`] rows, appended to `out`. A recording played `s` times
 /// as slowly as written is read over `s` times as many hops. Training reads its samples the same
-/// way (`models/train/train_crossmodal.py`, `resample`).
+/// way (`models/train/features.py`, `snippet`; checked against this in tests/model_parity.rs).
 pub fn snippet(frames: &[f32], width: usize, start: f64, length: f64, out: &mut Vec<f32>) {
     let n = frames.len() / width;
     let row = |i: i64| -> Option<&[f32]> {
