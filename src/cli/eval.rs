@@ -3,8 +3,6 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 use segno::eval::calibration::{
     other_pieces, run_calibration_case, CalibrationResult, StateCounts, Unrelated, SWEEP,
     UNRELATED_S,
@@ -439,16 +437,14 @@ fn crossmodal_benchmark(
     progress: &(dyn Fn(usize, usize, &str) + Sync),
     rendering: &dyn std::fmt::Display,
 ) -> anyhow::Result<String> {
-    use segno::identify::crossmodal::{CrossModal, AUDIO_MODEL_FILE, SCORE_MODEL_FILE};
-    let found = |name: &str| {
-        Resources::default().model(name).with_context(|| {
-            format!("{name} not found in models/: run `cargo xtask models crossmodal`")
-        })
-    };
-    let (audio_model, score_model) = (found(AUDIO_MODEL_FILE)?, found(SCORE_MODEL_FILE)?);
+    use segno::identify::crossmodal::CrossModal;
+    let resources = Resources::default();
+    let load = || CrossModal::installed(&resources, segno::nn::Device::Cpu);
+    // Said once, before any work, if the model is missing.
+    load()?;
     let library = &lib.library;
     let started = std::time::Instant::now();
-    let pieces = identify::embed_library(library, (&audio_model, &score_model), args.threads)?;
+    let pieces = identify::embed_library(library, &resources, args.threads)?;
     let library_s = started.elapsed().as_secs_f64();
     let catalogue = segno::identify::Catalogue::new(pieces.iter().map(Vec::as_slice));
     let results = run_all(
@@ -463,8 +459,9 @@ fn crossmodal_benchmark(
             let (audio, _) = segno::eval::run::render_performance(c, cfg)?;
             let (_, semitones) =
                 segno::features::extract_with_semitones(&audio, segno::features::SAMPLE_RATE);
-            let chroma = ChromaExtractor::Classical.chroma(&audio, segno::features::SAMPLE_RATE)?;
-            let mut model = CrossModal::load(&audio_model, &score_model, segno::nn::Device::Cpu)?;
+            // The chroma's queries are drawn over its duration: the fragments start where theirs do.
+            let chroma = segno::themes::RecordingChroma::from_semitones(&semitones);
+            let mut model = load()?;
             let (outcomes, whole) = identify::crossmodal_case(
                 &c.id,
                 &semitones,
@@ -506,7 +503,7 @@ fn crossmodal_benchmark(
         .map(Vec::as_slice)
         .take(SCALING_QUERIES)
         .collect();
-    let mut model = CrossModal::load(&audio_model, &score_model, segno::nn::Device::Cpu)?;
+    let mut model = load()?;
     let scaling = identify::crossmodal_scaling(library, &pieces, &fragments, &mut model)?;
     let mut out = format!(
         "\n### Piece identification by seed 003's cross-modal embedding: {} performances on {rendering}, library of {} pieces (embedded in {library_s:.0} s on {} threads)\n\n| query | queries | R@1 | R@5 | R@10 | MRR | median rank | named, sure enough to say so % | not in library: another named % | ms per query | voting: R@1 | MRR |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",

@@ -17,6 +17,7 @@ use crate::identify::{
     confidence, crossmodal_confidence, Catalogue, Fit, Library, Method, Piece, Query,
     MIN_CONFIDENCE,
 };
+use crate::resources::Resources;
 use crate::rng::Rng;
 use crate::score::Score;
 use crate::stamp::Stamp;
@@ -422,10 +423,10 @@ pub fn crossmodal_scaling(
 }
 
 /// The library's pieces embedded by the cross-modal score pathway, on `threads` threads (each
-/// loads the model at `paths`).
+/// piece by the model `resources` finds).
 pub fn embed_library(
     library: &Library,
-    paths: (&Path, &Path),
+    resources: &Resources,
     threads: usize,
 ) -> Result<Vec<Vec<Embedding>>, EvalError> {
     let results = super::run::run_all(
@@ -435,7 +436,7 @@ pub fn embed_library(
         &|_, _, _| {},
         |piece| {
             let score = Score::load(&piece.path)?;
-            let mut model = CrossModal::load(paths.0, paths.1, crate::nn::Device::Cpu)?;
+            let mut model = CrossModal::installed(resources, crate::nn::Device::Cpu)?;
             Ok(model.score(&score, piece.duration_s)?)
         },
     );

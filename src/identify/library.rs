@@ -229,8 +229,8 @@ impl Library {
                     }
                 })?;
             }
-            if unchanged.is_some() {
-                self.pieces[known.expect("an unchanged piece is known")] = piece;
+            if let Some(k) = unchanged {
+                self.pieces[k] = piece;
                 report.unchanged += 1;
                 report.embedded += 1;
                 continue;

@@ -133,6 +133,12 @@ impl RecordingChroma {
     /// The classical chroma of mono audio at `sample_rate`.
     pub fn from_audio(samples: &[f32], sample_rate: u32) -> Self {
         let (_, bands) = features::extract_with_semitones(samples, sample_rate);
+        Self::from_semitones(&bands)
+    }
+
+    /// The chroma of a semitone spectrogram already taken (frames × 88, as
+    /// [`features::extract_with_semitones`] gives it): what [`Self::from_audio`] makes of it.
+    pub fn from_semitones(bands: &[f32]) -> Self {
         let frames: Vec<[f32; CHROMA_DIM]> = bands
             .chunks_exact(semitone::BANDS)
             .map(frame_chroma)
