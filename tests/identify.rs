@@ -117,6 +117,9 @@ fn a_fragment_of_the_minuet_is_named_with_its_place_and_an_absent_piece_is_not()
         added.contains("3 added") && added.contains("3 pieces"),
         "{added}"
     );
+    // The embeddings' snippet index is saved with them: a query is shortlisted by it.
+    let listed = stdout(&segno(&["library", "list", "--library", &lib]));
+    assert!(listed.contains("snippets indexed"), "{listed}");
 
     let (from, to) = (20.0, 35.0);
     let fragment = dir.path().join("fragment.wav");
@@ -148,6 +151,11 @@ fn a_fragment_of_the_minuet_is_named_with_its_place_and_an_absent_piece_is_not()
         &lib,
     ]));
     assert!(removed.contains("removed"), "{removed}");
+    let listed = stdout(&segno(&["library", "list", "--library", &lib]));
+    assert!(
+        listed.contains("2 pieces") && listed.contains("snippets indexed"),
+        "{listed}"
+    );
     let twinkle = dir.path().join("twinkle.wav");
     render(&assets.join("twinkle.musicxml"), 0.0, 60.0, &twinkle);
     let out = identify(&twinkle, &lib);

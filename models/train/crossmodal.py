@@ -5,7 +5,7 @@ spectrogram, each frame two 23.2 ms hops pooled) and a score snippet (42 frames 
 128-pitch piano roll over the same music) into one 32-dimensional space, unit length, where a
 recording's snippet lies near the score snippet it plays (cosine similarity).
 
-Each pathway: four 3x3 convolutions (16, 32, 64, 64 channels) with batch norm and ELU, max-pooling
+Each pathway: four 3x3 convolutions (8, 16, 32, 64 channels) with batch norm and ReLU, max-pooling
 by 2 after the first three, then a dense layer on the flattened map to 32 dimensions.
 """
 
@@ -20,30 +20,46 @@ ROLL_PITCHES = 128
 EMBEDDING_DIM = 32
 # log10(1 + 1e4 * power) runs to about 4; as for the other models.
 AUDIO_SCALE = 0.25
-CHANNELS = (16, 32, 64, 64)
+# The first sizes (16, 32, 64, 64) embedded a 30 s query in 116 ms on one core; these take about a
+# third of the multiply-adds (models/crossmodal.md).
+CHANNELS = (8, 16, 32, 64)
 
 
 def conv_bn(c_in, c_out):
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ELU())
+    # ReLU, not seed 003's ELU: ONNX Runtime fuses it into the convolution, where ELU's exponential
+    # took half of a query's embedding time on one core (models/crossmodal.md).
+    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU())
 
 
 class Pathway(nn.Module):
     """(batch, 42, bins) -> (batch, 32), unit length."""
 
-    def __init__(self, bins, scale):
+    def __init__(self, bins, scale, channels=CHANNELS):
         super().__init__()
         self.scale = scale
         layers, c_in = [], 1
-        for k, c in enumerate(CHANNELS):
+        for k, c in enumerate(channels):
             layers.append(conv_bn(c_in, c))
-            if k < len(CHANNELS) - 1:
+            if k < len(channels) - 1:
                 layers.append(nn.MaxPool2d(2))
             c_in = c
         self.convs = nn.Sequential(*layers)
         t, f = SNIPPET_FRAMES, bins
-        for _ in range(len(CHANNELS) - 1):
+        for _ in range(len(channels) - 1):
             t, f = t // 2, f // 2
-        self.dense = nn.Linear(CHANNELS[-1] * t * f, EMBEDDING_DIM)
+        self.dense = nn.Linear(channels[-1] * t * f, EMBEDDING_DIM)
+        self.bins = bins
+        self.channels = channels
+
+    def multiply_adds(self):
+        """Per snippet: the convolutions at their maps' sizes, and the dense layer."""
+        total, t, f, c_in = 0, SNIPPET_FRAMES, self.bins, 1
+        for k, c in enumerate(self.channels):
+            total += t * f * c * c_in * 9
+            if k < len(self.channels) - 1:
+                t, f = t // 2, f // 2
+            c_in = c
+        return total + self.dense.in_features * EMBEDDING_DIM
 
     def forward(self, x):
         h = self.convs(x.unsqueeze(1) * self.scale)
@@ -51,10 +67,10 @@ class Pathway(nn.Module):
 
 
 class CrossModal(nn.Module):
-    def __init__(self):
+    def __init__(self, channels=CHANNELS):
         super().__init__()
-        self.audio = Pathway(AUDIO_BANDS, AUDIO_SCALE)
-        self.score = Pathway(ROLL_PITCHES, 1.0)
+        self.audio = Pathway(AUDIO_BANDS, AUDIO_SCALE, channels)
+        self.score = Pathway(ROLL_PITCHES, 1.0, channels)
 
 
 def ranking_loss(a, s, margin=0.7):

@@ -108,6 +108,8 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
+                    help="the four convolutions' channels, comma-separated")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -122,8 +124,7 @@ def main():
     print(f"{len(train)} training and {len(val)} validation performances "
           f"({len({piece_of(c['id']) for c in train})} / {len({piece_of(c['id']) for c in val})} pieces)")
 
-    model = CrossModal()
-    params = sum(p.numel() for p in model.parameters())
+    model = CrossModal(args.channels)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     total = args.epochs * args.steps_per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total)
@@ -157,7 +158,7 @@ def main():
     model.load_state_dict(best_state)
     model.eval()
     export(model, args, val)
-    write_card(args, history, params, len(train), len(val), time.time() - start)
+    write_card(args, history, model, len(train), len(val), time.time() - start)
 
 
 def export(model, args, val):
@@ -176,7 +177,8 @@ def export(model, args, val):
         np.save(f"{args.out}_{name}.parity-output.npy", y.astype(np.float32))
 
 
-def write_card(args, history, params, n_train, n_val, seconds):
+def write_card(args, history, model, n_train, n_val, seconds):
+    params = sum(p.numel() for p in model.parameters())
     name = os.path.basename(args.out)
     best = max(history, key=lambda h: h["a2s_mrr"])
     card = f"""# {name}
@@ -200,12 +202,17 @@ Seed 003 (after Dorfer et al. 2018) has a VGG-style convolutional pathway per mo
 or piano roll, and a 92-bin log-frequency spectrogram of 42 frames), dense layers to 32
 dimensions, and the pairwise ranking loss with margin 0.7, Adam at 0.002 with weight decay 1e-5,
 batch 64, best validation epoch kept. Ours keeps the pathways' form, the 42-frame snippets, the
-32 dimensions, the loss and its margin, the optimiser and the batch, with three changes:
+32 dimensions, the loss and its margin, the optimiser and the batch, with four changes:
 - the audio input is Segno's 88-band semitone spectrogram (one band per piano key), not a 92-bin
   one, so that one extractor serves the follower and the embedding;
-- each pathway is four 3x3 convolutions ({", ".join(map(str, CHANNELS))} channels) with batch norm and ELU and
-  three max-poolings, then one dense layer: {params / 1e6:.2f} M parameters for both, about 11 M
-  multiply-adds per audio snippet and 16 M per score snippet, for 2 CPU cores;
+- each pathway is four 3x3 convolutions ({", ".join(map(str, args.channels))} channels) with batch norm and
+  three max-poolings, then one dense layer: {params / 1e6:.2f} M parameters for both,
+  {model.audio.multiply_adds() / 1e6:.1f} M multiply-adds per audio snippet and
+  {model.score.multiply_adds() / 1e6:.1f} M per score snippet, sized for a query's time on one core
+  (a library is embedded once, a query every time);
+- ReLU after each convolution instead of ELU: ONNX Runtime fuses a ReLU into its convolution,
+  while ELU's exponential took half of the audio pathway's time on one core (62 against 31 ms
+  for 300 snippets, this 2-core x86_64 machine);
 - the loss runs both ways (each audio snippet against the batch's other score snippets and each score
   snippet against its other audio snippets), which seed 003's "Improvements" proposes.
 
@@ -234,6 +241,14 @@ Kept: epoch {best["epoch"]} of {len(history)}, the best audio-to-score MRR.
 Per epoch: {json.dumps(history)}
 
 Piece identification with it on dev is in BENCHMARKS.md ("Piece identification").
+
+## Earlier versions (2026-12-04, same data, loss and schedule)
+| channels | activation | multiply-adds per audio snippet | audio to score R@1 / MRR | a 30 s query embedded (five tempo scales, one core) |
+|---|---|---|---|---|
+| 16, 32, 64, 64 | ELU | 11.0 M | 0.930 / 0.952 | 116 ms |
+| 8, 16, 32, 64 | ELU | 3.5 M | 0.920 / 0.949 | 57 ms |
+
+This version's query time is in BENCHMARKS.md ("Piece identification").
 """
     with open(args.out + ".md", "w") as f:
         f.write(card)

@@ -61,7 +61,13 @@ pub fn run(command: LibraryCommand) -> anyhow::Result<()> {
         LibraryCommand::Add { paths, library } => add(&paths, &library),
         LibraryCommand::List { library } => {
             let (path, lib) = library.open()?;
-            println!("{}: {} pieces", path.display(), lib.pieces.len());
+            let index = match lib.neighbours() {
+                Some(Ok(index)) => format!("; {} snippets indexed", index.len()),
+                Some(Err(e)) => format!("; {e} (a search aligns every piece roughly instead)"),
+                None if lib.embedded() => String::new(),
+                None => "; not every piece is embedded: `segno identify` compares by chroma".into(),
+            };
+            println!("{}: {} pieces{index}", path.display(), lib.pieces.len());
             for p in &lib.pieces {
                 let missing = if p.path.is_file() {
                     ""

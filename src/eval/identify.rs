@@ -13,6 +13,7 @@ use super::run::EvalError;
 use crate::features::{semitone::BANDS, CHROMA_DIM, HOP_S};
 use crate::identify::cens::Snippet;
 use crate::identify::crossmodal::{CrossModal, Embedding, EMBEDDING_DIM};
+use crate::identify::neighbours::NeighbourIndex;
 use crate::identify::{
     confidence, crossmodal_confidence, Catalogue, Fit, Library, Method, Piece, Query,
     MIN_CONFIDENCE,
@@ -57,28 +58,49 @@ pub struct BenchLibrary {
 
 impl BenchLibrary {
     /// One piece per distinct score among the `.score.mid` files of the case folders under
-    /// `splits`.
-    pub fn build(splits: &[PathBuf]) -> Result<Self, EvalError> {
-        let mut library = Library::default();
-        let mut by_bytes = HashMap::new();
+    /// `splits`, then one per distinct score file under `more` (other corpora: pieces no query
+    /// plays). A file of `more` that does not read as a score is left out, and counted.
+    pub fn build(splits: &[PathBuf], more: &[PathBuf]) -> Result<(Self, usize), EvalError> {
+        let mut bench = Self {
+            library: Library::default(),
+            by_bytes: HashMap::new(),
+        };
         for split in splits {
             for score in score_files(split)? {
-                let key = bytes_key(&score)?;
-                if by_bytes.contains_key(&key) {
-                    continue;
-                }
-                let parsed = Score::load(&score)?;
-                let stamp = Stamp::of(&score).unwrap_or(Stamp {
-                    len: 0,
-                    modified_ns: 0,
-                });
-                by_bytes.insert(key, library.pieces.len());
-                library
-                    .pieces
-                    .push(Piece::from_score(score, stamp, &parsed));
+                bench.push(score)?;
             }
         }
-        Ok(Self { library, by_bytes })
+        let mut unread = 0;
+        if !more.is_empty() {
+            let found = Library::find_scores(more).map_err(|e| EvalError::Performance {
+                path: more[0].clone(),
+                message: e.to_string(),
+            })?;
+            for score in found {
+                if let Err(EvalError::Score(_)) = bench.push(score) {
+                    unread += 1;
+                }
+            }
+        }
+        Ok((bench, unread))
+    }
+
+    /// `score` as a piece, unless a file of the same bytes is one already.
+    fn push(&mut self, score: PathBuf) -> Result<(), EvalError> {
+        let key = bytes_key(&score)?;
+        if self.by_bytes.contains_key(&key) {
+            return Ok(());
+        }
+        let parsed = Score::load(&score)?;
+        let stamp = Stamp::of(&score).unwrap_or(Stamp {
+            len: 0,
+            modified_ns: 0,
+        });
+        self.by_bytes.insert(key, self.library.pieces.len());
+        self.library
+            .pieces
+            .push(Piece::from_score(score, stamp, &parsed));
+        Ok(())
     }
 
     /// The library's piece for `case`'s score.
@@ -234,7 +256,7 @@ pub fn grown(library: &Library, size: usize) -> Library {
             p
         })
         .collect();
-    Library { pieces }
+    Library::new(pieces)
 }
 
 /// Times `queries` against `library` grown to each of [`SCALING_SIZES`].
@@ -292,6 +314,8 @@ pub struct CrossModalOutcome {
     /// 1-based rank of the query's own piece, and by snippet voting (seed 002's baseline).
     pub rank: usize,
     pub voting_rank: usize,
+    /// The own piece's place in the shortlist's rough ranking (the snippet index's votes).
+    pub shortlist_rank: usize,
     /// As [`Outcome`]'s ([`crate::identify::crossmodal_confidence`]).
     pub own_confidence: f32,
     pub other_confidence: f32,
@@ -335,10 +359,13 @@ pub fn crossmodal_case(
         }
         let (rank, without) = place_of(&fits, relevant, library);
         let (voting_rank, _) = place_of(&catalogue.rank(Method::Voting, &query), relevant, library);
+        let rough = catalogue.shortlist().rough_ranking(&query);
+        let (shortlist_rank, _) = place_of(&rough, relevant, library);
         out.push(CrossModalOutcome {
             span,
             rank,
             voting_rank,
+            shortlist_rank,
             own_confidence: if rank == 1 { own_confidence } else { 0.0 },
             other_confidence: crossmodal_confidence(&query, &without, library, model)?,
             seconds,
@@ -375,6 +402,12 @@ pub struct CrossModalScalingRow {
     pub row: ScalingRow,
     /// Embedding a query at every tempo scale, ms (the same at every size).
     pub embed_ms: f64,
+    /// Building the snippet index ([`NeighbourIndex`], one thread), s.
+    pub index_s: f64,
+    /// Of filter and refine, the filter alone (the index's votes), ms per query.
+    pub filter_ms: f64,
+    /// The confidence after the ranking (the transposed rival embedded and aligned), ms.
+    pub confidence_ms: f64,
 }
 
 /// Times `queries` (semitone spectrograms) against `library` with `pieces` as its embeddings,
@@ -391,35 +424,58 @@ pub fn crossmodal_scaling(
         .map(|q| model.query(q))
         .collect::<Result<_, _>>()?;
     let embed_ms = 1000.0 * started.elapsed().as_secs_f64() / queries.len().max(1) as f64;
-    let mut with_embeddings = Library {
-        pieces: library.pieces.clone(),
-    };
+    let mut with_embeddings = Library::new(library.pieces.clone());
     for (p, e) in with_embeddings.pieces.iter_mut().zip(pieces) {
         p.embeddings = e.clone();
     }
-    Ok(SCALING_SIZES
+    SCALING_SIZES
         .iter()
         .map(|&size| {
             let lib = grown(&with_embeddings, size);
-            let catalogue = Catalogue::new(lib.pieces.iter().map(|p| p.embeddings.as_slice()));
+            let music: Vec<&[Embedding]> =
+                lib.pieces.iter().map(|p| p.embeddings.as_slice()).collect();
+            let started = Instant::now();
+            let index = NeighbourIndex::build(&music)?;
+            let index_s = started.elapsed().as_secs_f64();
+            let catalogue = Catalogue::with_shortlist(music.iter().copied(), &index);
+            let per_query = |started: Instant| {
+                1000.0 * started.elapsed().as_secs_f64() / embedded.len().max(1) as f64
+            };
             let time = |method: Method| {
                 let started = Instant::now();
                 for q in &embedded {
                     std::hint::black_box(catalogue.rank(method, q));
                 }
-                1000.0 * started.elapsed().as_secs_f64() / embedded.len().max(1) as f64
+                per_query(started)
             };
-            CrossModalScalingRow {
+            let started = Instant::now();
+            for q in &embedded {
+                std::hint::black_box(catalogue.shortlist().rough_ranking(q));
+            }
+            let filter_ms = per_query(started);
+            let ranked: Vec<Vec<Fit>> = embedded
+                .iter()
+                .map(|q| catalogue.rank(Method::Alignment, q))
+                .collect();
+            let started = Instant::now();
+            for (q, fits) in embedded.iter().zip(&ranked) {
+                std::hint::black_box(crossmodal_confidence(q, fits, &lib, model)?);
+            }
+            let confidence_ms = per_query(started);
+            Ok(CrossModalScalingRow {
                 row: ScalingRow {
                     pieces: size,
                     filtered_ms: time(Method::Alignment),
                     full_ms: time(Method::FullAlignment),
-                    bytes: lib.encoded_len(),
+                    bytes: lib.encoded_len() + index.serialized_len(),
                 },
                 embed_ms,
-            }
+                index_s,
+                filter_ms,
+                confidence_ms,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The library's pieces embedded by the cross-modal score pathway, on `threads` threads (each

@@ -46,6 +46,8 @@ pub enum EvalError {
     Write(#[from] OutputError),
     #[error(transparent)]
     Audio(#[from] AudioError),
+    #[error(transparent)]
+    Index(#[from] crate::identify::neighbours::IndexError),
     #[error("rendering {rendering}: {message}")]
     Rendering {
         rendering: Rendering,

@@ -4,7 +4,9 @@
 //! only what is new or changed, and drops what was deleted.
 //!
 //! The file is a small versioned binary format of our own, written to a temporary file and then
-//! renamed over the old one, so that a crash or a full disk never leaves half a library.
+//! renamed over the old one, so that a crash or a full disk never leaves half a library. Where
+//! every piece is embedded, it also holds the snippet index that shortlists pieces for a query
+//! ([`super::neighbours`]), rebuilt whenever pieces change.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,10 +16,13 @@ use crate::stamp::Stamp;
 
 use super::cens::{score_chroma, snippets, Snippet};
 use super::crossmodal::{CrossModal, Embedding, EMBEDDING_DIM};
+use super::neighbours::{IndexError, NeighbourIndex};
 use crate::nn::runtime::RuntimeError;
 
-/// Version 2 holds the cross-modal embeddings; version 1 files (without) are still read.
-const MAGIC: &[u8; 8] = b"SEGNOLB2";
+/// Version 3 holds the snippet index, version 2 the cross-modal embeddings; files of versions 1
+/// and 2 are still read.
+const MAGIC: &[u8; 8] = b"SEGNOLB3";
+const MAGIC_V2: &[u8; 8] = b"SEGNOLB2";
 const MAGIC_V1: &[u8; 8] = b"SEGNOLB1";
 /// The library's file name in Segno's data folder ([`crate::resources::data_dir`]).
 pub const DEFAULT_FILE_NAME: &str = "library.segnolib";
@@ -49,6 +54,8 @@ pub enum LibraryError {
     },
     #[error("{path}: the cross-modal embedding failed: {cause}")]
     Embedding { path: PathBuf, cause: RuntimeError },
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 /// One piece of the library.
@@ -105,6 +112,9 @@ impl Piece {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Library {
     pub pieces: Vec<Piece>,
+    /// The snippet index of the pieces' embeddings ([`NeighbourIndex::to_bytes`]); empty where a
+    /// piece lacks them, or after a change until [`Self::save`] rebuilds it.
+    neighbours: Vec<u8>,
 }
 
 /// What one `add` did.
@@ -137,8 +147,10 @@ impl Library {
         }
     }
 
-    /// Writes the library to `path` in one step (a temporary file renamed over it).
-    pub fn save(&self, path: &Path) -> Result<(), LibraryError> {
+    /// Writes the library to `path` in one step (a temporary file renamed over it), with its
+    /// snippet index rebuilt if pieces changed.
+    pub fn save(&mut self, path: &Path) -> Result<(), LibraryError> {
+        self.index()?;
         let fail = |cause| LibraryError::Write {
             path: path.to_owned(),
             cause,
@@ -194,6 +206,7 @@ impl Library {
         mut progress: impl FnMut(&Path),
     ) -> Result<AddReport, LibraryError> {
         let mut report = AddReport::default();
+        let before = self.pieces.len();
         self.pieces.retain(|p| {
             let there = p.path.is_file();
             if !there {
@@ -201,6 +214,9 @@ impl Library {
             }
             there
         });
+        if self.pieces.len() != before {
+            self.neighbours.clear();
+        }
         for path in files {
             progress(path);
             let Some(stamp) = Stamp::of(path) else {
@@ -229,6 +245,7 @@ impl Library {
                     }
                 })?;
             }
+            self.neighbours.clear();
             if let Some(k) = unchanged {
                 self.pieces[k] = piece;
                 report.unchanged += 1;
@@ -249,6 +266,37 @@ impl Library {
         Ok(report)
     }
 
+    /// A library of `pieces`, its snippet index not built yet.
+    pub fn new(pieces: Vec<Piece>) -> Self {
+        Self {
+            pieces,
+            neighbours: Vec::new(),
+        }
+    }
+
+    /// Builds the snippet index where every piece is embedded and it is missing.
+    pub fn index(&mut self) -> Result<(), IndexError> {
+        if self.neighbours.is_empty() && self.embedded() && !self.pieces.is_empty() {
+            self.neighbours = NeighbourIndex::build(&self.embedding_lists())?.to_bytes()?;
+        }
+        Ok(())
+    }
+
+    /// The snippet index of the pieces' embeddings, if built ([`Self::index`]).
+    pub fn neighbours(&self) -> Option<Result<NeighbourIndex, IndexError>> {
+        (!self.neighbours.is_empty()).then(|| {
+            NeighbourIndex::from_bytes::<EMBEDDING_DIM>(&self.neighbours, self.pieces.len())
+        })
+    }
+
+    /// Every piece's cross-modal embeddings, in library order.
+    pub fn embedding_lists(&self) -> Vec<&[Embedding]> {
+        self.pieces
+            .iter()
+            .map(|p| p.embeddings.as_slice())
+            .collect()
+    }
+
     /// Whether every piece has its cross-modal embeddings.
     pub fn embedded(&self) -> bool {
         self.pieces.iter().all(|p| !p.embeddings.is_empty())
@@ -259,9 +307,19 @@ impl Library {
         encode(self).len()
     }
 
-    /// The pieces as identification ranks them.
+    /// The pieces as identification ranks them by the chroma.
     pub fn catalogue(&self) -> super::Catalogue<'_> {
         super::Catalogue::new(self.pieces.iter().map(|p| p.snippets.as_slice()))
+    }
+
+    /// The pieces as identification ranks them by the cross-modal embedding: shortlisted by the
+    /// snippet index where the file holds one that reads, else by the coarse alignment.
+    pub fn crossmodal_catalogue(&self) -> super::Catalogue<'_, EMBEDDING_DIM> {
+        let music = self.embedding_lists();
+        match self.neighbours() {
+            Some(Ok(index)) => super::Catalogue::with_shortlist(music, index),
+            _ => super::Catalogue::new(music),
+        }
     }
 
     /// Drops the pieces whose file is `target` or lies under it; returns what was dropped.
@@ -275,6 +333,9 @@ impl Library {
             }
             !hit
         });
+        if !gone.is_empty() {
+            self.neighbours.clear();
+        }
         gone
     }
 }
@@ -301,6 +362,7 @@ fn encode(library: &Library) -> Vec<u8> {
             put_bytes(&mut out, number.as_bytes());
         }
     }
+    put_bytes(&mut out, &library.neighbours);
     out
 }
 
@@ -364,11 +426,11 @@ impl<'a> Reader<'a> {
 }
 
 fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
-    let (mut r, with_embeddings) = match (bytes.strip_prefix(MAGIC), bytes.strip_prefix(MAGIC_V1)) {
-        (Some(rest), _) => (Reader(rest), true),
-        (None, Some(rest)) => (Reader(rest), false),
-        (None, None) => return Err("no Segno library header"),
-    };
+    let (rest, version) = [(MAGIC, 3), (MAGIC_V2, 2), (MAGIC_V1, 1)]
+        .into_iter()
+        .find_map(|(magic, v)| Some((bytes.strip_prefix(magic)?, v)))
+        .ok_or("no Segno library header")?;
+    let mut r = Reader(rest);
     let count = r.count(8)?;
     let mut pieces = Vec::with_capacity(count);
     for _ in 0..count {
@@ -378,7 +440,7 @@ fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
         let stamp = Stamp::from_bytes(&r.array()?);
         let duration_s = r.f64()?;
         let snippets = r.vectors()?;
-        let embeddings = if with_embeddings {
+        let embeddings = if version >= 2 {
             r.vectors::<EMBEDDING_DIM>()?
         } else {
             Vec::new()
@@ -400,10 +462,15 @@ fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
             measures,
         });
     }
+    let neighbours = if version >= 3 {
+        r.bytes()?.to_vec()
+    } else {
+        Vec::new()
+    };
     if !r.0.is_empty() {
         return Err("bytes after its last piece");
     }
-    Ok(Library { pieces })
+    Ok(Library { pieces, neighbours })
 }
 
 #[cfg(test)]
@@ -426,9 +493,8 @@ mod tests {
 
     #[test]
     fn a_library_reads_back_what_it_wrote_and_rejects_damage() {
-        let lib = Library {
-            pieces: vec![piece("a"), piece("b")],
-        };
+        let mut lib = Library::new(vec![piece("a"), piece("b")]);
+        lib.neighbours = vec![1, 2, 3];
         let bytes = encode(&lib);
         assert_eq!(decode(&bytes), Ok(lib.clone()));
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
@@ -440,16 +506,25 @@ mod tests {
 
     #[test]
     fn a_library_of_version_1_is_read_without_embeddings() {
-        let mut lib = Library {
-            pieces: vec![piece("a")],
-        };
+        let mut lib = Library::new(vec![piece("a")]);
         lib.pieces[0].embeddings.clear();
         let mut v1 = encode(&lib);
         v1[..8].copy_from_slice(MAGIC_V1);
+        // Nor the snippet index's bytes at the end.
+        v1.truncate(v1.len() - 8);
         // Version 1 has no embedding count after the snippets.
         let at = 8 + 8 + 8 + "/scores/a.mid".len() + 24 + 8 + 8 + 2 * 12 * 4;
         v1.drain(at..at + 8);
         assert_eq!(decode(&v1), Ok(lib));
+    }
+
+    #[test]
+    fn a_library_of_version_2_is_read_without_its_snippet_index() {
+        let lib = Library::new(vec![piece("a")]);
+        let mut v2 = encode(&lib);
+        v2[..8].copy_from_slice(MAGIC_V2);
+        v2.truncate(v2.len() - 8);
+        assert_eq!(decode(&v2), Ok(lib));
     }
 
     proptest::proptest! {
@@ -460,7 +535,7 @@ mod tests {
             byte in proptest::prelude::any::<u8>(),
             cut in 0usize..400,
         ) {
-            let mut bytes = encode(&Library { pieces: vec![piece("a"), piece("b")] });
+            let mut bytes = encode(&Library::new(vec![piece("a"), piece("b")]));
             let at = at % bytes.len();
             bytes[at] = byte;
             bytes.truncate(bytes.len() - cut % bytes.len());

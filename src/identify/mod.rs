@@ -11,6 +11,7 @@ pub mod cens;
 pub mod crossmodal;
 pub mod library;
 pub mod listen;
+pub mod neighbours;
 pub mod rank;
 
 use crate::nn::runtime::RuntimeError;
@@ -110,8 +111,7 @@ pub fn identify_crossmodal(
     method: Method,
 ) -> Result<(Vec<Fit>, f32), RuntimeError> {
     let query: Query<EMBEDDING_DIM> = model.query(semitones)?;
-    let fits =
-        Catalogue::new(library.pieces.iter().map(|p| p.embeddings.as_slice())).rank(method, &query);
+    let fits = library.crossmodal_catalogue().rank(method, &query);
     let confidence = crossmodal_confidence(&query, &fits, library, model)?;
     Ok((fits, confidence))
 }

@@ -88,8 +88,10 @@ impl std::str::FromStr for Method {
 pub fn fit<const N: usize>(query: &Query<N>, piece: &[[f32; N]], index: usize) -> Option<Fit> {
     let mut best: Option<Fit> = None;
     for (scale, q) in &query.scaled {
-        let Some(m) = subsequence_match(q.len(), piece.len(), |i, j| distance(&q[i], &piece[j]))
-        else {
+        let similar = similarities(q, piece);
+        let Some(m) = subsequence_match(q.len(), piece.len(), |i, j| {
+            1.0 - similar[i * piece.len() + j]
+        }) else {
             continue;
         };
         let cost = m.total / q.len() as f32;
@@ -104,6 +106,19 @@ pub fn fit<const N: usize>(query: &Query<N>, piece: &[[f32; N]], index: usize) -
         }
     }
     best
+}
+
+/// Every pair's cosine similarity (unit snippets), row by row: `a[i]`'s with `b[j]` at
+/// `i * b.len() + j`. One matrix product rather than a dot product per DTW cell: it is most of
+/// an alignment's time, and the product uses the processor's widest vector instructions, which
+/// it detects when run ([`ndarray`]'s `matrixmultiply`).
+fn similarities<const N: usize>(a: &[[f32; N]], b: &[[f32; N]]) -> Vec<f32> {
+    fn view<const N: usize>(x: &[[f32; N]]) -> ndarray::ArrayView2<'_, f32> {
+        ndarray::ArrayView2::from_shape((x.len(), N), x.as_flattened()).expect("rows of N")
+    }
+    let mut out = ndarray::Array2::zeros((a.len(), b.len()));
+    ndarray::linalg::general_mat_mul(1.0, &view(a), &view(b).t(), 0.0, &mut out);
+    out.into_raw_vec_and_offset().0
 }
 
 /// The least `query` costs against `piece` in any of the eleven other keys: music with the
@@ -144,7 +159,7 @@ pub fn by_alignment<'a, const N: usize>(
 /// one-minute queries on train (BENCHMARKS.md, "Piece identification").
 pub const COARSE_RUNS: [usize; 2] = [2, 4];
 const MIN_COARSE_ROWS: usize = 8;
-/// The filter keeps at least this many pieces for the full alignment.
+/// The coarse alignment's shortlist: this many pieces are aligned in full.
 pub const SHORTLIST: usize = 24;
 
 /// `snippets` averaged in runs of `run`, each unit length again.
@@ -165,11 +180,28 @@ pub fn coarse<const N: usize>(snippets: &[[f32; N]], run: usize) -> Vec<[f32; N]
         .collect()
 }
 
-/// What picks the pieces worth a full alignment: all of them, ranked roughly, best first. One
-/// machine aligns every piece coarsely ([`CoarseAlignment`]); a library beyond one machine would
-/// put a vector engine behind this trait (docs/identify-at-scale.md).
+/// What picks the pieces worth a full alignment: all of them, ranked roughly, best first. On one
+/// machine, learned snippets vote through a nearest-neighbour index
+/// ([`super::neighbours::NeighbourIndex`]) and chroma snippets, too weak to vote, align every
+/// piece coarsely ([`CoarseAlignment`]); a library beyond one machine would put a vector engine
+/// behind this trait (docs/identify-at-scale.md).
 pub trait Shortlist<const N: usize = CHROMA_DIM> {
     fn rough_ranking(&self, query: &Query<N>) -> Vec<Fit>;
+
+    /// How many of the rough ranking's best the full alignment re-ranks.
+    fn keeps(&self) -> usize {
+        SHORTLIST
+    }
+}
+
+impl<const N: usize, T: Shortlist<N> + ?Sized> Shortlist<N> for &T {
+    fn rough_ranking(&self, query: &Query<N>) -> Vec<Fit> {
+        (**self).rough_ranking(query)
+    }
+
+    fn keeps(&self) -> usize {
+        (**self).keeps()
+    }
 }
 
 /// Every piece aligned with snippets averaged in runs ([`COARSE_RUNS`]) both ways.
@@ -218,16 +250,16 @@ impl<const N: usize> Shortlist<N> for CoarseAlignment<N> {
     }
 }
 
-/// Filter and refine (seed 002, §III-D): the best [`SHORTLIST`] of `shortlist`'s rough ranking
-/// are aligned in full. Ranked best first: the shortlist by their full alignment, then the rest
-/// in their rough order.
+/// Filter and refine (seed 002, §III-D): the best of `shortlist`'s rough ranking (as many as it
+/// [keeps](Shortlist::keeps)) are aligned in full. Ranked best first: the shortlist by their full
+/// alignment, then the rest in their rough order.
 pub fn filter_and_refine<const N: usize>(
     query: &Query<N>,
     fine: &[&[[f32; N]]],
     shortlist: &dyn Shortlist<N>,
 ) -> Vec<Fit> {
     let mut rough = shortlist.rough_ranking(query);
-    let keep = SHORTLIST.min(rough.len());
+    let keep = shortlist.keeps().min(rough.len());
     let mut refined: Vec<Fit> = rough[..keep]
         .iter()
         .filter_map(|r| fit(query, fine[r.piece], r.piece))
@@ -266,14 +298,18 @@ pub fn by_voting<'a, const N: usize>(
             votes[k] += 1;
         }
     }
-    let total = votes.iter().sum::<usize>().max(1) as f32;
+    let total = votes.iter().sum();
+    ranked_by_votes(votes.into_iter().enumerate().filter(|&(_, v)| v > 0), total)
+}
+
+/// Pieces (`(piece, votes)`) ranked by their share of `voters` votes, most first, the share as
+/// `1 - cost`; ties keep their order.
+pub fn ranked_by_votes(votes: impl IntoIterator<Item = (usize, usize)>, voters: usize) -> Vec<Fit> {
     let mut fits: Vec<Fit> = votes
-        .iter()
-        .enumerate()
-        .filter(|(_, &v)| v > 0)
-        .map(|(piece, &v)| Fit {
+        .into_iter()
+        .map(|(piece, v)| Fit {
             piece,
-            cost: 1.0 - v as f32 / total,
+            cost: 1.0 - v as f32 / voters.max(1) as f32,
             start_s: 0.0,
             end_s: 0.0,
             scale: 1.0,
@@ -287,20 +323,37 @@ pub fn by_voting<'a, const N: usize>(
 /// query).
 pub struct Catalogue<'a, const N: usize = CHROMA_DIM> {
     fine: Vec<&'a [[f32; N]]>,
-    shortlist: CoarseAlignment<N>,
+    shortlist: Box<dyn Shortlist<N> + Send + Sync + 'a>,
 }
 
 impl<'a, const N: usize> Catalogue<'a, N> {
+    /// `pieces`, shortlisted by their coarse alignment ([`CoarseAlignment`]).
     pub fn new(pieces: impl IntoIterator<Item = &'a [[f32; N]]>) -> Self {
         let fine: Vec<&[[f32; N]]> = pieces.into_iter().collect();
-        let shortlist = CoarseAlignment::new(fine.iter().copied());
+        let shortlist = Box::new(CoarseAlignment::new(fine.iter().copied()));
         Self { fine, shortlist }
+    }
+
+    /// `pieces`, shortlisted by `shortlist` (such as [`super::neighbours::NeighbourIndex`]).
+    pub fn with_shortlist(
+        pieces: impl IntoIterator<Item = &'a [[f32; N]]>,
+        shortlist: impl Shortlist<N> + Send + Sync + 'a,
+    ) -> Self {
+        Self {
+            fine: pieces.into_iter().collect(),
+            shortlist: Box::new(shortlist),
+        }
+    }
+
+    /// What picks the pieces worth a full alignment.
+    pub fn shortlist(&self) -> &dyn Shortlist<N> {
+        self.shortlist.as_ref()
     }
 
     /// The pieces ranked for `query` by `method`, best first.
     pub fn rank(&self, method: Method, query: &Query<N>) -> Vec<Fit> {
         match method {
-            Method::Alignment => filter_and_refine(query, &self.fine, &self.shortlist),
+            Method::Alignment => filter_and_refine(query, &self.fine, self.shortlist.as_ref()),
             Method::FullAlignment => by_alignment(query, self.fine.iter().copied()),
             Method::Voting => by_voting(query, self.fine.iter().copied()),
         }
