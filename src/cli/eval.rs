@@ -556,21 +556,33 @@ fn crossmodal_benchmark(
         );
     }
     let _ = writeln!(out, " deepest {}", deepest.last().copied().unwrap_or(0));
-    // What the confidence separates, over all spans: named and falsely named at other bars.
-    let _ = write!(out, "\n- named / another named (all spans) at confidence");
-    for bar in CONFIDENCE_SWEEP {
+    // What the confidence separates: named and falsely named at other bars, over all spans and
+    // per span (a short query's costs are noisier).
+    let sweep = |these: &[&identify::CrossModalOutcome]| {
         let share = |keep: &dyn Fn(&identify::CrossModalOutcome) -> bool| {
-            100.0 * outcomes.iter().filter(|o| keep(o)).count() as f64
-                / outcomes.len().max(1) as f64
+            100.0 * these.iter().filter(|o| keep(o)).count() as f64 / these.len().max(1) as f64
         };
-        let _ = write!(
-            out,
-            " {bar:.2}: {:.1} / {:.1} %;",
-            share(&|o| o.rank == 1 && o.own_confidence >= bar),
-            share(&|o| o.other_confidence >= bar)
-        );
+        CONFIDENCE_SWEEP
+            .iter()
+            .map(|&bar| {
+                format!(
+                    " {bar:.2}: {:.1} / {:.1} %;",
+                    share(&|o| o.rank == 1 && o.own_confidence >= bar),
+                    share(&|o| o.other_confidence >= bar)
+                )
+            })
+            .collect::<String>()
+    };
+    let all: Vec<&identify::CrossModalOutcome> = outcomes.iter().collect();
+    let _ = writeln!(
+        out,
+        "\n- named / another named (all spans) at confidence{}",
+        sweep(&all)
+    );
+    for span in identify::SPANS {
+        let these: Vec<_> = outcomes.iter().filter(|o| o.span == span).collect();
+        let _ = writeln!(out, "  - {span}:{}", sweep(&these));
     }
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "\n- a query's time: embedding it at every tempo scale, filter and refine, and its confidence, one thread, {} threads busy",
