@@ -9,9 +9,9 @@
 //! [`NEIGHBOURS`] nearest, so that a passage the piece plays twice, or another piece quotes,
 //! does not crowd the right piece out of the top.
 //!
-//! Why USearch rather than `hnsw_rs`: its index saves into and loads from one byte buffer, which
-//! the library file holds, where `hnsw_rs` dumps two files of its own and ties the loaded graph
-//! to the loader's lifetime; both are maintained HNSW implementations of the same recall.
+//! Why USearch rather than `hnsw_rs` (both maintained HNSW implementations): its index saves
+//! into and loads from one byte buffer, which the library file holds, where `hnsw_rs` dumps two
+//! files of its own and ties the loaded graph to the loader's lifetime.
 
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 
