@@ -73,7 +73,17 @@ class CrossModal(nn.Module):
         self.score = Pathway(ROLL_PITCHES, 1.0, channels)
 
 
-def ranking_loss(a, s, margin=0.7):
+def semitone_shifted(roll, shifts):
+    """Each piano roll of the batch (batch, frames, pitches) moved `shifts[i]` semitones (±1),
+    silence where notes leave the range."""
+    up = torch.zeros_like(roll)
+    up[..., 1:] = roll[..., :-1]
+    down = torch.zeros_like(roll)
+    down[..., :-1] = roll[..., 1:]
+    return torch.where((shifts > 0)[:, None, None], up, down)
+
+
+def ranking_loss(a, s, margin=0.7, moved=None):
     """Seed 003's pairwise ranking loss on cosine similarity, both ways: each audio snippet against
     the other score snippets of the batch, and each score snippet against the other audio ones."""
     sim = a @ s.t()
@@ -81,4 +91,9 @@ def ranking_loss(a, s, margin=0.7):
     off = ~torch.eye(len(a), dtype=torch.bool)
     by_audio = F.relu(margin - pos[:, None] + sim)[off]
     by_score = F.relu(margin - pos[None, :] + sim)[off]
-    return (by_audio.sum() + by_score.sum()) / len(a)
+    loss = by_audio.sum() + by_score.sum()
+    if moved is not None:
+        # Each audio snippet also against the batch's score snippets a semitone away, its own
+        # among them: the same music in another key is not a match.
+        loss = loss + F.relu(margin - pos[:, None] + a @ moved.t()).sum()
+    return loss / len(a)

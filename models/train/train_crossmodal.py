@@ -27,7 +27,7 @@ import time
 import numpy as np
 import torch
 
-from crossmodal import (AUDIO_BANDS, CHANNELS, EMBEDDING_DIM, HOPS_PER_FRAME, ROLL_PITCHES,
+from crossmodal import (AUDIO_BANDS, CHANNELS, semitone_shifted, EMBEDDING_DIM, HOPS_PER_FRAME, ROLL_PITCHES,
                         SNIPPET_FRAMES, CrossModal, ranking_loss)
 from features import snippet
 from train import piece_of, repo_relative, split_by_piece
@@ -84,17 +84,26 @@ def batch(cases, weights, size, rng, **kw):
 
 def retrieval(model, pairs):
     """Two-way snippet retrieval (seed 003, section 5.1): the rank of each snippet's counterpart
-    among all of the other modality, as R@1 and MRR, audio to score and score to audio."""
+    among all of the other modality, as R@1 and MRR, audio to score and score to audio.
+    Also how often an audio snippet is nearer its score snippet than that snippet a semitone up and
+    down (`key_r1`), and the mean of 1 - similarity / the nearer transposition's (`key_margin`):
+    what a confidence against the piece in another key rests on."""
     model.eval()
     with torch.no_grad():
         a = torch.cat([model.audio(x) for x, _ in pairs])
         s = torch.cat([model.score(y) for _, y in pairs])
+        moved = [torch.cat([model.score(semitone_shifted(y, torch.full((len(y),), k))) for _, y in pairs])
+                 for k in (-1, 1)]
     sim = (a @ s.t()).numpy()
     out = {}
     for name, m in (("a2s", sim), ("s2a", sim.T)):
         rank = (m > m.diagonal()[:, None]).sum(axis=1) + 1
         out[f"{name}_r1"] = float((rank == 1).mean())
         out[f"{name}_mrr"] = float((1 / rank).mean())
+    own = (a * s).sum(1)
+    rival = torch.maximum(*((a * m).sum(1) for m in moved))
+    out["key_r1"] = float((own > rival).float().mean())
+    out["key_margin"] = float((1 - (1 - own) / (1 - rival).clamp(min=1e-6)).mean())
     return out
 
 
@@ -108,6 +117,8 @@ def main():
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--transposed-negatives", action="store_true",
+                    help="also rank each audio snippet above the score snippets a semitone away")
     ap.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
                     help="the four convolutions' channels, comma-separated")
     args = ap.parse_args()
@@ -141,7 +152,11 @@ def main():
         losses = []
         for _ in range(args.steps_per_epoch):
             audio, score = batch(train, weights, args.batch, rng)
-            loss = ranking_loss(model.audio(audio), model.score(score))
+            moved = None
+            if args.transposed_negatives:
+                shifts = torch.from_numpy(rng.choice([-1, 1], size=len(score)))
+                moved = model.score(semitone_shifted(score, shifts))
+            loss = ranking_loss(model.audio(audio), model.score(score), moved=moved)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -224,6 +239,7 @@ batch 64, best validation epoch kept. Ours keeps the pathways' form, the 42-fram
 - samples: 84 hops of the score's roll at a random place, and the performance audio between the
   anchors' times for the window's ends (a {REFERENCE_SHARE:.0%} share: the reference rendering instead), its length
   jittered by up to {JITTER * 100:.0f} %, the spacing of the tempo scales a query is described at.
+- loss: the ranking loss both ways{", and each audio snippet against the batch's score snippets a semitone away (`--transposed-negatives`)" if getattr(args, "transposed_negatives", False) else ""}.
 - Adam, one-cycle learning rate up to {args.lr}, weight decay 1e-5; {args.epochs} epochs of {args.steps_per_epoch} batches of
   {args.batch}; seed {args.seed}. {n_train} training / {n_val} validation performances, split by piece.
 - command: `cargo xtask models` (or `python models/train/train_crossmodal.py --data target/dataset --out models/crossmodal`);
@@ -237,6 +253,10 @@ Kept: epoch {best["epoch"]} of {len(history)}, the best audio-to-score MRR.
 |---|---|---|
 | audio to score | {best["a2s_r1"]:.3f} | {best["a2s_mrr"]:.3f} |
 | score to audio | {best["s2a_r1"]:.3f} | {best["s2a_mrr"]:.3f} |
+
+Its own score snippet against the same snippet a semitone up and down (what the confidence's
+transposed rival rests on): the audio snippet nearer its own for {best.get("key_r1", float("nan")):.1%}; mean
+1 - cost / the transposition's cost {best.get("key_margin", float("nan")):.3f}.
 
 Per epoch: {json.dumps(history)}
 
