@@ -63,7 +63,9 @@ pub fn run(command: LibraryCommand) -> anyhow::Result<()> {
             let (path, lib) = library.open()?;
             let index = match lib.neighbours() {
                 Some(Ok(index)) => format!("; {} snippets indexed", index.len()),
-                Some(Err(e)) => format!("; {e} (a search aligns every piece roughly instead)"),
+                Some(Err(e)) => format!(
+                    "; {e} (a search aligns every piece roughly instead; `segno library add` on any folder of it builds the index again)"
+                ),
                 None if lib.embedded() => String::new(),
                 None => "; not every piece is embedded: `segno identify` compares by chroma".into(),
             };

@@ -276,6 +276,11 @@ impl Library {
 
     /// Builds the snippet index where every piece is embedded and it is missing.
     pub fn index(&mut self) -> Result<(), IndexError> {
+        // An index that no longer reads (damaged, or written by another USearch) is rebuilt, so
+        // that `segno library add` repairs it.
+        if matches!(self.neighbours(), Some(Err(_))) {
+            self.neighbours.clear();
+        }
         if self.neighbours.is_empty() && self.embedded() && !self.pieces.is_empty() {
             self.neighbours = NeighbourIndex::build(&self.embedding_lists())?.to_bytes()?;
         }
@@ -525,6 +530,16 @@ mod tests {
         v2[..8].copy_from_slice(MAGIC_V2);
         v2.truncate(v2.len() - 8);
         assert_eq!(decode(&v2), Ok(lib));
+    }
+
+    #[test]
+    fn an_index_that_does_not_read_is_built_again() {
+        let mut lib = Library::new(vec![piece("a"), piece("b")]);
+        lib.neighbours = vec![1, 2, 3];
+        assert!(matches!(lib.neighbours(), Some(Err(_))));
+        lib.index().unwrap();
+        let index = lib.neighbours().expect("built").expect("reads");
+        assert_eq!(index.len(), 6);
     }
 
     proptest::proptest! {
