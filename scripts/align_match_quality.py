@@ -7,22 +7,28 @@ different piece aligned to this score. Prints, per case and in total: the share 
 called `following`, and how often the whole-recording warning fires.
 
 Run from the repository root after `cargo build --release -p segno`:
-    python3 scripts/align_match_quality.py
+    python3 scripts/align_match_quality.py [SPLIT [EVERY]]
+SPLIT is dev (default) or train, where thresholds may be chosen; EVERY the step through its
+cases (default 10).
 """
 import bisect
 import concurrent.futures as cf
 import csv
 import os
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S = os.path.join(ROOT, "target/release/segno")
-D = os.path.join(ROOT, "../shared/benchmark/dev")
-TMP = os.path.join(ROOT, "target/tmp/match-quality")
+SPLIT = sys.argv[1] if len(sys.argv) > 1 else "dev"
+EVERY = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+D = os.path.join(ROOT, "../shared/benchmark", SPLIT)
+TMP = os.path.join(ROOT, "target/tmp/match-quality", SPLIT)
 os.makedirs(TMP, exist_ok=True)
 if not os.path.isdir(D):
     raise SystemExit(f'no benchmark data at {D}: nothing to measure')
-cases=sorted(os.listdir(D))[::10]
+# A case without its truth (some train cases) cannot say whether a row is right.
+cases=[c for c in sorted(os.listdir(D)) if os.path.exists(f'{D}/{c}/{c}.truth.csv')][::EVERY]
 def piece(c): return c.rsplit('_',1)[0]
 def render(c):
     out=f'{TMP}/{c}.wav'

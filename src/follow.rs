@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::align::cost::{match_quality, ClassicalCost, LocalCost};
-use crate::align::evidence::{is_silent, MatchEvidence, RunningEvidence, NEAR_FRAMES};
+use crate::align::evidence::{is_silent, MatchEvidence, Rivals, RunningEvidence, NEAR_FRAMES};
 use crate::align::oltw::{Oltw, OltwConfig};
 use crate::align::tempo_filter::{FilterConfig, PositionTempoFilter};
 use crate::features::attack::{pitch_bands, rise, FINE_HOP};
@@ -42,9 +42,10 @@ const LOST_AFTER_S: f64 = 3.0;
 /// ([`crate::align::evidence`]) …
 const EVIDENCE_TIME_CONSTANT_S: f64 = 4.0;
 /// … and the share of the most evidence there could have been at which the follower is fully sure
-/// the audio is the piece. Chosen on train pieces (BENCHMARKS.md, "Calibration"): 0.3 says
-/// `following` more often on the piece and twice as often on another piece, 0.5 the opposite.
-const EVIDENCE_SURE_ONLINE: f32 = 0.4;
+/// the audio is the piece. Chosen on train pieces (BENCHMARKS.md, "Calibration: a semitone
+/// away"): the least that says `following` on at most 1 % of another piece's frames (0.15:
+/// 1.43 %, 0.2: 0.82 %, 0.3: 0.32 %, each more of the piece's own frames the lower it is).
+const EVIDENCE_SURE_ONLINE: f32 = 0.2;
 /// A place is held at most this long past the written length of its note while sound goes on
 /// (a fermata, a ritardando) …
 const HELD_FACTOR: f64 = 3.0;
@@ -276,7 +277,7 @@ impl Follower {
         method: Method,
     ) -> Self {
         let features = reference.features.clone();
-        let evidence = MatchEvidence::new(features.len());
+        let evidence = MatchEvidence::new(features.len(), Rivals::TypicalOrTransposed);
         let tracker_cost = cost.clone();
         let tracker = match method {
             Method::Filter(cfg) => Tracker::Filter(PositionTempoFilter::new(features, cost, cfg)),

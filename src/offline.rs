@@ -1,7 +1,7 @@
 //! Offline alignment of a whole recording to a score, as rows like the follower's reports.
 
 use crate::align::cost::LocalCost;
-use crate::align::evidence::{is_silent, MatchEvidence, EVIDENCE_SURE};
+use crate::align::evidence::{is_silent, MatchEvidence, Rivals, EVIDENCE_SURE};
 use crate::align::multiscale::{self, MultiscaleConfig};
 use crate::align::refine::{self, RefineConfig};
 use crate::align::PathMap;
@@ -115,7 +115,7 @@ fn evidence(
     path: &[(usize, usize)],
     cost: &dyn LocalCost,
 ) -> Vec<f32> {
-    let mut evidence = MatchEvidence::new(reference.features.len());
+    let mut evidence = MatchEvidence::new(reference.features.len(), Rivals::Typical);
     path.iter()
         .map(|&(i, j)| evidence.of(perf.frame(i), &reference.features, j, 0, cost))
         .collect()

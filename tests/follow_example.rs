@@ -332,6 +332,34 @@ fn another_piece_is_not_followed() {
     );
 }
 
+/// The minuet itself played a semitone up: the same texture, pace and places, other notes. The
+/// follower finds its places, but the evidence that the sound is this score weighs each against
+/// the place a semitone away, which the sound matches better.
+#[test]
+fn the_piece_a_semitone_away_is_not_followed() {
+    let s = setup();
+    let mut events =
+        midi::read_events(&std::fs::read(common::example("minuet-performance.mid")).unwrap())
+            .unwrap();
+    for e in &mut events {
+        if matches!(e.command & 0xF0, 0x80 | 0x90) {
+            e.data1 += 1;
+        }
+    }
+    let opts = RenderOptions {
+        sample_rate: 44_100,
+        program: 0,
+        detune_cents: 12.0,
+    };
+    let audio = render_events(&common::performance_font(), &events, opts).unwrap();
+    let share = following_share(&follow_audio(&s, &audio));
+    assert!(
+        share <= 0.01,
+        "following on {:.1} % of frames",
+        100.0 * share
+    );
+}
+
 /// A live input that dropped 3 s of audio under load (the worker starved): told of the gap, the
 /// follower moves on through it at the pianist's tempo and is where they are when the audio
 /// comes back. Not told, it would take the audio after the gap for the audio before it.
