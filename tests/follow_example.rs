@@ -324,8 +324,8 @@ fn another_piece_is_not_followed() {
     let reports = follow_audio(&setup(), &audio);
     let share = following_share(&reports);
     // Without the evidence that the audio is the piece, 58 %; with the typical frame as its
-    // only rival, 27 %; with the place a semitone away as well, 12 %. This melody shares the
-    // minuet's pitch classes more than a piece does (BENCHMARKS.md, "Calibration").
+    // only rival, 27 %; with the place a semitone away as well, 12 % (BENCHMARKS.md,
+    // "Calibration").
     assert!(
         share <= 0.2,
         "following on {:.1} % of frames",
