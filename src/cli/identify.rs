@@ -79,15 +79,21 @@ fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Resul
     };
     let (descriptor, fits, confidence) = match model {
         Some(mut model) => {
-            if let Some(Err(e)) = library.neighbours() {
+            let (catalogue, unread) = library.crossmodal_catalogue();
+            if let Some(e) = unread {
                 eprintln!(
                     "note: {}: {e}; aligning every piece roughly instead, which is slower. `segno library add` on any folder of it builds the index again",
                     path.display()
                 );
             }
             let (_, semitones) = extract_with_semitones(&decoded.samples, decoded.sample_rate);
-            let (fits, confidence) =
-                identify::identify_crossmodal(&semitones, &library, &mut model, args.method)?;
+            let (fits, confidence) = identify::identify_crossmodal(
+                &semitones,
+                &library,
+                &catalogue,
+                &mut model,
+                args.method,
+            )?;
             (Descriptor::CrossModal, fits, confidence)
         }
         None => {

@@ -318,12 +318,16 @@ impl Library {
     }
 
     /// The pieces as identification ranks them by the cross-modal embedding: shortlisted by the
-    /// snippet index where the file holds one that reads, else by the coarse alignment.
-    pub fn crossmodal_catalogue(&self) -> super::Catalogue<'_, EMBEDDING_DIM> {
+    /// snippet index where the file holds one that reads, else by the coarse alignment, with why
+    /// where the index does not read (the search is then slower, not worse).
+    pub fn crossmodal_catalogue(
+        &self,
+    ) -> (super::Catalogue<'_, EMBEDDING_DIM>, Option<IndexError>) {
         let music = self.embedding_lists();
         match self.neighbours() {
-            Some(Ok(index)) => super::Catalogue::with_shortlist(music, index),
-            _ => super::Catalogue::new(music),
+            Some(Ok(index)) => (super::Catalogue::with_shortlist(music, index), None),
+            Some(Err(e)) => (super::Catalogue::new(music), Some(e)),
+            None => (super::Catalogue::new(music), None),
         }
     }
 

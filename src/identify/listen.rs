@@ -123,8 +123,15 @@ fn by_embedding(
     }
     let mut model = CrossModal::installed(resources, Device::Cpu).ok()?;
     let (_, semitones) = extract_with_semitones(samples, rate);
-    let (fits, first) =
-        identify_crossmodal(&semitones, library, &mut model, Method::Alignment).ok()?;
+    let (catalogue, _) = library.crossmodal_catalogue();
+    let (fits, first) = identify_crossmodal(
+        &semitones,
+        library,
+        &catalogue,
+        &mut model,
+        Method::Alignment,
+    )
+    .ok()?;
     // The others' rival is mostly the first piece, which beats them: their confidence is low.
     let confidences = std::iter::once(first)
         .chain((1..top.min(fits.len())).map(|k| confidence_against(&fits, k, library, None)))

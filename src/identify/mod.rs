@@ -101,17 +101,19 @@ impl std::str::FromStr for Descriptor {
     }
 }
 
-/// The library's pieces ranked by the cross-modal embedding for a recording's semitone
-/// spectrogram ([`crate::features::extract_with_semitones`]), best first, with how sure the
-/// first is ([`confidence_against`] its nearest rival).
+/// The pieces of `library` (as `catalogue`, [`Library::crossmodal_catalogue`]) ranked by the
+/// cross-modal embedding for a recording's semitone spectrogram
+/// ([`crate::features::extract_with_semitones`]), best first, with how sure the first is
+/// ([`confidence_against`] its nearest rival).
 pub fn identify_crossmodal(
     semitones: &[f32],
     library: &Library,
+    catalogue: &Catalogue<'_, EMBEDDING_DIM>,
     model: &mut CrossModal,
     method: Method,
 ) -> Result<(Vec<Fit>, f32), RuntimeError> {
     let query: Query<EMBEDDING_DIM> = model.query(semitones)?;
-    let fits = library.crossmodal_catalogue().rank(method, &query);
+    let fits = catalogue.rank(method, &query);
     let confidence = crossmodal_confidence(&query, &fits, library, model)?;
     Ok((fits, confidence))
 }
