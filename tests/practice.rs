@@ -20,6 +20,7 @@ fn minuet() -> Case {
         id: "minuet".into(),
         score: example("minuet.musicxml"),
         performance: example("minuet-performance.mid"),
+        piece: "minuet".into(),
         truth: read_truth(&example("minuet-performance.truth.csv")).unwrap(),
     }
 }

@@ -323,6 +323,7 @@ fn a_restart_is_sent_as_a_relocation() {
         id: "minuet".into(),
         score: example("minuet.musicxml"),
         performance: example("minuet-performance.mid"),
+        piece: "minuet".into(),
         truth: segno::eval::cases::read_truth(&example("minuet-performance.truth.csv")).unwrap(),
     };
     let events =

@@ -373,7 +373,7 @@ fn identify_benchmark(
             let (chroma, chroma_cost) =
                 themes::performance_chroma(c, &cfg, &mut ChromaExtractor::Classical)?;
             Ok((
-                identify::query_case(&c.id, &chroma, relevant, library, &catalogue),
+                identify::query_case(&c.id, &chroma, relevant, &lib, &catalogue),
                 (
                     identify::fragment_query(&c.id, &chroma, SCALING_QUERY_S),
                     chroma_cost,
@@ -393,7 +393,7 @@ fn identify_benchmark(
         recordings.push(query);
     }
     let s2a_started = std::time::Instant::now();
-    let s2a = identify::score_to_audio_ranks(library, &recording_pieces, &recordings);
+    let s2a = identify::score_to_audio_ranks(library, lib.works(), &recording_pieces, &recordings);
     let s2a_s = s2a_started.elapsed().as_secs_f64();
     let chroma_ms = 1000.0 * SCALING_QUERY_S * described.iter().map(|d| d.1).sum::<f64>()
         / described.len().max(1) as f64;
@@ -475,7 +475,7 @@ fn crossmodal_benchmark(
                 &semitones,
                 chroma.duration_s(),
                 relevant,
-                library,
+                lib,
                 &catalogue,
                 &mut model,
             )?;
@@ -501,7 +501,8 @@ fn crossmodal_benchmark(
         }
     }
     let s2a_started = std::time::Instant::now();
-    let s2a = identify::score_to_audio_ranks_by(&music, &recording_pieces, &recordings);
+    let s2a =
+        identify::score_to_audio_ranks_by(&music, lib.works(), &recording_pieces, &recordings);
     let s2a_s = s2a_started.elapsed().as_secs_f64();
     let outcomes: Vec<identify::CrossModalOutcome> = outcomes.into_iter().flatten().collect();
     let fragments: Vec<&[f32]> = fragments

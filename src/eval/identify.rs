@@ -1,14 +1,14 @@
 //! The piece identification benchmark (seed 002, Tables I and II): a library of every dev and
 //! train score, and queries cut from the dev performances rendered on another piano (fragments
 //! of 10, 20, 30 and 60 s from random points, and whole performances). Each query is scored by
-//! the rank of its own piece; the same ranking without that piece says how often a piece that is
-//! not in the library would be named anyway.
+//! the rank of its own piece (any score file of its work); the same ranking without that work
+//! says how often a piece that is not in the library would be named anyway.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::cases::Case;
+use super::cases::{Case, PieceNames};
 use super::run::EvalError;
 use crate::features::{semitone::BANDS, CHROMA_DIM, HOP_S};
 use crate::identify::cens::Snippet;
@@ -50,10 +50,15 @@ impl std::fmt::Display for Span {
     }
 }
 
-/// The benchmark's library, and which of its pieces each score file's bytes belong to.
+/// The benchmark's library, which of its pieces each score file's bytes belong to, and which
+/// pieces are one work: ASAP writes a score file per performance (the repeats as played), so a
+/// work may be in the library more than once, and only another work is another piece.
 pub struct BenchLibrary {
     pub library: Library,
     by_bytes: HashMap<u64, usize>,
+    /// The work of each piece: the first piece of it.
+    works: Vec<usize>,
+    by_name: HashMap<String, usize>,
 }
 
 impl BenchLibrary {
@@ -64,10 +69,13 @@ impl BenchLibrary {
         let mut bench = Self {
             library: Library::default(),
             by_bytes: HashMap::new(),
+            works: Vec::new(),
+            by_name: HashMap::new(),
         };
         for split in splits {
-            for score in score_files(split)? {
-                bench.push(score)?;
+            let names = PieceNames::beside(split);
+            for (id, score) in score_files(split)? {
+                bench.push(score, Some(&names.of(&id)))?;
             }
         }
         let mut unread = 0;
@@ -78,7 +86,7 @@ impl BenchLibrary {
             })?;
             for score in found {
                 // A file that cannot be opened is as unread as one that is not a score.
-                if bench.push(score).is_err() {
+                if bench.push(score, None).is_err() {
                     unread += 1;
                 }
             }
@@ -86,8 +94,9 @@ impl BenchLibrary {
         Ok((bench, unread))
     }
 
-    /// `score` as a piece, unless a file of the same bytes is one already.
-    fn push(&mut self, score: PathBuf) -> Result<(), EvalError> {
+    /// `score` as a piece, of the work `name` (a case's [`Case::piece`]; `None`: a work of its
+    /// own), unless a file of the same bytes is one already.
+    fn push(&mut self, score: PathBuf, name: Option<&str>) -> Result<(), EvalError> {
         let key = bytes_key(&score)?;
         if self.by_bytes.contains_key(&key) {
             return Ok(());
@@ -97,7 +106,12 @@ impl BenchLibrary {
             len: 0,
             modified_ns: 0,
         });
-        self.by_bytes.insert(key, self.library.pieces.len());
+        let piece = self.library.pieces.len();
+        self.by_bytes.insert(key, piece);
+        let work = name.map_or(piece, |n| {
+            *self.by_name.entry(n.to_owned()).or_insert(piece)
+        });
+        self.works.push(work);
         self.library
             .pieces
             .push(Piece::from_score(score, stamp, &parsed));
@@ -108,21 +122,28 @@ impl BenchLibrary {
     pub fn piece_of(&self, case: &Case) -> Result<Option<usize>, EvalError> {
         Ok(self.by_bytes.get(&bytes_key(&case.score)?).copied())
     }
+
+    /// The work of each piece (pieces of one work share it).
+    pub fn works(&self) -> &[usize] {
+        &self.works
+    }
 }
 
-fn score_files(split: &Path) -> Result<Vec<PathBuf>, EvalError> {
+/// Each case folder's id and score file, in order of id.
+fn score_files(split: &Path) -> Result<Vec<(String, PathBuf)>, EvalError> {
     let io = |source| EvalError::Io {
         path: split.to_owned(),
         source,
     };
-    let mut out: Vec<PathBuf> = std::fs::read_dir(split)
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(split)
         .map_err(io)?
         .filter_map(|e| e.ok())
         .map(|e| {
             let id = e.file_name().to_string_lossy().into_owned();
-            e.path().join(format!("{id}.score.mid"))
+            let score = e.path().join(format!("{id}.score.mid"));
+            (id, score)
         })
-        .filter(|p| p.is_file())
+        .filter(|(_, p)| p.is_file())
         .collect();
     out.sort();
     Ok(out)
@@ -156,9 +177,10 @@ pub fn query_case(
     case_id: &str,
     chroma: &RecordingChroma,
     relevant: usize,
-    library: &Library,
+    bench: &BenchLibrary,
     catalogue: &Catalogue,
 ) -> Vec<Outcome> {
+    let (library, works) = (&bench.library, bench.works());
     let mut rng = Rng::from_name(case_id);
     let mut out = Vec::new();
     for span in SPANS {
@@ -174,7 +196,7 @@ pub fn query_case(
             let query = Query::from_frames(frames);
             let fits = catalogue.rank(method, &query);
             let seconds = started.elapsed().as_secs_f64();
-            let (rank, without) = place_of(&fits, relevant, library);
+            let (rank, without) = place_of(&fits, relevant, works);
             let judged = method != Method::Voting;
             out.push(Outcome {
                 method,
@@ -197,18 +219,16 @@ pub fn query_case(
     out
 }
 
-/// The 1-based rank of `relevant` in `fits` (one past the library's size where it was not
-/// ranked), and the ranking without it: what is said when the piece is not in the library.
-fn place_of(fits: &[Fit], relevant: usize, library: &Library) -> (usize, Vec<Fit>) {
+/// The 1-based rank in `fits` of the first piece of `relevant`'s work (`works`:
+/// [`BenchLibrary::works`]; one past the library's size where none was ranked), and the ranking
+/// without that work: what is said when the piece is not in the library.
+fn place_of(fits: &[Fit], relevant: usize, works: &[usize]) -> (usize, Vec<Fit>) {
+    let of_work = |f: &&Fit| works[f.piece] == works[relevant];
     let rank = fits
         .iter()
-        .position(|f| f.piece == relevant)
-        .map_or(library.pieces.len() + 1, |k| k + 1);
-    let without = fits
-        .iter()
-        .filter(|f| f.piece != relevant)
-        .copied()
-        .collect();
+        .position(|f| of_work(&f))
+        .map_or(works.len() + 1, |k| k + 1);
+    let without = fits.iter().filter(|f| !of_work(f)).copied().collect();
     (rank, without)
 }
 
@@ -333,10 +353,11 @@ pub fn crossmodal_case(
     semitones: &[f32],
     chroma_s: f64,
     relevant: usize,
-    library: &Library,
+    bench: &BenchLibrary,
     catalogue: &Catalogue<'_, EMBEDDING_DIM>,
     model: &mut CrossModal,
 ) -> Result<CrossModalQueries, EvalError> {
+    let (library, works) = (&bench.library, bench.works());
     let mut rng = Rng::from_name(case_id);
     let (mut out, mut whole) = (Vec::new(), None);
     for span in SPANS {
@@ -358,10 +379,10 @@ pub fn crossmodal_case(
         if span == Span::Whole {
             whole = Some(query.clone());
         }
-        let (rank, without) = place_of(&fits, relevant, library);
-        let (voting_rank, _) = place_of(&catalogue.rank(Method::Voting, &query), relevant, library);
+        let (rank, without) = place_of(&fits, relevant, works);
+        let (voting_rank, _) = place_of(&catalogue.rank(Method::Voting, &query), relevant, works);
         let rough = catalogue.shortlist().rough_ranking(&query);
-        let (shortlist_rank, _) = place_of(&rough, relevant, library);
+        let (shortlist_rank, _) = place_of(&rough, relevant, works);
         out.push(CrossModalOutcome {
             span,
             rank,
@@ -510,9 +531,12 @@ pub fn embed_library(
 /// Score to audio (seed 002's other direction): each performance's score is the query, and its
 /// performance is ranked among the performances of every other piece, so that exactly one
 /// document is relevant (as in the theme search). `pieces[r]` is recording `r`'s piece in
-/// `library`; the result is each recording's 1-based rank for its own score.
+/// `library`, `works[p]` piece `p`'s work ([`BenchLibrary::works`]: the recordings of another
+/// file of the same work are not ranked against); the result is each recording's 1-based rank
+/// for its own score.
 pub fn score_to_audio_ranks(
     library: &Library,
+    works: &[usize],
     pieces: &[usize],
     recordings: &[Query],
 ) -> Vec<usize> {
@@ -521,12 +545,13 @@ pub fn score_to_audio_ranks(
         .iter()
         .map(|p| p.snippets.as_slice())
         .collect();
-    score_to_audio_ranks_by(&music, pieces, recordings)
+    score_to_audio_ranks_by(&music, works, pieces, recordings)
 }
 
 /// [`score_to_audio_ranks`] by any snippet descriptor: `music[p]` is piece `p`'s.
 pub fn score_to_audio_ranks_by<const N: usize>(
     music: &[&[[f32; N]]],
+    works: &[usize],
     pieces: &[usize],
     recordings: &[Query<N>],
 ) -> Vec<usize> {
@@ -549,7 +574,7 @@ pub fn score_to_audio_ranks_by<const N: usize>(
             1 + pieces
                 .iter()
                 .zip(cost)
-                .filter(|&(other, c)| other != p && *c <= cost[r])
+                .filter(|&(other, c)| works[*other] != works[*p] && *c <= cost[r])
                 .count()
         })
         .collect()
@@ -624,12 +649,42 @@ mod tests {
             .iter()
             .map(|&k| Query::from_frames(&pieces[k]))
             .collect();
-        let ranks = score_to_audio_ranks(&library, &[0, 0, 1, 2], &recordings);
+        let works = [0, 1, 2];
+        let ranks = score_to_audio_ranks(&library, &works, &[0, 0, 1, 2], &recordings);
         assert_eq!(ranks, vec![1, 1, 1, 1]);
         // A recording of piece 2 said to be of piece 0, beside one of piece 0 said to be of
         // piece 1: piece 0's score finds the latter first.
         let swapped = [2, 0].map(|k| Query::from_frames(&pieces[k]));
-        assert_eq!(score_to_audio_ranks(&library, &[0, 1], &swapped)[0], 2);
+        assert_eq!(
+            score_to_audio_ranks(&library, &works, &[0, 1], &swapped)[0],
+            2
+        );
+        // Unless pieces 0 and 1 are files of one work: then the latter is no other piece's.
+        assert_eq!(
+            score_to_audio_ranks(&library, &[0, 0, 2], &[0, 1], &swapped)[0],
+            1
+        );
+    }
+
+    #[test]
+    fn another_file_of_the_querys_work_is_a_hit_and_never_another_piece() {
+        let fit = |piece| Fit {
+            piece,
+            cost: 0.1 * piece as f32,
+            start_s: 0.0,
+            end_s: 1.0,
+            scale: 1.0,
+        };
+        let fits = [fit(3), fit(1), fit(2), fit(0)];
+        // Pieces 1 and 2 are two score files of one work; 0 and 3 are works of their own.
+        let works = [0, 1, 1, 3];
+        let (rank, without) = place_of(&fits, 2, &works);
+        assert_eq!(rank, 2);
+        assert_eq!(without.iter().map(|f| f.piece).collect::<Vec<_>>(), [3, 0]);
+        let (rank, without) = place_of(&fits, 0, &works);
+        assert_eq!(rank, 4);
+        assert_eq!(without.len(), 3);
+        assert_eq!(place_of(&fits[..1], 0, &works).0, works.len() + 1);
     }
 
     #[test]

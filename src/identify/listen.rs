@@ -21,8 +21,8 @@ use crate::themes::RecordingChroma;
 /// only slows each look).
 pub const LISTEN_S: f64 = 30.0;
 /// The first look waits for this much audio: shorter fragments name the wrong piece more often
-/// (BENCHMARKS.md, "Piece identification": 6.6 % of 10 s fragments of a piece not in the library
-/// name another, against at most 1.9 % from 20 s on).
+/// (BENCHMARKS.md, "Piece identification": 4.7 % of dev's 10 s fragments of a piece not in the
+/// library name another, against none from 20 s on).
 pub const FIRST_LOOK_S: f64 = 8.0;
 /// Then a look every this many seconds of new audio.
 pub const LOOK_EVERY_S: f64 = 4.0;
