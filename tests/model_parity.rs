@@ -291,7 +291,7 @@ fn onnx_runtime_gives_the_crossmodal_embeddings_pytorch_gave() {
             |what: &str| npy::read::<f32>(&dir.join(format!("{stem}.parity-{what}.npy"))).unwrap();
         let (in_shape, input) = vectors("input");
         let (_, expected) = vectors("output");
-        assert_eq!(in_shape[1..], [crossmodal::SNIPPET_FRAMES, pathway.width()]);
+        assert_eq!(in_shape[1..], [model.rows(pathway), pathway.width()]);
         let got: Vec<f32> = model.run(pathway, &input).unwrap().concat();
         let d = max_abs_diff(&got, &expected);
         eprintln!(
@@ -312,15 +312,16 @@ fn rust_and_python_read_crossmodal_snippets_alike() {
         .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
         .collect();
     npy::write(&dir.join("frames.npy"), &[n, width], &frames).unwrap();
-    // At the written tempo, slower, faster, and hanging over either end.
+    // At the written tempo, slower, faster, hanging over either end, and an attention's context.
     let windows = [
-        (10.0, 84.0),
-        (37.25, 151.2),
-        (100.5, 58.8),
-        (-20.0, 84.0),
-        (250.0, 117.6),
+        (10.0, 84.0, 42),
+        (37.25, 151.2, 42),
+        (100.5, 58.8, 42),
+        (-20.0, 84.0, 42),
+        (250.0, 117.6, 42),
+        (30.5, 201.6, 84),
     ];
-    let script = "import sys, numpy as np\nsys.path.insert(0, sys.argv[1])\nimport features\nf = np.load(sys.argv[2])\nw = [(10.0, 84.0), (37.25, 151.2), (100.5, 58.8), (-20.0, 84.0), (250.0, 117.6)]\nnp.save(sys.argv[3], np.stack([features.snippet(f, a, l) for a, l in w]).astype(np.float32))";
+    let script = "import sys, numpy as np\nsys.path.insert(0, sys.argv[1])\nimport features\nf = np.load(sys.argv[2])\nw = [(10.0, 84.0, 42), (37.25, 151.2, 42), (100.5, 58.8, 42), (-20.0, 84.0, 42), (250.0, 117.6, 42), (30.5, 201.6, 84)]\nnp.save(sys.argv[3], np.concatenate([features.snippet(f, a, l, r) for a, l, r in w]).astype(np.float32))";
     let o = Command::new(&python)
         .args(["-c", script])
         .arg(common::root().join("models/train"))
@@ -330,8 +331,8 @@ fn rust_and_python_read_crossmodal_snippets_alike() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let (_, expected) = npy::read::<f32>(&dir.join("snippets.npy")).unwrap();
     let mut got = Vec::new();
-    for (start, length) in windows {
-        crossmodal::snippet(&frames, width, start, length, &mut got);
+    for (start, length, rows) in windows {
+        crossmodal::snippet(&frames, width, (start, length), rows, &mut got);
     }
     let d = max_abs_diff(&got, &expected);
     eprintln!("{} snippets: max |Rust − NumPy| {d:.2e}", windows.len());

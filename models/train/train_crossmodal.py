@@ -27,8 +27,8 @@ import time
 import numpy as np
 import torch
 
-from crossmodal import (AUDIO_BANDS, CHANNELS, semitone_shifted, EMBEDDING_DIM, HOPS_PER_FRAME, ROLL_PITCHES,
-                        SNIPPET_FRAMES, CrossModal, ranking_loss)
+from crossmodal import (AUDIO_BANDS, CHANNELS, CONTEXT_FRAMES, semitone_shifted, EMBEDDING_DIM, HOPS_PER_FRAME,
+                        ROLL_PITCHES, SNIPPET_FRAMES, CrossModal, ranking_loss)
 from features import snippet
 from train import piece_of, repo_relative, split_by_piece
 
@@ -57,22 +57,23 @@ def load_cases(data):
     return cases
 
 
-def resample(frames, start, length):
-    return snippet(frames, start, length, SNIPPET_FRAMES, HOPS_PER_FRAME)
+def resample(frames, start, length, snippet_frames=SNIPPET_FRAMES):
+    return snippet(frames, start, length, snippet_frames, HOPS_PER_FRAME)
 
 
-def sample(case, rng, reference_share=REFERENCE_SHARE, jitter=JITTER):
-    """One (audio snippet, score snippet) pair of the same music."""
+def sample(case, rng, reference_share=REFERENCE_SHARE, jitter=JITTER, context=1):
+    """One (audio snippet, score snippet) pair of the same music; the audio `context` times as long
+    as the music the score snippet holds, centred on it (2 with attention)."""
     r = int(rng.integers(case["lo"], case["hi"]))
     score = resample(case["roll"], r - HALF, HOPS)
     j = np.exp(rng.uniform(-jitter, jitter))
     if rng.uniform() < reference_share:
-        audio = resample(case["ref"], r - j * HALF, j * HOPS)
+        frames, centre, length = case["ref"], r, j * HOPS
     else:
         a = case["anchors"]
         p0, p1 = (np.interp((r + d) * HOP_S, a[:, 0], a[:, 1]) / HOP_S for d in (-HALF, HALF))
-        length = max(p1 - p0, 8.0) * j
-        audio = resample(case["perf"], (p0 + p1) / 2 - length / 2, length)
+        frames, centre, length = case["perf"], (p0 + p1) / 2, max(p1 - p0, 8.0) * j
+    audio = resample(frames, centre - context * length / 2, context * length, context * SNIPPET_FRAMES)
     return audio, score
 
 
@@ -121,7 +122,11 @@ def main():
                     help="also rank each audio snippet above the score snippets a semitone away")
     ap.add_argument("--channels", type=lambda v: tuple(int(c) for c in v.split(",")), default=CHANNELS,
                     help="the four convolutions' channels, comma-separated")
+    ap.add_argument("--attention", action="store_true",
+                    help="seed 002's soft attention: the audio pathway weighs a context twice a snippet's length "
+                         "(tried, not shipped: the card's last section)")
     args = ap.parse_args()
+    context = CONTEXT_FRAMES // SNIPPET_FRAMES if args.attention else 1
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -135,14 +140,14 @@ def main():
     print(f"{len(train)} training and {len(val)} validation performances "
           f"({len({piece_of(c['id']) for c in train})} / {len({piece_of(c['id']) for c in val})} pieces)")
 
-    model = CrossModal(args.channels)
+    model = CrossModal(args.channels, args.attention)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     total = args.epochs * args.steps_per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total)
     val_rng = np.random.default_rng(1234)
     val_w = np.array([c["hi"] - c["lo"] for c in val], dtype=float)
     # Performance audio only, no jitter: what a recording's snippet at the right scale is.
-    val_pairs = [batch(val, val_w / val_w.sum(), 64, val_rng, reference_share=0.0, jitter=0.0)
+    val_pairs = [batch(val, val_w / val_w.sum(), 64, val_rng, reference_share=0.0, jitter=0.0, context=context)
                  for _ in range(8)]
 
     history, best, best_state = [], -1.0, None
@@ -151,7 +156,7 @@ def main():
         model.train()
         losses = []
         for _ in range(args.steps_per_epoch):
-            audio, score = batch(train, weights, args.batch, rng)
+            audio, score = batch(train, weights, args.batch, rng, context=context)
             moved = None
             if args.transposed_negatives:
                 shifts = torch.from_numpy(rng.choice([-1, 1], size=len(score)))
@@ -172,16 +177,17 @@ def main():
     # Seed 003 keeps the epoch before validation turns (its figure 10); so do we, by audio-to-score MRR.
     model.load_state_dict(best_state)
     model.eval()
-    export(model, args, val)
+    export(model, args, val, context)
     write_card(args, history, model, len(train), len(val), time.time() - start)
 
 
-def export(model, args, val):
-    pairs = [sample(val[0], np.random.default_rng(7), reference_share=0.0) for _ in range(2)]
+def export(model, args, val, context):
+    pairs = [sample(val[0], np.random.default_rng(7), reference_share=0.0, context=context) for _ in range(2)]
     for name, path, bins, x in (("audio", model.audio, AUDIO_BANDS, [p[0] for p in pairs]),
                                 ("score", model.score, ROLL_PITCHES, [p[1] for p in pairs])):
         out = f"{args.out}_{name}.onnx"
-        torch.onnx.export(path, (torch.zeros(1, SNIPPET_FRAMES, bins),), out, input_names=[name],
+        frames = model.audio_frames if name == "audio" else SNIPPET_FRAMES
+        torch.onnx.export(path, (torch.zeros(1, frames, bins),), out, input_names=[name],
                           output_names=["embedding"],
                           dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}},
                           opset_version=17, dynamo=False)
@@ -204,9 +210,9 @@ recording's snippet lies near the score snippet it plays. `segno::identify::cros
 to describe pieces and recordings for identification (seed 002's use of seed 003).
 
 ## Input and output
-- `{name}_audio.onnx`: input `audio`, float32 `(batch, {SNIPPET_FRAMES}, {AUDIO_BANDS})`: {SNIPPET_FRAMES} frames of Segno's
+- `{name}_audio.onnx`: input `audio`, float32 `(batch, {model.audio_frames}, {AUDIO_BANDS})`: {model.audio_frames} frames of Segno's
   log-compressed 88-band semitone spectrogram (`log10(1 + 1e4 * power)`, 22 050 Hz, 512-sample
-  hops), each frame the mean of {HOPS_PER_FRAME} hops: 1.95 s at the written tempo (a recording played
+  hops), each frame the mean of {HOPS_PER_FRAME} hops: {model.audio_frames * HOPS_PER_FRAME * HOP_S:.2f} s at the written tempo (a recording played
   s times as slowly is read over s times as many hops, by linear interpolation).
 - `{name}_score.onnx`: input `score`, float32 `(batch, {SNIPPET_FRAMES}, {ROLL_PITCHES})`: the score's piano roll
   (the share of each hop during which each MIDI pitch sounds), pooled the same way.
@@ -269,6 +275,24 @@ Piece identification with it on dev is in BENCHMARKS.md ("Piece identification")
 | 8, 16, 32, 64 | ELU | 3.5 M | 0.920 / 0.949 | 57 ms |
 
 This version's query time is in BENCHMARKS.md ("Piece identification").
+
+## Seed 002's soft attention (tried 2026-12-04, not shipped)
+`--attention`: the audio pathway reads 84 frames, twice the music of the score snippet and
+centred on it (3.9 s at the written tempo; seed 002: 4 s, 84 frames), and an attention branch
+(4, 8, 16, 16 channels, the same form, then a dense layer to one logit per frame) weighs the
+frames by a softmax over time before the pathway embeds them (seed 002's section III-B, after
+Balke et al. 2019). Seed 002 reads a context fixed in seconds, so that the attention copes with
+the recording's tempo; Segno already reads a query at five tempo scales, so the context is
+scaled with them and the attention has what is left: rubato within a window, and up to 18 %
+between two scales. 0.59 M parameters, 8.8 M multiply-adds per audio snippet.
+
+Trained as the shipped model (`--data target/dataset --out target/models/crossmodal_att
+--attention`, 23 min on this 2-core x86_64 machine), kept at epoch 20: audio to score R@1 / MRR
+0.914 / 0.944, score to audio 0.898 / 0.935, key sense 79.7 % (margin 0.200). Every difference
+from the shipped model is within one standard error of 512 pairs. A 30 s query embedded at the
+five tempo scales in 124 ms on one core, against 31 ms, which puts a query at 1000 pieces past
+the 100 ms the identification issue allows. Identification with it on dev is in BENCHMARKS.md
+("Seed 002's soft attention").
 """
     with open(args.out + ".md", "w") as f:
         f.write(card)

@@ -66,17 +66,21 @@ fn audio_to_score(audio: &std::path::Path, args: &IdentifyArgs) -> anyhow::Resul
     );
     let decoded = decode_file(audio)?;
     decoded.check(audio)?;
-    let model = if library.embedded() {
-        crossmodal_model(args.descriptor)
-    } else {
-        if args.descriptor == Descriptor::CrossModal {
+    let model = crossmodal_model(args.descriptor).filter(|model| {
+        let embedded = library.embedded_by(model);
+        if !embedded {
+            let why = if library.embedded() {
+                "its pieces were embedded by another version of the cross-modal model"
+            } else {
+                "some pieces were indexed without the cross-modal model"
+            };
             eprintln!(
-                "note: {}: some pieces were indexed without the cross-modal model; comparing by chroma. Run `segno library add` on their folders again, with the models in place, to embed them",
+                "note: {}: {why}; comparing by chroma. Run `segno library add` on its folders again, with the models in place, to embed them",
                 path.display()
             );
         }
-        None
-    };
+        embedded
+    });
     let (descriptor, fits, confidence) = match model {
         Some(mut model) => {
             let (catalogue, unread) = library.crossmodal_catalogue();

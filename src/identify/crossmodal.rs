@@ -6,6 +6,10 @@
 //! Seed 003 uses a 92-bin log-frequency spectrogram at about 22 ms per frame; the audio side here
 //! is the follower's 88-band semitone spectrogram (one band per piano key), two hops pooled into
 //! each of the snippet's 42 frames, so that one extractor serves the follower and the embedding.
+//!
+//! An audio pathway with seed 002's soft attention reads a context twice as long
+//! ([`CONTEXT_FRAMES`]), centred on the snippet, and weighs its frames itself; which kind a model
+//! is, its input's shape says.
 
 use std::path::Path;
 
@@ -13,6 +17,7 @@ use crate::features::{semitone::BANDS, HOP_S};
 use crate::nn::runtime::{model_in, Device, Model, RuntimeError};
 use crate::resources::Resources;
 use crate::score::Score;
+use crate::stamp::fnv1a;
 
 use super::cens::SNIPPET_RATE_HZ;
 use super::rank::{Query, TEMPO_SCALES};
@@ -27,6 +32,9 @@ pub const SNIPPET_FRAMES: usize = 42;
 pub const HOPS_PER_FRAME: usize = 2;
 /// Pitches of the piano roll (MIDI's 128).
 pub const ROLL_PITCHES: usize = 128;
+/// Frames of an audio pathway with attention: twice a snippet's music, centred on it (seed 002:
+/// 4 s, 84 frames).
+pub const CONTEXT_FRAMES: usize = 2 * SNIPPET_FRAMES;
 /// Dimensions of the shared space.
 pub const EMBEDDING_DIM: usize = 32;
 
@@ -62,11 +70,18 @@ pub fn piano_roll(score: &Score, frames: usize) -> Vec<RollFrame> {
 }
 
 /// `length` hops of `frames` (rows of `width` values, one per hop) from hop `start`, read by
-/// linear interpolation (silence outside the frames) at [`SNIPPET_HOPS`] points and pooled in
-/// pairs: one snippet of [`SNIPPET_FRAMES`] rows, appended to `out`. A recording played `s` times
-/// as slowly as written is read over `s` times as many hops. Training reads its samples the same
-/// way (`models/train/features.py`, `snippet`; checked against this in tests/model_parity.rs).
-pub fn snippet(frames: &[f32], width: usize, start: f64, length: f64, out: &mut Vec<f32>) {
+/// linear interpolation (silence outside the frames) at `rows` × [`HOPS_PER_FRAME`] points and
+/// pooled in pairs: one snippet of `rows` rows ([`SNIPPET_FRAMES`], or [`CONTEXT_FRAMES`] for an
+/// attention's context), appended to `out`. A recording played `s` times as slowly as written is
+/// read over `s` times as many hops. Training reads its samples the same way
+/// (`models/train/features.py`, `snippet`; checked against this in tests/model_parity.rs).
+pub fn snippet(
+    frames: &[f32],
+    width: usize,
+    (start, length): (f64, f64),
+    rows: usize,
+    out: &mut Vec<f32>,
+) {
     let n = frames.len() / width;
     let row = |i: i64| -> Option<&[f32]> {
         usize::try_from(i)
@@ -74,10 +89,11 @@ pub fn snippet(frames: &[f32], width: usize, start: f64, length: f64, out: &mut 
             .filter(|&i| i < n)
             .map(|i| &frames[i * width..(i + 1) * width])
     };
-    let step = length / SNIPPET_HOPS as f64;
+    let hops = rows * HOPS_PER_FRAME;
+    let step = length / hops as f64;
     let first = out.len();
-    out.resize(first + SNIPPET_FRAMES * width, 0.0);
-    for h in 0..SNIPPET_HOPS {
+    out.resize(first + rows * width, 0.0);
+    for h in 0..hops {
         let t = start + (h as f64 + 0.5) * step - 0.5;
         let i0 = t.floor();
         let w = (t - i0) as f32;
@@ -93,11 +109,11 @@ pub fn snippet(frames: &[f32], width: usize, start: f64, length: f64, out: &mut 
 }
 
 /// Where snippet `k` of a timeline described `scale` times as slowly as written starts, in hops,
-/// and how many hops it reads: centred on `k` snippet periods ([`SNIPPET_RATE_HZ`]), as the
-/// classical snippets ([`super::cens::snippets`]) are.
-fn window(k: usize, scale: f64) -> (f64, f64) {
+/// and how many hops it reads for `rows` rows: centred on `k` snippet periods
+/// ([`SNIPPET_RATE_HZ`]), as the classical snippets ([`super::cens::snippets`]) are.
+fn window(k: usize, scale: f64, rows: usize) -> (f64, f64) {
     let centre = k as f64 * scale / SNIPPET_RATE_HZ / HOP_S;
-    let length = SNIPPET_HOPS as f64 * scale;
+    let length = (rows * HOPS_PER_FRAME) as f64 * scale;
     (centre - length / 2.0, length)
 }
 
@@ -110,6 +126,10 @@ fn count(hops: usize, scale: f64) -> usize {
 pub struct CrossModal {
     audio: Model,
     score: Model,
+    /// Rows the audio pathway reads: [`SNIPPET_FRAMES`], or [`CONTEXT_FRAMES`] with attention.
+    audio_rows: usize,
+    /// Which pair of pathways this is ([`Self::id`]).
+    id: u64,
 }
 
 /// Which side of the shared space a snippet comes from.
@@ -133,21 +153,39 @@ impl Pathway {
 
 impl CrossModal {
     pub fn load(audio: &Path, score: &Path, device: Device) -> Result<Self, RuntimeError> {
-        let load = |path: &Path, bins: usize| {
+        let load = |path: &Path, rows: &[usize], bins: usize| {
             let model = Model::load_with_threads(path, device, 1)?;
             let shape = model.input_shape();
-            if shape[1..] != [Some(SNIPPET_FRAMES), Some(bins)] {
-                return Err(RuntimeError::Model {
+            match shape[1..] {
+                [Some(r), Some(b)] if rows.contains(&r) && b == bins => Ok((model, r)),
+                _ => Err(RuntimeError::Model {
                     path: path.to_owned(),
-                    message: format!("input shape {shape:?} is not (batch, {SNIPPET_FRAMES}, {bins}): not a cross-modal pathway"),
-                });
+                    message: format!("input shape {shape:?} is not (batch, {rows:?}, {bins}): not a cross-modal pathway"),
+                }),
             }
-            Ok(model)
+        };
+        let (audio_model, audio_rows) = load(audio, &[SNIPPET_FRAMES, CONTEXT_FRAMES], BANDS)?;
+        let score_model = load(score, &[SNIPPET_FRAMES], ROLL_PITCHES)?.0;
+        let digest = |path: &Path| {
+            std::fs::read(path)
+                .map(|bytes| fnv1a(&bytes))
+                .map_err(|e| RuntimeError::Model {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })
         };
         Ok(Self {
-            audio: load(audio, BANDS)?,
-            score: load(score, ROLL_PITCHES)?,
+            audio: audio_model,
+            score: score_model,
+            audio_rows,
+            id: digest(score)? ^ digest(audio)?.rotate_left(32),
         })
+    }
+
+    /// A digest of the two pathways' files: embeddings made by pathways of another id are not
+    /// comparable with these (a library embedded before the models were retrained).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// The shipped pathways, from `resources`' models folders.
@@ -168,9 +206,9 @@ impl CrossModal {
         scale: f64,
     ) -> Result<Vec<Embedding>, RuntimeError> {
         let hops = semitones.len() / BANDS;
+        let rows = self.audio_rows;
         self.embed(Pathway::Audio, count(hops, scale), |k, out| {
-            let (start, length) = window(k, scale);
-            snippet(semitones, BANDS, start, length, out);
+            snippet(semitones, BANDS, window(k, scale, rows), rows, out);
         })
     }
 
@@ -193,8 +231,13 @@ impl CrossModal {
         let hops = (duration_s / HOP_S).ceil() as usize + 1;
         let roll: Vec<f32> = piano_roll(score, hops).into_iter().flatten().collect();
         self.embed(Pathway::Score, count(hops, 1.0), |k, out| {
-            let (start, length) = window(k, 1.0);
-            snippet(&roll, ROLL_PITCHES, start, length, out);
+            snippet(
+                &roll,
+                ROLL_PITCHES,
+                window(k, 1.0, SNIPPET_FRAMES),
+                SNIPPET_FRAMES,
+                out,
+            );
         })
     }
 
@@ -219,25 +262,33 @@ impl CrossModal {
         let first = (from_s * SNIPPET_RATE_HZ).floor() as usize;
         let last = (to_s * SNIPPET_RATE_HZ).ceil() as usize;
         self.embed(Pathway::Score, last.saturating_sub(first), |k, out| {
-            let (start, length) = window(first + k, 1.0);
-            snippet(&roll, ROLL_PITCHES, start, length, out);
+            let place = window(first + k, 1.0, SNIPPET_FRAMES);
+            snippet(&roll, ROLL_PITCHES, place, SNIPPET_FRAMES, out);
         })
     }
 
-    /// The embeddings of snippets (each [`SNIPPET_FRAMES`] rows of the pathway's width, one
-    /// after another) through one pathway.
+    /// Rows of a snippet the pathway reads.
+    pub fn rows(&self, pathway: Pathway) -> usize {
+        match pathway {
+            Pathway::Audio => self.audio_rows,
+            Pathway::Score => SNIPPET_FRAMES,
+        }
+    }
+
+    /// The embeddings of snippets (each [`Self::rows`] rows of the pathway's width, one after
+    /// another) through one pathway.
     pub fn run(
         &mut self,
         pathway: Pathway,
         snippets: &[f32],
     ) -> Result<Vec<Embedding>, RuntimeError> {
-        let width = pathway.width();
+        let (rows, width) = (self.rows(pathway), pathway.width());
         let model = match pathway {
             Pathway::Audio => &mut self.audio,
             Pathway::Score => &mut self.score,
         };
-        let batch = snippets.len() / (SNIPPET_FRAMES * width);
-        let (_, y) = model.run(&[batch, SNIPPET_FRAMES, width], snippets)?;
+        let batch = snippets.len() / (rows * width);
+        let (_, y) = model.run(&[batch, rows, width], snippets)?;
         Ok(y.chunks_exact(EMBEDDING_DIM)
             .map(|e| <Embedding>::try_from(e).expect("an embedding"))
             .collect())
@@ -269,15 +320,60 @@ mod tests {
     fn a_snippet_at_the_written_tempo_pools_each_pair_of_hops() {
         let frames: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let mut out = Vec::new();
-        snippet(&frames, 1, 10.0, SNIPPET_HOPS as f64, &mut out);
+        snippet(
+            &frames,
+            1,
+            (10.0, SNIPPET_HOPS as f64),
+            SNIPPET_FRAMES,
+            &mut out,
+        );
         assert_eq!(out.len(), SNIPPET_FRAMES);
         assert_eq!(out[0], 10.5);
         assert_eq!(out[SNIPPET_FRAMES - 1], 10.5 + 2.0 * 41.0);
         // Twice as slow: every other hop, then pairs of those; before the start is silence.
         out.clear();
-        snippet(&frames, 1, -2.0, 2.0 * SNIPPET_HOPS as f64, &mut out);
+        snippet(
+            &frames,
+            1,
+            (-2.0, 2.0 * SNIPPET_HOPS as f64),
+            SNIPPET_FRAMES,
+            &mut out,
+        );
         assert!((out[0] - 0.25).abs() < 1e-6, "{}", out[0]);
         assert!((out[1] - 3.5).abs() < 1e-6, "{}", out[1]);
+    }
+
+    #[test]
+    fn an_attentions_context_is_twice_the_snippet_centred_on_it() {
+        for scale in TEMPO_SCALES {
+            let (start, length) = window(7, scale, SNIPPET_FRAMES);
+            let (wide_start, wide_length) = window(7, scale, CONTEXT_FRAMES);
+            assert!((wide_length - 2.0 * length).abs() < 1e-9);
+            assert!((wide_start + wide_length / 2.0 - start - length / 2.0).abs() < 1e-9);
+        }
+        let frames: Vec<f32> = (0..400).map(|i| i as f32).collect();
+        let (mut context, mut inner) = (Vec::new(), Vec::new());
+        snippet(
+            &frames,
+            1,
+            window(7, 1.0, CONTEXT_FRAMES),
+            CONTEXT_FRAMES,
+            &mut context,
+        );
+        snippet(
+            &frames,
+            1,
+            window(7, 1.0, SNIPPET_FRAMES),
+            SNIPPET_FRAMES,
+            &mut inner,
+        );
+        assert_eq!(context.len(), CONTEXT_FRAMES);
+        // Its middle half is the snippet, row for row.
+        let middle = &context[SNIPPET_FRAMES / 2..][..SNIPPET_FRAMES];
+        assert!(
+            middle.iter().zip(&inner).all(|(a, b)| (a - b).abs() < 1e-3),
+            "{middle:?} {inner:?}"
+        );
     }
 
     #[test]

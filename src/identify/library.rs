@@ -19,9 +19,10 @@ use super::crossmodal::{CrossModal, Embedding, EMBEDDING_DIM};
 use super::neighbours::{IndexError, NeighbourIndex};
 use crate::nn::runtime::RuntimeError;
 
-/// Version 3 holds the snippet index, version 2 the cross-modal embeddings; files of versions 1
-/// and 2 are still read.
-const MAGIC: &[u8; 8] = b"SEGNOLB3";
+/// Version 4 holds which model made the embeddings, version 3 the snippet index, version 2 the
+/// cross-modal embeddings; files of versions 1 to 3 are still read.
+const MAGIC: &[u8; 8] = b"SEGNOLB4";
+const MAGIC_V3: &[u8; 8] = b"SEGNOLB3";
 const MAGIC_V2: &[u8; 8] = b"SEGNOLB2";
 const MAGIC_V1: &[u8; 8] = b"SEGNOLB1";
 /// The library's file name in Segno's data folder ([`crate::resources::data_dir`]).
@@ -115,6 +116,9 @@ pub struct Library {
     /// The snippet index of the pieces' embeddings ([`NeighbourIndex::to_bytes`]); empty where a
     /// piece lacks them, or after a change until [`Self::save`] rebuilds it.
     neighbours: Vec<u8>,
+    /// The cross-modal pathways that made the embeddings ([`CrossModal::id`]); 0 where unknown
+    /// (a file of version 3 or older).
+    embedded_with: u64,
 }
 
 /// What one `add` did.
@@ -197,8 +201,8 @@ impl Library {
 
     /// Indexes `files` (from [`Self::find_scores`]): new and changed ones are read, unchanged ones
     /// kept, and pieces whose files no longer exist dropped. With `embedder`, every piece gets its
-    /// cross-modal embeddings, unchanged ones that lack them too. `progress` is told of each file
-    /// before it is looked at.
+    /// cross-modal embeddings, unchanged ones that lack them too, and all of them again where
+    /// another model made them. `progress` is told of each file before it is looked at.
     pub fn add(
         &mut self,
         files: &[PathBuf],
@@ -216,6 +220,11 @@ impl Library {
         });
         if self.pieces.len() != before {
             self.neighbours.clear();
+        }
+        if let Some(model) = embedder.as_deref().filter(|m| m.id() != self.embedded_with) {
+            self.pieces.iter_mut().for_each(|p| p.embeddings.clear());
+            self.neighbours.clear();
+            self.embedded_with = model.id();
         }
         for path in files {
             progress(path);
@@ -271,6 +280,7 @@ impl Library {
         Self {
             pieces,
             neighbours: Vec::new(),
+            embedded_with: 0,
         }
     }
 
@@ -305,6 +315,12 @@ impl Library {
     /// Whether every piece has its cross-modal embeddings.
     pub fn embedded(&self) -> bool {
         self.pieces.iter().all(|p| !p.embeddings.is_empty())
+    }
+
+    /// Whether every piece has its cross-modal embeddings, made by `model`: only then does a
+    /// query embedded by `model` compare with them.
+    pub fn embedded_by(&self, model: &CrossModal) -> bool {
+        self.embedded() && self.embedded_with == model.id()
     }
 
     /// Bytes the library takes on disk.
@@ -352,6 +368,7 @@ impl Library {
 fn encode(library: &Library) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
+    put_u64(&mut out, library.embedded_with);
     put_u64(&mut out, library.pieces.len() as u64);
     for p in &library.pieces {
         put_bytes(&mut out, p.path.as_os_str().as_encoded_bytes());
@@ -435,11 +452,16 @@ impl<'a> Reader<'a> {
 }
 
 fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
-    let (rest, version) = [(MAGIC, 3), (MAGIC_V2, 2), (MAGIC_V1, 1)]
+    let (rest, version) = [(MAGIC, 4), (MAGIC_V3, 3), (MAGIC_V2, 2), (MAGIC_V1, 1)]
         .into_iter()
         .find_map(|(magic, v)| Some((bytes.strip_prefix(magic)?, v)))
         .ok_or("no Segno library header")?;
     let mut r = Reader(rest);
+    let embedded_with = if version >= 4 {
+        u64::from_le_bytes(r.array()?)
+    } else {
+        0
+    };
     let count = r.count(8)?;
     let mut pieces = Vec::with_capacity(count);
     for _ in 0..count {
@@ -479,7 +501,11 @@ fn decode(bytes: &[u8]) -> Result<Library, &'static str> {
     if !r.0.is_empty() {
         return Err("bytes after its last piece");
     }
-    Ok(Library { pieces, neighbours })
+    Ok(Library {
+        pieces,
+        neighbours,
+        embedded_with,
+    })
 }
 
 #[cfg(test)]
@@ -500,10 +526,20 @@ mod tests {
         }
     }
 
+    /// `lib` as a file of an older version, `magic`, would hold it up to its snippet index:
+    /// without the model's id.
+    fn older(lib: &Library, magic: &[u8; 8]) -> Vec<u8> {
+        let mut bytes = encode(lib);
+        bytes[..8].copy_from_slice(magic);
+        bytes.drain(8..16);
+        bytes
+    }
+
     #[test]
     fn a_library_reads_back_what_it_wrote_and_rejects_damage() {
         let mut lib = Library::new(vec![piece("a"), piece("b")]);
         lib.neighbours = vec![1, 2, 3];
+        lib.embedded_with = 0x1234_5678_9abc_def0;
         let bytes = encode(&lib);
         assert_eq!(decode(&bytes), Ok(lib.clone()));
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
@@ -517,8 +553,7 @@ mod tests {
     fn a_library_of_version_1_is_read_without_embeddings() {
         let mut lib = Library::new(vec![piece("a")]);
         lib.pieces[0].embeddings.clear();
-        let mut v1 = encode(&lib);
-        v1[..8].copy_from_slice(MAGIC_V1);
+        let mut v1 = older(&lib, MAGIC_V1);
         // Nor the snippet index's bytes at the end.
         v1.truncate(v1.len() - 8);
         // Version 1 has no embedding count after the snippets.
@@ -530,10 +565,24 @@ mod tests {
     #[test]
     fn a_library_of_version_2_is_read_without_its_snippet_index() {
         let lib = Library::new(vec![piece("a")]);
-        let mut v2 = encode(&lib);
-        v2[..8].copy_from_slice(MAGIC_V2);
+        let mut v2 = older(&lib, MAGIC_V2);
         v2.truncate(v2.len() - 8);
         assert_eq!(decode(&v2), Ok(lib));
+    }
+
+    #[test]
+    fn a_library_of_version_3_is_read_as_embedded_by_an_unknown_model() {
+        let mut lib = Library::new(vec![piece("a")]);
+        lib.neighbours = vec![4, 5];
+        lib.embedded_with = 7;
+        let v3 = decode(&older(&lib, MAGIC_V3)).unwrap();
+        assert_eq!(
+            v3,
+            Library {
+                embedded_with: 0,
+                ..lib
+            }
+        );
     }
 
     #[test]

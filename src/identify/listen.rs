@@ -110,7 +110,7 @@ pub fn identify_audio(
 }
 
 /// The ranking by the cross-modal embedding and the first `top` confidences; `None` where the
-/// library lacks embeddings or the model cannot run.
+/// library lacks embeddings made by the installed model, or the model cannot run.
 fn by_embedding(
     samples: &[f32],
     rate: u32,
@@ -118,10 +118,10 @@ fn by_embedding(
     top: usize,
     resources: &Resources,
 ) -> Option<(Vec<Fit>, Vec<f32>)> {
-    if !library.embedded() {
+    let mut model = CrossModal::installed(resources, Device::Cpu).ok()?;
+    if !library.embedded_by(&model) {
         return None;
     }
-    let mut model = CrossModal::installed(resources, Device::Cpu).ok()?;
     let (_, semitones) = extract_with_semitones(samples, rate);
     let (catalogue, _) = library.crossmodal_catalogue();
     let (fits, first) = identify_crossmodal(

@@ -71,7 +71,7 @@ pub fn answer(ui: &mut egui::Ui, session: &SessionField, identifying: &Identifyi
 }
 
 /// Shown when the answer was found without the cross-modal model (`Identification::descriptor`).
-const CHROMA_NOTE: &str = "Compared by chroma: the library was indexed without the cross-modal model, or the model is missing. Add the library's folders again with `segno library add` for surer answers.";
+const CHROMA_NOTE: &str = "Compared by chroma: the library was indexed without the cross-modal model or by another version of it, or the model is missing. Add the library's folders again with `segno library add` for surer answers.";
 
 fn candidates(ui: &mut egui::Ui, session: &SessionField, found: &Identification) -> Asked {
     let mut asked = Asked::Nothing;
