@@ -118,6 +118,10 @@ fn by_embedding(
     top: usize,
     resources: &Resources,
 ) -> Option<(Vec<Fit>, Vec<f32>)> {
+    // Checked before the model is loaded too: a library indexed without it never needs it.
+    if !library.embedded() {
+        return None;
+    }
     let mut model = CrossModal::installed(resources, Device::Cpu).ok()?;
     if !library.embedded_by(&model) {
         return None;
