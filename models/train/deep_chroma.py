@@ -2,8 +2,11 @@
 no batch normalisation, a sigmoid salience over the 216 bins, then per frame the twelve pitch
 classes summed from the salience (fixed pooling) and a dense layer for the blank, softmax over 13.
 
-WIDTHS scales the channel counts; (64, 32, 32, 32, 8) is the paper's 72 970 parameters.
+WIDTHS scales the channel counts; (64, 32, 32, 32, 8) is the paper's 72 970 parameters. An
+Ensemble averages several such networks.
 """
+
+import math
 
 import numpy as np
 import torch
@@ -49,6 +52,23 @@ class DeepChroma(nn.Module):
         s = torch.sigmoid(self.salience(x))[:, 0]  # (batch, frames, bins)
         logits = torch.cat([s @ self.pool, self.blank(s)], dim=-1)
         return F.log_softmax(logits, dim=-1)
+
+    def forward(self, hcqt):
+        return self.log_probs(hcqt).exp()
+
+
+class Ensemble(nn.Module):
+    """Several DeepChroma networks trained alike but for their seeds, and the mean of their
+    probabilities: each is off in its own places, which the mean evens out (one network's
+    retraining moves retrieval by about a point of MRR)."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def log_probs(self, hcqt):
+        logps = torch.stack([m.log_probs(hcqt) for m in self.members])
+        return torch.logsumexp(logps, dim=0) - math.log(len(self.members))
 
     def forward(self, hcqt):
         return self.log_probs(hcqt).exp()

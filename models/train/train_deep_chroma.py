@@ -15,13 +15,17 @@ Two losses (`--loss`):
 - `ctc`: seed 004's method. Only the passage's start and end are used (weak alignment); CTC learns
   where in it each note lies.
 
+`--members N` (3 by default) trains N networks alike but for their seeds; the model exported is
+the mean of their probabilities.
+
 Validation on train pieces held out by piece. The learning rate is halved when the validation loss
 has not improved for --patience evaluations, from the best model so far (seed 004's annealing);
-the best model is exported. Writes the model, a model card, and parity vectors that
+each network's best model is kept. Writes the model, a model card, and parity vectors that
 tests/model_parity.rs checks ONNX Runtime against.
 
-`--checkpoint F` saves the whole training state to F at every evaluation; `--resume` goes on from
-it (to a larger --steps, or with --steps at the checkpoint's step to export what it holds).
+`--checkpoint F` saves each network's whole training state beside F (F.0.pt, F.1.pt, ... for F.pt)
+at every evaluation; `--resume` goes on from them (to a larger --steps, or with --steps at the
+checkpoints' step to export what they hold); a network without a checkpoint starts afresh.
 """
 
 import argparse
@@ -36,7 +40,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from deep_chroma import BLANK, INPUT_SCALE, WIDTHS, DeepChroma, parameters
+from deep_chroma import BLANK, INPUT_SCALE, WIDTHS, DeepChroma, Ensemble, parameters
 from hcqt import BINS, BINS_PER_SEMITONE, RATE_HZ, hcqt
 from train import piece_of, repo_relative, split_by_piece
 
@@ -55,7 +59,11 @@ def load_cases(data):
             continue
         cached = os.path.join(d, "hcqt.npy")
         if not os.path.isfile(cached):
-            np.save(cached, hcqt(np.load(os.path.join(d, "audio.npy"))).astype(np.float16))
+            # Written whole and then renamed: another training started beside this one reads a
+            # complete file or none.
+            partial = f"{cached}.{os.getpid()}.npy"
+            np.save(partial, hcqt(np.load(os.path.join(d, "audio.npy"))).astype(np.float16))
+            os.replace(partial, cached)
         cases.append({"id": case_id, "hcqt": np.load(cached), "melody": np.load(os.path.join(d, "melody.npy"))})
     return cases
 
@@ -135,6 +143,8 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--loss", choices=["ctc", "ce"], default="ce")
+    ap.add_argument("--members", type=int, default=3,
+                    help="networks trained alike with seeds --seed, --seed + 1, ...; the model is the mean of their probabilities")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--patience", type=int, default=3)
@@ -142,15 +152,13 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--checkpoint", help="save the training state here at every evaluation")
-    ap.add_argument("--resume", action="store_true", help="go on from --checkpoint")
+    ap.add_argument("--checkpoint", help="save each network's training state beside this path (F.0.pt, F.1.pt, ...) at every evaluation")
+    ap.add_argument("--resume", action="store_true", help="go on from the --checkpoint files; a network without one starts afresh")
     args = ap.parse_args()
-    if args.resume and not (args.checkpoint and os.path.isfile(args.checkpoint)):
-        raise SystemExit(f"--resume: no checkpoint at {args.checkpoint}")
+    if args.resume and not args.checkpoint:
+        raise SystemExit("--resume needs --checkpoint")
 
-    torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(args.seed)
     start = time.time()
     cases = load_cases(args.data)
     train, val = split_by_piece(cases)
@@ -159,18 +167,41 @@ def main():
     print(f"{len(train)} training and {len(val)} validation performances "
           f"({len({piece_of(c['id']) for c in train})} / {len({piece_of(c['id']) for c in val})} pieces); "
           f"features in {time.time() - start:.0f} s", flush=True)
-
-    model = DeepChroma()
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     val_rng = np.random.default_rng(1234)
     val_batches = [batch(val, 16, val_rng) for _ in range(8)]
+    members = [train_member(args, k, train, val_batches) for k in range(args.members)]
+    model = Ensemble([m for m, _ in members])
+    model.eval()
+    loss = evaluate(model, val_batches, args.loss)
+    print(f"the {args.members} networks together: validation loss {loss:.4f}", flush=True)
+    export(model, args, val)
+    records = [r for _, r in members]
+    # Members resumed from a checkpoint count the time they took to train, not to load.
+    write_card(args, records, loss, parameters(model), len(train), len(val), 60 * sum(r["minutes"] for r in records))
+
+
+def member_checkpoint(path, k):
+    root, ext = os.path.splitext(path)
+    return f"{root}.{k}{ext}"
+
+
+def train_member(args, k, train, val_batches):
+    """Trains the k-th network (seed args.seed + k): its best model by validation loss, and a
+    record of its training for the card."""
+    seed = args.seed + k
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    start = time.time()
+    checkpoint = member_checkpoint(args.checkpoint, k) if args.checkpoint else None
+    model = DeepChroma()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     best, best_state, stale, lr = float("inf"), None, 0, args.lr
     history, losses, done, earlier_s = [], [], 0, 0.0
-    if args.resume:
-        c = torch.load(args.checkpoint, weights_only=False)
+    if args.resume and os.path.isfile(checkpoint):
+        c = torch.load(checkpoint, weights_only=False)
         if c.get("loss", args.loss) != args.loss:
             # Both losses train the same network, so nothing else would notice the mix.
-            raise SystemExit(f"--resume: {args.checkpoint} was trained with --loss {c['loss']}; "
+            raise SystemExit(f"--resume: {checkpoint} was trained with --loss {c['loss']}; "
                              f"pass --loss {c['loss']}, or start afresh without --resume")
         model.load_state_dict(c["model"])
         lr = c["lr"]
@@ -180,7 +211,7 @@ def main():
         done, earlier_s = c["step"], c["seconds"]
         rng.bit_generator.state = c["rng"]
         torch.set_rng_state(c["torch_rng"])
-        print(f"resumed at batch {done} (best validation loss {best:.4f})", flush=True)
+        print(f"network {k}: resumed at batch {done} (best validation loss {best:.4f})", flush=True)
     start -= earlier_s
     for step in range(done + 1, args.steps + 1):
         loss = loss_of(model, batch(train, args.batch, rng), args.loss)
@@ -194,10 +225,10 @@ def main():
         history.append({"step": step, "train_loss": round(float(np.mean(losses)), 4),
                         "val_loss": round(val_loss, 4), "lr": lr,
                         "minutes": round((time.time() - start) / 60, 1)})
-        print(json.dumps(history[-1]), flush=True)
+        print(f"network {k}: {json.dumps(history[-1])}", flush=True)
         losses = []
         if val_loss < best:
-            best, best_state, stale = val_loss, {k: v.clone() for k, v in model.state_dict().items()}, 0
+            best, best_state, stale = val_loss, {name: v.clone() for name, v in model.state_dict().items()}, 0
         else:
             stale += 1
         if stale >= args.patience:
@@ -206,16 +237,14 @@ def main():
             model.load_state_dict(best_state)
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             stale = 0
-        if args.checkpoint:
+        if checkpoint:
             torch.save({"step": step, "loss": args.loss, "model": model.state_dict(), "optimiser": opt.state_dict(),
                         "lr": lr, "best": best, "best_state": best_state, "stale": stale,
                         "history": history, "seconds": time.time() - start,
                         "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state()},
-                       args.checkpoint)
+                       checkpoint)
     model.load_state_dict(best_state)
-    model.eval()
-    export(model, args, val)
-    write_card(args, history, best, parameters(model), len(train), len(val), time.time() - start)
+    return model, {"seed": seed, "best": best, "minutes": round((time.time() - start) / 60, 1), "history": history}
 
 
 def export(model, args, val):
@@ -232,7 +261,7 @@ def export(model, args, val):
     np.save(stem + ".parity-output.npy", y.astype(np.float32))
 
 
-def write_card(args, history, best, params, n_train, n_val, seconds):
+def write_card(args, members, loss_together, params, n_train, n_val, seconds):
     name = os.path.basename(os.path.splitext(args.out)[0])
     loss = {"ctc": "the CTC loss (blank last)", "ce": "frame-wise cross-entropy on linearly stretched labels (seed 004's Table 5 ablation; no blank target), chosen over seed 004's CTC loss because it found themes better here (BENCHMARKS.md, \"Theme search\")"}[args.loss]
     card = f"""# {name}
@@ -249,15 +278,17 @@ length, as seed 004 does).
 - output `probabilities`: float32 `(batch, frames, 13)`: the twelve pitch classes (C first) and the blank.
 
 ## Architecture and size (against seed 004)
-Seed 004's Table 2, unchanged: convolutions of {WIDTHS[0]}, {WIDTHS[1]}, {WIDTHS[2]}, {WIDTHS[3]} channels (3x3) and {WIDTHS[4]}
+{len(members)} networks of seed 004's Table 2, trained alike but for their seeds; the model's
+probabilities are the mean of theirs (seed 004 has one network: BENCHMARKS.md, "Theme search", has
+what the mean gains). Each network is Table 2 unchanged: convolutions of {WIDTHS[0]}, {WIDTHS[1]}, {WIDTHS[2]}, {WIDTHS[3]} channels (3x3) and {WIDTHS[4]}
 (3 frames x 42 bins), leaky ReLU, no batch normalisation, a 1x1 convolution to a sigmoid salience over
 the 216 bins; the twelve classes summed from it (fixed pooling), a dense layer for the blank, softmax.
-{params} parameters (the paper: 72 970). One addition: the input is multiplied by {INPUT_SCALE:.0f} inside the
+{params // len(members)} parameters a network, {params} in all (the paper: 72 970). One addition: the input is multiplied by {INPUT_SCALE:.0f} inside the
 model, so that a frame has unit RMS rather than unit length; unscaled, a value is about 1/36, the first
 layers' outputs are mostly their biases, and the validation loss fell only 6 % in 250 batches.
 What 2 CPU cores changed is the training, not the network:
 seed 004 trains on 5 h of 2048 themes in batches of 8 until ten halvings of the learning rate have
-stopped improving; here {args.steps} batches of {args.batch} ({args.steps * args.batch} passages), {seconds / 60:.0f} min.
+stopped improving; here {args.steps} batches of {args.batch} ({args.steps * args.batch} passages) a network, {seconds / 60:.0f} min in all.
 
 ## Training
 - data: `segno melody-dataset --cases ../shared/benchmark/train --every 2` (the benchmark's train split
@@ -269,13 +300,14 @@ stopped improving; here {args.steps} batches of {args.batch} ({args.steps * args
   transposed with the HCQT by up to {MAX_SHIFT} semitones either way.
 - loss: {loss}.
 - Adam from a learning rate of {args.lr}, halved from the best model when the validation loss has not
-  improved for {args.patience} evaluations (every {args.eval_every} batches); seed {args.seed}. {n_train} training /
-  {n_val} validation performances, split by piece; best validation loss {best:.4f}.
+  improved for {args.patience} evaluations (every {args.eval_every} batches); seeds {", ".join(str(m["seed"]) for m in members)}. {n_train} training /
+  {n_val} validation performances, split by piece; best validation losses {", ".join(f'{m["best"]:.4f}' for m in members)};
+  the mean of the networks' probabilities, {loss_together:.4f}.
 - command: `cargo xtask models deep_chroma` (or `python models/train/train_deep_chroma.py --data target/melody_dataset --out {repo_relative(args.out)}`);
   {seconds / 60:.0f} min on {platform.machine()} with {args.threads} threads, {datetime.date.today()}.
   Exact arguments: `{" ".join(repo_relative(a) for a in sys.argv[1:])}`.
 
-Validation: {json.dumps(history)}
+Validation, each network: {json.dumps(members)}
 
 Retrieval figures (themes of held-out composers, dev performances on another piano) are in
 BENCHMARKS.md, "Theme search" (`segno eval --themes`).
