@@ -264,6 +264,9 @@ def export(model, args, val):
 def write_card(args, members, loss_together, params, n_train, n_val, seconds):
     name = os.path.basename(os.path.splitext(args.out)[0])
     loss = {"ctc": "the CTC loss (blank last)", "ce": "frame-wise cross-entropy on linearly stretched labels (seed 004's Table 5 ablation; no blank target), chosen over seed 004's CTC loss because it found themes better here (BENCHMARKS.md, \"Theme search\")"}[args.loss]
+    together = "" if len(members) == 1 else f"""{len(members)} networks of seed 004's Table 2, trained alike but for their seeds; the model's
+probabilities are the mean of theirs (seed 004 has one network: BENCHMARKS.md, "Theme search", has
+what the mean gains). """
     card = f"""# {name}
 
 Seed 004's deep chroma: from the harmonic CQT of a recording, per frame a probability over the twelve
@@ -278,9 +281,7 @@ length, as seed 004 does).
 - output `probabilities`: float32 `(batch, frames, 13)`: the twelve pitch classes (C first) and the blank.
 
 ## Architecture and size (against seed 004)
-{len(members)} networks of seed 004's Table 2, trained alike but for their seeds; the model's
-probabilities are the mean of theirs (seed 004 has one network: BENCHMARKS.md, "Theme search", has
-what the mean gains). Each network is Table 2 unchanged: convolutions of {WIDTHS[0]}, {WIDTHS[1]}, {WIDTHS[2]}, {WIDTHS[3]} channels (3x3) and {WIDTHS[4]}
+{together}Each network is Table 2 unchanged: convolutions of {WIDTHS[0]}, {WIDTHS[1]}, {WIDTHS[2]}, {WIDTHS[3]} channels (3x3) and {WIDTHS[4]}
 (3 frames x 42 bins), leaky ReLU, no batch normalisation, a 1x1 convolution to a sigmoid salience over
 the 216 bins; the twelve classes summed from it (fixed pooling), a dense layer for the blank, softmax.
 {params // len(members)} parameters a network, {params} in all (the paper: 72 970). One addition: the input is multiplied by {INPUT_SCALE:.0f} inside the

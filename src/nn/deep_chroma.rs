@@ -6,8 +6,8 @@
 //! The shipped model is trained frame-wise with cross-entropy (seed 004's Table 5 ablation), not
 //! with seed 004's CTC loss: on this project's data and budget it found themes better
 //! (BENCHMARKS.md, "Theme search", has the figures). It is three such networks in one graph, with
-//! the mean of their probabilities; this module sees only the graph's input and output. `train_deep_chroma.py --loss ctc` trains the
-//! CTC model, which this module reads the same way.
+//! the mean of their probabilities; this module sees only the graph's input and output.
+//! `train_deep_chroma.py --loss ctc` trains the CTC model, which this module reads the same way.
 //!
 //! The network sees five frames (200 ms) either side of a frame, so a long recording is run in
 //! pieces that overlap by [`CONTEXT`] frames and only each piece's middle is kept: the same

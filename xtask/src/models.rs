@@ -84,7 +84,7 @@ pub(crate) fn models(root: &Path, only: &[String]) -> Result<()> {
 
 /// Melody passages rendered from the train split (its pieces by the theme benchmark's composers
 /// left out), then the training of its three networks (frame-wise cross-entropy:
-/// `models/train/train_deep_chroma.py`; 45 min on 2 cores).
+/// `models/train/train_deep_chroma.py`; about 45 min on 2 cores).
 fn deep_chroma(root: &Path, segno: &Path, python: &Path, train: &Path) -> Result<()> {
     let data = root.join("target/melody_dataset");
     run(Command::new(segno)
