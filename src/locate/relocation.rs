@@ -94,7 +94,7 @@ struct Check {
     there: f32,
     /// … and where in that stretch, most likely;
     position: usize,
-    /// … and within [`CHECK_FRAMES`] of the place held.
+    /// … and within [`ELSEWHERE_FRAMES`] of the place held.
     here: f32,
 }
 
@@ -150,7 +150,7 @@ impl Checker {
         let (windows_there, windows_here) = p.split_at(dual_stack::MODEL_FRAMES);
         let (there_mass, position) =
             dual_stack::mass_near(windows_there, starts[0], there, CHECK_FRAMES);
-        let (here_mass, _) = dual_stack::mass_near(windows_here, starts[1], here, CHECK_FRAMES);
+        let (here_mass, _) = dual_stack::mass_near(windows_here, starts[1], here, ELSEWHERE_FRAMES);
         Some(Check {
             there: there_mass,
             position,
@@ -161,10 +161,14 @@ impl Checker {
 
 /// Recent frames kept: the localiser's window plus the longest a look takes.
 const RECENT_FRAMES: usize = 256;
-/// A candidate is somewhere else when it is this far from the followed position, in frames …
+/// A candidate is somewhere else when it is further than this from the followed position, in
+/// frames (2 s); nearer, it is the place held, which the follower's own tracking corrects. So the
+/// place held is all of that stretch: its match cost the best ending in it, and the localiser's
+/// probability for it the sum over it. With the place held a second wide, a follower 1.2 s off a
+/// passage the piece plays again later (a Liszt étude on dev) found that later playing a better
+/// place than its own and moved there; straight runs with relocation lost 4 points within
+/// 100 ms on one rendering of three (BENCHMARKS.md, "The place held").
 const ELSEWHERE_FRAMES: usize = 86;
-/// … and the followed position's own match cost is the best ending this close to it.
-const HERE_FRAMES: usize = 43;
 /// A follower unsure of where it is moves at once when a candidate elsewhere matches at this share
 /// of the cost here or less (a sure one only when two looks agree) …
 const MOVE_RATIO: f64 = 0.75;
@@ -193,7 +197,9 @@ const MIN_ATTACKS: usize = 4;
 /// The localiser checks a place only when the last 1.35 s held this many attacks, one of them in
 /// its first half.
 const MIN_SNIPPET_ATTACKS: usize = 3;
-/// The localiser's checks count the probability within this many frames of a place (1 s) …
+/// The localiser's checks count the probability within this many frames of the place proposed
+/// (1 s: it is where the follower would move to), and within [`ELSEWHERE_FRAMES`] of the place
+/// held …
 const CHECK_FRAMES: usize = 43;
 /// … and the follower moves when the place proposed holds at least this much of it (of one
 /// softmax over both places' windows) …
@@ -311,7 +317,7 @@ impl Relocation {
         let (Some(best), true) = (best, attacks >= MIN_ATTACKS) else {
             return self.standing_doubt();
         };
-        let cost_here = found.cost_near(here, HERE_FRAMES);
+        let cost_here = found.cost_near(here, ELSEWHERE_FRAMES);
         let ahead = (found.frames_ago as f64 * tempo).round() as usize;
         let ratio = best.cost / cost_here;
         let seen = self.pending.take();
@@ -545,6 +551,7 @@ fn moved_on_to(at: usize, frames: usize, tempo: f64, position: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::locate::Located;
 
     /// (position, attack) frames: `attacks` frames with an attack each, then `silent` without,
     /// the position moving one frame a frame throughout.
@@ -563,6 +570,84 @@ mod tests {
         assert_eq!(check(1300, false), Some(at(1200, 0.74)));
         assert_eq!(check(100, true), Some(at(3000, 0.70)));
         assert_eq!(place_to_check(std::iter::empty(), 100, false), None);
+    }
+
+    /// A search that finds, after `after` live frames, the places and costs it was given.
+    struct Scripted {
+        after: usize,
+        pushed: usize,
+        candidates: Vec<Candidate>,
+        ends: Vec<f64>,
+    }
+
+    impl Localiser for Scripted {
+        fn push(&mut self, _live: &[f32]) -> Option<Located<'_>> {
+            self.pushed += 1;
+            (self.pushed == self.after).then_some(Located {
+                candidates: &self.candidates,
+                frames_ago: 1,
+                ends: &self.ends,
+                stride: 4,
+            })
+        }
+
+        fn reset(&mut self) {
+            self.pushed = 0;
+        }
+    }
+
+    /// The classical rule's verdict on a follower playing on from reference frame 1000, an attack
+    /// every fifth frame, when the search finds the recent frames matching at cost 0.5 where the
+    /// pianist is (60 frames, 1.4 s, behind the follower), 0.9 at the place held, `elsewhere` at
+    /// reference frame 5000 and 1.0 everywhere else.
+    fn verdict_with(elsewhere: f64) -> Verdict {
+        let frames = 150;
+        let held = 1000 + frames - 1;
+        let pianist = held - 60;
+        let mut ends = vec![1.0; 2000];
+        ends[pianist / 4] = 0.5;
+        ends[(held - 20) / 4..=(held + 20) / 4].fill(0.9);
+        ends[5000 / 4] = elsewhere;
+        let candidates = vec![
+            Candidate {
+                position: pianist,
+                cost: 0.5,
+            },
+            Candidate {
+                position: 5000,
+                cost: elsewhere,
+            },
+        ];
+        let search = Scripted {
+            after: frames,
+            pushed: 0,
+            candidates,
+            ends,
+        };
+        let mut relocation = Relocation::new(Box::new(search), None);
+        let (live, semitones) = ([0f32; crate::features::DIM], [0f32; BANDS]);
+        let mut verdict = Verdict::Stay;
+        for i in 0..frames {
+            verdict = relocation.frame(&Heard {
+                live: &live,
+                semitones: &semitones,
+                position: 1000 + i,
+                attack: i % 5 == 0,
+                tempo: 1.0,
+                sure: false,
+                unearned_start: false,
+            });
+        }
+        verdict
+    }
+
+    /// A passage the piece plays twice matches as well at its other playing as where the pianist
+    /// is, a second or two from the follower: no reason to move there. A place that matches
+    /// clearly better than anywhere near the follower is one.
+    #[test]
+    fn a_follower_a_little_off_is_not_moved_to_another_playing_of_its_passage() {
+        assert_eq!(verdict_with(0.5), Verdict::Stay);
+        assert_eq!(verdict_with(0.3), Verdict::Move(5001));
     }
 
     #[test]
