@@ -167,7 +167,7 @@ const RECENT_FRAMES: usize = 256;
 /// probability for it the sum over it. With the place held a second wide, a follower 1.2 s off a
 /// passage the piece plays again later (a Liszt étude on dev) found that later playing a better
 /// place than its own and moved there; straight runs with relocation lost 4 points within
-/// 100 ms on one rendering of three (BENCHMARKS.md, "The place held").
+/// 100 ms on one rendering of three (BENCHMARKS.md, "The place held is two seconds wide").
 const ELSEWHERE_FRAMES: usize = 86;
 /// A follower unsure of where it is moves at once when a candidate elsewhere matches at this share
 /// of the cost here or less (a sure one only when two looks agree) …
