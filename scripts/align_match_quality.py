@@ -7,9 +7,11 @@ different piece aligned to this score. Prints, per case and in total: the share 
 called `following`, and how often the whole-recording warning fires.
 
 Run from the repository root after `cargo build --release -p segno`:
-    python3 scripts/align_match_quality.py [SPLIT [EVERY]]
+    python3 scripts/align_match_quality.py [SPLIT [EVERY]] [--room]
 SPLIT is dev (default) or train, where thresholds may be chosen; EVERY the step through its
-cases (default 10).
+cases (default 10). --room plays every rendering in a reverberant room (an impulse response of
+exponentially decaying noise, RT60 1.6 s, half as loud as the dry sound) through a microphone
+30 dB above its noise; it needs numpy (e.g. target/onnxenv/bin/python).
 """
 import bisect
 import concurrent.futures as cf
@@ -20,10 +22,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 S = os.path.join(ROOT, "target/release/segno")
-SPLIT = sys.argv[1] if len(sys.argv) > 1 else "dev"
-EVERY = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+ROOM = "--room" in sys.argv
+ARGS = [a for a in sys.argv[1:] if a != "--room"]
+SPLIT = ARGS[0] if ARGS else "dev"
+EVERY = int(ARGS[1]) if len(ARGS) > 1 else 10
 D = os.path.join(ROOT, "../shared/benchmark", SPLIT)
-TMP = os.path.join(ROOT, "target/tmp/match-quality", SPLIT)
+TMP = os.path.join(ROOT, "target/tmp/match-quality", SPLIT + ("-room" if ROOM else ""))
 os.makedirs(TMP, exist_ok=True)
 if not os.path.isdir(D):
     raise SystemExit(f'no benchmark data at {D}: nothing to measure')
@@ -34,7 +38,25 @@ def render(c):
     out=f'{TMP}/{c}.wav'
     if not os.path.exists(out):
         subprocess.run([S,'render','--score',f'{D}/{c}/{c}.perf.mid','--out',out,'--soundfont','/usr/share/sounds/sf2/TimGM6mb.sf2','--sample-rate','22050'],capture_output=True,check=True)
+        if ROOM: in_a_room(out, c)
     return out
+def in_a_room(path, name):
+    import wave, zlib
+    import numpy as np
+    with wave.open(path) as w:
+        sr, ch = w.getframerate(), w.getnchannels()
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float64)
+    x = x.reshape(-1, ch).mean(1)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    t = np.arange(int(1.6 * sr)) / sr
+    ir = rng.standard_normal(len(t)) * np.exp(-6.91 * t / 1.6)
+    ir = np.concatenate([np.zeros(int(0.01 * sr)), 0.5 * ir / np.sqrt((ir**2).sum())])
+    n = 1 << (len(x) + len(ir) - 2).bit_length()
+    y = x + np.fft.irfft(np.fft.rfft(x, n) * np.fft.rfft(ir, n), n)[:len(x)]
+    y += rng.standard_normal(len(y)) * np.sqrt((y**2).mean()) * 10 ** (-30 / 20)
+    y = (y / np.abs(y).max() * 0.9 * 32767).astype(np.int16)
+    with wave.open(path, 'wb') as o:
+        o.setnchannels(1); o.setsampwidth(2); o.setframerate(sr); o.writeframes(y.tobytes())
 def align(score_case, wav, tag):
     out=f'{TMP}/{score_case}.{tag}.csv'
     r=subprocess.run([S,'align','--score',f'{D}/{score_case}/{score_case}.score.mid','--audio',wav,'--out',out],capture_output=True,text=True)

@@ -422,6 +422,39 @@ fn align_says_when_the_recording_is_not_the_piece() {
     );
 }
 
+/// Another piece aligned to the example: the path finds the places it matches best, and its rows
+/// were `following` there (100 of the ode's 908).
+#[test]
+fn align_calls_no_row_of_another_piece_following() {
+    let ode = common::root().join("assets/library/ode-to-joy.musicxml");
+    let wav = tmp("ode.wav");
+    let o = segno(&[
+        "render",
+        "--score",
+        s(&ode),
+        "--out",
+        &wav,
+        "--soundfont",
+        s(&tiny_sf2()),
+        "--sample-rate",
+        "22050",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = tmp("ode.csv");
+    let o = align(&wav, &out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("matches the score poorly"),
+        "{}",
+        stderr(&o)
+    );
+    let (following, rows) = following_rows(&out);
+    assert_eq!(
+        following, 0,
+        "{following} of {rows} rows of another piece called following"
+    );
+}
+
 /// Of the rows of an `align` output, how many are `following`, and how many there are.
 fn following_rows(csv: &str) -> (usize, usize) {
     let rows =

@@ -66,7 +66,7 @@ impl MatchEvidence {
 
     /// How much closer `live` is to `reference`'s frame `j`, or the nearest frame up to `near`
     /// from it (for a place a tracker found online, which may be a frame or two off: see
-    /// [`NEAR_FRAMES`]), than to the piece's typical frame, in the cost's units.
+    /// [`NEAR_FRAMES`]), than to its rivals, in the cost's units.
     pub fn of(
         &mut self,
         live: &[f32],
@@ -75,10 +75,25 @@ impl MatchEvidence {
         near: usize,
         cost: &dyn LocalCost,
     ) -> f32 {
-        let (k, nearest) = (j.saturating_sub(near)..(j + near + 1).min(reference.len()))
-            .map(|k| (k, cost.distance(live, reference.frame(k))))
-            .fold((j, f32::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
-        self.rival_distance(live, reference, k.min(reference.len() - 1), cost) - nearest
+        let (k, nearest) = nearest(live, reference, j, near, cost);
+        self.rival_distance(live, reference, k, cost) - nearest
+    }
+
+    /// [`of`](Self::of) against each kind of rival, whichever `self` was made for: the typical
+    /// frame alone ([`Rivals::Typical`]), then it or the place a semitone away
+    /// ([`Rivals::TypicalOrTransposed`]).
+    pub fn of_each(
+        &mut self,
+        live: &[f32],
+        reference: &Features,
+        j: usize,
+        near: usize,
+        cost: &dyn LocalCost,
+    ) -> (f32, f32) {
+        let (k, nearest) = nearest(live, reference, j, near, cost);
+        let typical = self.typical_distance(live, reference, cost);
+        let transposed = self.transposed_distance(live, reference, k, cost);
+        (typical - nearest, typical.min(transposed) - nearest)
     }
 
     /// How near `frame` is to what is not the piece at reference frame `j` ([`Rivals`]).
@@ -89,15 +104,30 @@ impl MatchEvidence {
         j: usize,
         cost: &dyn LocalCost,
     ) -> f32 {
-        let mut least = self.typical_distance(frame, reference, cost);
-        if self.rivals == Rivals::Typical {
-            return least;
+        let typical = self.typical_distance(frame, reference, cost);
+        match self.rivals {
+            Rivals::Typical => typical,
+            Rivals::TypicalOrTransposed => {
+                typical.min(self.transposed_distance(frame, reference, j, cost))
+            }
         }
-        for shift in [-1, 1] {
-            transpose(reference.frame(j), shift, &mut self.shifted);
-            least = least.min(cost.distance(frame, &self.shifted));
-        }
-        least
+    }
+
+    /// How near `frame` is to reference frame `j` a semitone up or down.
+    fn transposed_distance(
+        &mut self,
+        frame: &[f32],
+        reference: &Features,
+        j: usize,
+        cost: &dyn LocalCost,
+    ) -> f32 {
+        [-1, 1]
+            .into_iter()
+            .map(|shift| {
+                transpose(reference.frame(j), shift, &mut self.shifted);
+                cost.distance(frame, &self.shifted)
+            })
+            .fold(f32::INFINITY, f32::min)
     }
 
     /// The evidence the reference's own frame `j` would have there: the most a live frame can
@@ -128,6 +158,20 @@ impl MatchEvidence {
             .select_nth_unstable_by(NULL_FRAMES / 2, f32::total_cmp);
         *median
     }
+}
+
+/// The reference frame nearest `live` within `near` of frame `j`, and its distance.
+fn nearest(
+    live: &[f32],
+    reference: &Features,
+    j: usize,
+    near: usize,
+    cost: &dyn LocalCost,
+) -> (usize, f32) {
+    let (k, d) = (j.saturating_sub(near)..(j + near + 1).min(reference.len()))
+        .map(|k| (k, cost.distance(live, reference.frame(k))))
+        .fold((j, f32::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+    (k.min(reference.len() - 1), d)
 }
 
 /// `frame` moved by `semitones` into `out`: its chroma rotated, its onset bands shifted (a band
@@ -277,6 +321,22 @@ mod tests {
             &EuclideanCost,
         );
         assert!(far.abs() < 1e-6, "{far}");
+    }
+
+    #[test]
+    fn each_kind_of_rival_is_read_at_once() {
+        let reference = reference();
+        let own = reference.frame(3).to_vec();
+        let mut typical = MatchEvidence::new(reference.len(), Rivals::Typical);
+        let mut both = MatchEvidence::new(reference.len(), Rivals::TypicalOrTransposed);
+        for j in [3, 4, 6] {
+            let each = typical.of_each(&own, &reference, j, 0, &EuclideanCost);
+            let one_by_one = (
+                typical.of(&own, &reference, j, 0, &EuclideanCost),
+                both.of(&own, &reference, j, 0, &EuclideanCost),
+            );
+            assert_eq!(each, one_by_one, "at {j}");
+        }
     }
 
     #[test]

@@ -111,8 +111,9 @@ pub struct EvalArgs {
     localiser_buckets: Option<Option<PathBuf>>,
     /// Measure what the state `following` is worth: on each case's own performance, the share of
     /// `following` frames within 0.5 s of the truth; on white noise, a sine tone and another
-    /// piece played against the score, the share of frames said `following`. Online only.
-    #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "renderings", "summary_csv"])]
+    /// piece played against the score, the share of frames said `following`. Online only; with
+    /// --renderings, on each piano and room.
+    #[arg(long, conflicts_with_all = ["practice", "localiser_buckets", "summary_csv"])]
     calibration: bool,
     /// Measure the theme search instead of following (seed 004's retrieval): this many themes
     /// per piece (10 without a value) from its top voice, for the pieces by composers the deep
@@ -243,15 +244,40 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 .iter()
                 .zip(others.iter().map(|o| o.map(|o| &cases[o])))
                 .collect();
-            let results = run_all(
-                &pairs,
-                args.threads,
-                |p| p.0.id.clone(),
-                &progress,
-                |p| run_calibration_case(p.0, p.1, &cfg),
-            );
+            // The report of one rendering, and its totals.
+            let calibrate = |cfg: &EvalConfig| {
+                let started = std::time::Instant::now();
+                bar.reset();
+                let results = succeeded(run_all(
+                    &pairs,
+                    args.threads,
+                    |p| p.0.id.clone(),
+                    &progress,
+                    |p| run_calibration_case(p.0, p.1, cfg),
+                ));
+                let wall_s = started.elapsed().as_secs_f64();
+                (
+                    calibration_report(&results, wall_s),
+                    calibration_totals(&results),
+                )
+            };
+            let report = match &args.renderings {
+                None => calibrate(&cfg).0,
+                Some(names) => {
+                    let mut sections = String::new();
+                    let mut rows = Vec::new();
+                    for rendering in parse_renderings(names)? {
+                        let cfg = cfg.rendered(rendering)?;
+                        describe_performance(&cfg, rendering.soundfont());
+                        let (section, totals) = calibrate(&cfg);
+                        let _ = write!(sections, "\n## Rendering {rendering}\n{section}");
+                        rows.push((rendering, totals));
+                    }
+                    calibration_renderings_report(&rows) + &sections
+                }
+            };
             bar.finish_and_clear();
-            calibration_report(&succeeded(results), started.elapsed().as_secs_f64())
+            report
         }
         (_, Some(model)) => {
             let model = localiser_model(model.as_deref())?;
@@ -776,21 +802,7 @@ fn localiser_report(model: &std::path::Path, results: &[Buckets], wall_s: f64) -
 /// The calibration table: what `following` is worth on each case's own performance, and how
 /// often it is claimed on audio that is not the piece; then each case.
 fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
-    let mut own = StateCounts::default();
-    // Per kind: the cases that had it ("another piece" needs a case of another piece), and
-    // their counts.
-    let mut unrelated = [(0usize, StateCounts::default()); Unrelated::ALL.len()];
-    for r in results {
-        own.add(r.own);
-        for (kind, c) in &r.unrelated {
-            let k = Unrelated::ALL
-                .iter()
-                .position(|u| u == kind)
-                .expect("one of all");
-            unrelated[k].0 += 1;
-            unrelated[k].1.add(*c);
-        }
-    }
+    let (own, unrelated) = calibration_totals(results);
     let mut out = format!(
         "\n### Calibration: what `following` is worth\n\n| audio | cases | frames | said `following` % | of those within 0.5 s of the truth % | said `lost` or `searching` % |\n|---|---|---|---|---|---|\n| its own performance | {} | {} | {:.1} | {:.2} | {:.1} |\n",
         results.len(),
@@ -830,6 +842,51 @@ fn calibration_report(results: &[CalibrationResult], wall_s: f64) -> String {
             100.0 * r.own.precision(),
             shares.join(" | ")
         );
+    }
+    out
+}
+
+/// The counts of every case's own performance, and per kind of unrelated audio the cases that
+/// had it ("another piece" needs a case of another piece) and their counts.
+type CalibrationTotals = (StateCounts, [(usize, StateCounts); Unrelated::ALL.len()]);
+
+fn calibration_totals(results: &[CalibrationResult]) -> CalibrationTotals {
+    let mut own = StateCounts::default();
+    let mut unrelated = [(0usize, StateCounts::default()); Unrelated::ALL.len()];
+    for r in results {
+        own.add(r.own);
+        for (kind, c) in &r.unrelated {
+            let k = Unrelated::ALL
+                .iter()
+                .position(|u| u == kind)
+                .expect("one of all");
+            unrelated[k].0 += 1;
+            unrelated[k].1.add(*c);
+        }
+    }
+    (own, unrelated)
+}
+
+/// One row per rendering: the calibration's headline figures.
+fn calibration_renderings_report(rows: &[(Rendering, CalibrationTotals)]) -> String {
+    let mut out = String::from(
+        "\n### Calibration on each piano and room\n\n| rendering | own: `following` % | own: within 0.5 s % |",
+    );
+    for kind in Unrelated::ALL {
+        let _ = write!(out, " {kind}: `following` % |");
+    }
+    out.push_str(&format!("\n|{}\n", "---|".repeat(3 + Unrelated::ALL.len())));
+    for (rendering, (own, unrelated)) in rows {
+        let _ = write!(
+            out,
+            "| {rendering} | {:.1} | {:.2} |",
+            100.0 * own.following_share(),
+            100.0 * own.precision()
+        );
+        for (_, c) in unrelated {
+            let _ = write!(out, " {:.2} |", 100.0 * c.following_share());
+        }
+        out.push('\n');
     }
     out
 }
