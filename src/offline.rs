@@ -126,10 +126,9 @@ fn evidence(
 }
 
 /// [`Alignment::match_quality`] from each step's evidence against the typical frame or the place
-/// a semitone away. Against the typical frame alone another piece in a like texture matched as
-/// well as the piece, and against both, frame by frame, the sparse opening of the Chopin ballade
-/// op. 38 matched its own transposition: but the piece's own sounding frames beat both in most
-/// places, another piece's in few.
+/// a semitone away. A share, not a mean or a median: the sparse opening of the Chopin ballade
+/// op. 38 lies close to its own transposition, so its evidence is small, but small evidence above
+/// 0 still counts, and another piece's is above 0 in few places.
 fn match_quality(against_transposed: impl Iterator<Item = f32>, sounding: &[bool]) -> f32 {
     let (mut nearer, mut heard) = (0usize, 0usize);
     for (e, _) in against_transposed.zip(sounding).filter(|(_, &s)| s) {
