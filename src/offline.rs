@@ -54,7 +54,8 @@ pub struct Alignment {
     /// than to anything that is not the piece: its typical frame, or the same place a semitone
     /// up or down. Another piece's frames are nearer than that at the places the path picks for
     /// them only now and then (a quarter to a third of them); a recording of the piece, in most.
-    pub match_quality: f32,
+    /// `None` for a recording with no sound in it: there is nothing to weigh.
+    pub match_quality: Option<f32>,
     /// Score time to performance time: the path's, with each onset moved to its attack.
     map: PathMap,
 }
@@ -98,14 +99,15 @@ impl Alignment {
 
     /// A warning when the recording is apparently not this piece.
     pub fn mismatch(&self) -> Option<String> {
-        (self.match_quality < MATCH_QUALITY_WARNING).then(|| {
+        let quality = self.match_quality?;
+        (quality < MATCH_QUALITY_WARNING).then(|| {
             format!(
                 "the recording matches the score poorly as a whole (match quality {:.2}, the \
                  share of its sounding frames nearer their place in the score than to the piece's \
                  typical sound or the place a semitone away: about 0.5–0.9 for recordings of \
-                 their piece, 0.1–0.35 for another piece, 0 for silence): is it this piece? All \
-                 its rows are marked uncertain",
-                self.match_quality
+                 their piece, 0.1–0.35 for another piece): is it this piece? All its rows are \
+                 marked uncertain",
+                quality
             )
         })
     }
@@ -129,13 +131,13 @@ fn evidence(
 /// a semitone away. A share, not a mean or a median: the sparse opening of the Chopin ballade
 /// op. 38 lies close to its own transposition, so its evidence is small, but small evidence above
 /// 0 still counts, and another piece's is above 0 in few places.
-fn match_quality(against_transposed: impl Iterator<Item = f32>, sounding: &[bool]) -> f32 {
+fn match_quality(against_transposed: impl Iterator<Item = f32>, sounding: &[bool]) -> Option<f32> {
     let (mut nearer, mut heard) = (0usize, 0usize);
     for (e, _) in against_transposed.zip(sounding).filter(|(_, &s)| s) {
         heard += 1;
         nearer += usize::from(e > 0.0);
     }
-    nearer as f32 / heard.max(1) as f32
+    (heard > 0).then(|| nearer as f32 / heard as f32)
 }
 
 /// Each step's confidence: its evidence averaged over the sounding frames within a second either
@@ -197,7 +199,7 @@ pub fn align(
         .collect();
     let match_quality = match_quality(evidence.iter().map(|e| e.1), &sounding);
     let mut confidence = confidences(&evidence.iter().map(|e| e.0).collect::<Vec<_>>(), &sounding);
-    if match_quality < MATCH_QUALITY_WARNING {
+    if match_quality.is_some_and(|q| q < MATCH_QUALITY_WARNING) {
         // No place in a piece the recording apparently is not is sure.
         confidence.fill(0.0);
     }
@@ -244,10 +246,10 @@ mod match_quality_tests {
     fn the_match_quality_is_the_share_of_sounding_frames_nearer_their_place() {
         let evidence = [0.3, -0.1, 0.2, 0.0, 5.0];
         let sounding = [true, true, true, true, false];
-        assert_eq!(match_quality(evidence.into_iter(), &sounding), 0.5);
+        assert_eq!(match_quality(evidence.into_iter(), &sounding), Some(0.5));
         assert_eq!(
             match_quality(evidence.into_iter(), &[false; 5]),
-            0.0,
+            None,
             "silence"
         );
     }

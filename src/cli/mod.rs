@@ -307,12 +307,16 @@ fn align(
         .iter()
         .filter(|r| r.state != FollowState::Following)
         .count();
+    let quality = alignment
+        .match_quality
+        .map_or("no sound to weigh".into(), |q| {
+            format!("match quality {q:.2}")
+        });
     eprintln!(
-        "aligned {:.1} s of audio to {} score seconds (match quality {:.2}; {:.0} % of rows \
-         uncertain); wrote {} rows to {}",
+        "aligned {:.1} s of audio to {} score seconds ({quality}; {:.0} % of rows uncertain); \
+         wrote {} rows to {}",
         duration_s,
         reference.score.duration_s().round(),
-        alignment.match_quality,
         100.0 * unsure as f64 / rows.len().max(1) as f64,
         rows.len(),
         out.display()
