@@ -99,18 +99,20 @@ impl Alignment {
 
     /// A warning when the recording is apparently not this piece.
     pub fn mismatch(&self) -> Option<String> {
-        let quality = self.match_quality?;
-        (quality < MATCH_QUALITY_WARNING).then(|| {
-            format!(
-                "the recording matches the score poorly as a whole (match quality {:.2}, the \
-                 share of its sounding frames nearer their place in the score than to the piece's \
-                 typical sound or the place a semitone away: about 0.5–0.9 for recordings of \
-                 their piece, 0.1–0.35 for another piece): is it this piece? All its rows are \
-                 marked uncertain",
-                quality
-            )
-        })
+        let quality = not_the_piece(self.match_quality)?;
+        Some(format!(
+            "the recording matches the score poorly as a whole (match quality {quality:.2}, the \
+             share of its sounding frames nearer their place in the score than to the piece's \
+             typical sound or the place a semitone away: about 0.5–0.9 for recordings of their \
+             piece, 0.1–0.35 for another piece): is it this piece? All its rows are marked \
+             uncertain"
+        ))
     }
+}
+
+/// The match quality, when it says the recording is apparently not this piece.
+fn not_the_piece(match_quality: Option<f32>) -> Option<f32> {
+    match_quality.filter(|&q| q < MATCH_QUALITY_WARNING)
 }
 
 /// Per step of `path`: the [`MatchEvidence`] for the recording's frame at its aligned place,
@@ -199,7 +201,7 @@ pub fn align(
         .collect();
     let match_quality = match_quality(evidence.iter().map(|e| e.1), &sounding);
     let mut confidence = confidences(&evidence.iter().map(|e| e.0).collect::<Vec<_>>(), &sounding);
-    if match_quality.is_some_and(|q| q < MATCH_QUALITY_WARNING) {
+    if not_the_piece(match_quality).is_some() {
         // No place in a piece the recording apparently is not is sure.
         confidence.fill(0.0);
     }

@@ -75,8 +75,11 @@ impl MatchEvidence {
         near: usize,
         cost: &dyn LocalCost,
     ) -> f32 {
-        let (k, nearest) = nearest(live, reference, j, near, cost);
-        self.rival_distance(live, reference, k, cost) - nearest
+        let (typical, or_transposed) = self.of_each(live, reference, j, near, cost);
+        match self.rivals {
+            Rivals::Typical => typical,
+            Rivals::TypicalOrTransposed => or_transposed,
+        }
     }
 
     /// [`of`](Self::of) against each kind of rival, whichever `self` was made for: the typical
