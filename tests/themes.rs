@@ -210,3 +210,23 @@ fn a_bad_theme_says_which_note_and_how_to_write_it() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_unknown_tempo_range_names_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = segno(&[
+        "themes",
+        "--query",
+        "G4 G4 G4 Eb4:2",
+        "--recordings",
+        dir.path().to_str().unwrap(),
+        "--tempo",
+        "fast",
+    ]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("'fast'") && stderr.contains("written or any"),
+        "{stderr}"
+    );
+}

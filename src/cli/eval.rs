@@ -24,7 +24,7 @@ use segno::render::{find_soundfont, load_soundfont};
 use segno::resources::Resources;
 use segno::resources::{OTHER_PIANO_SOUNDFONT, SYSTEM_SOUNDFONTS};
 use segno::similarity::{Similarity, SimilarityPlanner, Task, HYBRID_WEIGHT};
-use segno::themes::{ChromaExtractor, Transpositions};
+use segno::themes::{ChromaExtractor, TempoRange, Transpositions};
 
 use super::themes::ChromaArgs;
 
@@ -139,6 +139,16 @@ pub struct EvalArgs {
     /// With --themes: try every transposition of each theme (twelve chroma shifts).
     #[arg(long, requires = "themes")]
     transpose: bool,
+    /// With --themes: the tempi each theme is tried at, written (the default, as for a theme
+    /// from a score) or any (also a quarter to four times, as for a typed theme).
+    #[arg(long, requires = "themes", default_value_t = TempoRange::Written)]
+    tempo: TempoRange,
+    /// With --themes: give each theme the length it has in the performance it was drawn from,
+    /// as seed 004's queries have ("a globally corresponding rendition of the query theme (i.e.,
+    /// matching duration and transposition)"): its notes stretched evenly. A user's theme has no
+    /// such length; this measures what not knowing the pianist's tempo costs.
+    #[arg(long, requires = "themes")]
+    as_played: bool,
     /// With --themes: the chroma the recordings are described by.
     #[command(flatten)]
     chroma: ChromaArgs,
@@ -714,6 +724,12 @@ fn themes_benchmark(
     let mut drawn = themes::draw_themes(cases, &piece_of, args.themes.unwrap_or(10))?;
     // Seed 004 splits by composer: a trained chroma never meets a composer it learned from.
     drawn.retain(|t| themes::HELD_OUT_COMPOSERS.contains(&cases[t.relevant].composer()));
+    for t in &mut drawn {
+        t.theme.tempo = args.tempo;
+        if args.as_played {
+            t.theme.stretch_to(t.perf_span.1 - t.perf_span.0);
+        }
+    }
     let model = args.chroma.model()?;
     eprintln!(
         "{} themes by {}; performances on {rendering}; {} chroma",
@@ -746,12 +762,13 @@ fn themes_benchmark(
         args.threads,
     );
     let mut out = format!(
-        "\n### Theme search: {} themes, {} recordings ({:.2} h) on {rendering}\n\n| chroma | transpositions | pool | Top-01 | Top-05 | Top-10 | Top-20 | Top-50 | MRR | rank 1 and matched where the theme was drawn from % |\n|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {:.0} ",
+        "\n### Theme search: {} themes, {} recordings ({:.2} h) on {rendering}\n\n| chroma | transpositions | tempo | pool | Top-01 | Top-05 | Top-10 | Top-20 | Top-50 | MRR | rank 1 and matched where the theme was drawn from % |\n|---|---|---|---|---|---|---|---|---|---|---|\n| {} | {} | {} | {:.0} ",
         r.ranks.len(),
         cases.len(),
         r.recordings_s / 3600.0,
         model.as_deref().map_or_else(|| "classical".to_owned(), |m| format!("deep ({})", m.display())),
         if args.transpose { "all 12" } else { "as written" },
+        if args.as_played { format!("{}, as played", args.tempo) } else { args.tempo.to_string() },
         r.pool.iter().sum::<usize>() as f64 / r.pool.len().max(1) as f64,
     );
     for k in themes::TOP_K {

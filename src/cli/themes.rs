@@ -6,7 +6,8 @@ use anyhow::Context;
 use segno::nn::{deep_chroma, Device};
 use segno::resources::{cache_dir, Resources};
 use segno::themes::{
-    self, ChromaCache, ChromaExtractor, ChromaKind, Hit, RecordingChroma, Theme, Transpositions,
+    self, ChromaCache, ChromaExtractor, ChromaKind, Hit, RecordingChroma, TempoRange, Theme,
+    Transpositions,
 };
 
 #[derive(clap::Args)]
@@ -24,6 +25,11 @@ pub struct ThemesArgs {
     /// Also find the theme in another key (every transposition; the one used is shown).
     #[arg(long)]
     transpose: bool,
+    /// The tempi the theme is tried at: written (its notes' lengths, and from half to twice that
+    /// tempo) or any (also a quarter to four times). Default: written for a score, any for a
+    /// note list, which has no tempo of its own.
+    #[arg(long)]
+    tempo: Option<TempoRange>,
     #[command(flatten)]
     chroma: ChromaArgs,
     #[command(flatten)]
@@ -94,7 +100,8 @@ impl CacheArgs {
 }
 
 pub fn run(args: ThemesArgs) -> anyhow::Result<()> {
-    let theme = Theme::from_query(&args.query)?;
+    let mut theme = Theme::from_query(&args.query)?;
+    theme.tempo = args.tempo.unwrap_or(theme.tempo);
     anyhow::ensure!(args.top > 0, "--top 0: list at least one recording");
     let mut extractor = args.chroma.extractor()?;
     let recordings = load_folder(&args.recordings, &mut extractor, &args.cache)?;

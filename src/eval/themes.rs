@@ -123,7 +123,10 @@ pub fn draw_themes(
             };
             taken.push(at);
             out.push(BenchTheme {
-                theme: Theme { notes },
+                theme: Theme {
+                    notes,
+                    tempo: top.tempo,
+                },
                 piece,
                 relevant,
                 perf_span,

@@ -1,8 +1,14 @@
 //! Where in a recording a theme is played: subsequence DTW of the theme's binary chroma against
 //! the recording's chroma (seed 004, §4.2, after Balke et al. 2016): cosine distance, step sizes
 //! (2,1), (1,2), (1,1) with weights 2, 1, 1, so a local tempo between half and twice the theme's.
-//! The theme is also tried at several global tempi, since a typed theme has none and a score's
-//! tempo mark is not the pianist's.
+//! A typed theme has no tempo, so it is also tried at several global tempi ([`TempoRange::Any`]);
+//! a theme from a score is tried at its written tempo alone ([`TempoRange::Written`]), one tempo
+//! per query as in seed 004, since the steps' half to twice already cover most pianists' tempi and
+//! every further tempo tried gives the other recordings another chance to match (measured in
+//! BENCHMARKS.md, "Theme search").
+
+use std::fmt;
+use std::str::FromStr;
 
 use crate::align::dtw::subsequence_match;
 use crate::features::CHROMA_DIM;
@@ -11,9 +17,55 @@ use super::chroma::RecordingChroma;
 use super::query::Theme;
 use super::THEME_RATE_HZ;
 
-/// The theme is tried this many times as slowly as written. With the steps' 0.5–2 this covers
-/// about a quarter to four times the written tempo.
+/// With [`TempoRange::Any`], the theme is tried this many times as slowly as written. With the
+/// steps' 0.5–2 this covers about a quarter to four times the written tempo.
 pub const TEMPO_SCALES: [f64; 5] = [0.5, std::f64::consts::FRAC_1_SQRT_2, 1.0, 1.414, 2.0];
+
+/// Which global tempi a theme is tried at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TempoRange {
+    /// As written: the DTW steps allow half to twice that tempo. For a theme from a score.
+    Written,
+    /// Also at half to twice its length ([`TEMPO_SCALES`]), so with the steps a quarter to four
+    /// times the written tempo. For a typed theme, which has no tempo of its own.
+    Any,
+}
+
+impl TempoRange {
+    pub const ALL: [Self; 2] = [Self::Written, Self::Any];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Written => "written",
+            Self::Any => "any",
+        }
+    }
+
+    /// How many times as slowly as written the theme is tried.
+    pub fn scales(self) -> &'static [f64] {
+        match self {
+            Self::Written => &[1.0],
+            Self::Any => &TEMPO_SCALES,
+        }
+    }
+}
+
+impl fmt::Display for TempoRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for TempoRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("no tempo range '{s}': choose written or any"))
+    }
+}
 
 /// The best match of a theme in one recording.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,8 +107,8 @@ impl Transpositions {
     }
 }
 
-/// A theme's binary chroma at every transposition and tempo tried ([`TEMPO_SCALES`]): made once
-/// per search, matched against every recording.
+/// A theme's binary chroma at every transposition and tempo tried (its [`TempoRange`]): made
+/// once per search, matched against every recording.
 #[derive(Debug, Clone)]
 pub struct Queries {
     /// (shift, scale, pitch class per frame), in the order they are tried.
@@ -68,7 +120,11 @@ impl Queries {
         let variants = transpositions
             .shifts()
             .flat_map(|shift| {
-                TEMPO_SCALES.map(|scale| (shift, scale, theme.chroma_classes(scale, shift)))
+                theme
+                    .tempo
+                    .scales()
+                    .iter()
+                    .map(move |&scale| (shift, scale, theme.chroma_classes(scale, shift)))
             })
             .collect();
         Self { variants }
@@ -116,7 +172,8 @@ mod tests {
         f
     }
 
-    /// A recording of noise-like chroma with the theme played at 1.5x its written tempo at 10 s.
+    /// A recording of noise-like chroma with the theme played `scale` times as slowly as written
+    /// from `at_s`.
     fn recording_with(theme: &Theme, at_s: f64, scale: f64) -> RecordingChroma {
         let mut rng = crate::rng::Rng::new(3);
         let mut frames: Vec<[f32; CHROMA_DIM]> = (0..(30.0 * THEME_RATE_HZ) as usize)
@@ -148,6 +205,35 @@ mod tests {
         let elsewhere = recording_with(&Theme::parse_notes("A4 F4 D5 B3 A4:2").unwrap(), 10.0, 1.0);
         let miss = best_match(&Queries::new(&theme, Transpositions::None), &elsewhere).unwrap();
         assert!(miss.cost > 0.4, "{miss:?}");
+    }
+
+    #[test]
+    fn a_theme_played_three_times_as_slowly_is_found_only_at_any_tempo() {
+        let mut theme = Theme::parse_notes("C4:0.5 E4:0.5 G4 C5 A4:0.5 F4:0.5 D4:2").unwrap();
+        let rec = recording_with(&theme, 4.0, 3.0);
+        theme.tempo = TempoRange::Written;
+        let written = best_match(&Queries::new(&theme, Transpositions::None), &rec).unwrap();
+        theme.tempo = TempoRange::Any;
+        let any = best_match(&Queries::new(&theme, Transpositions::None), &rec).unwrap();
+        // The steps stretch the written theme to twice its length at most: a third of each
+        // note's frames is left unmatched.
+        assert!(written.cost > 0.2, "{written:?}");
+        assert_eq!(written.scale, 1.0);
+        assert!(any.cost < 0.05, "{any:?}");
+        // Within the first note (0.75 s played), as in the test above.
+        assert!(any.start_s >= 4.0 - 0.05 && any.start_s < 4.75, "{any:?}");
+    }
+
+    #[test]
+    fn a_tempo_range_reads_as_it_is_shown() {
+        for t in TempoRange::ALL {
+            assert_eq!(t.to_string().parse::<TempoRange>(), Ok(t));
+        }
+        assert_eq!("ANY".parse::<TempoRange>(), Ok(TempoRange::Any));
+        assert!("fast"
+            .parse::<TempoRange>()
+            .unwrap_err()
+            .contains("written or any"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::nn::RuntimeError;
 
 pub use cache::ChromaCache;
 pub use chroma::{ChromaExtractor, ChromaKind, RecordingChroma};
-pub use matching::{best_match, Match, Queries, Transpositions};
+pub use matching::{best_match, Match, Queries, TempoRange, Transpositions};
 pub use query::{Theme, ThemeError, ThemeNote};
 
 /// Frames per second of the search's chroma (seed 004 works at 25 Hz: its Table 3 shows 25 Hz

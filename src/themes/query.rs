@@ -6,10 +6,11 @@ use std::path::Path;
 
 use crate::score::{Score, ScoreError};
 
+use super::matching::TempoRange;
 use super::THEME_RATE_HZ;
 
 /// A typed note without a duration lasts a quarter note at this tempo (0.5 s); the search tries
-/// the theme at several tempi around it ([`super::matching::TEMPO_SCALES`]).
+/// a typed theme at several tempi around it ([`TempoRange::Any`]).
 const TYPED_QPM: f64 = 120.0;
 
 /// One note of a theme.
@@ -23,6 +24,9 @@ pub struct ThemeNote {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
     pub notes: Vec<ThemeNote>,
+    /// The tempi it is searched at: [`TempoRange::Written`] when it comes from a score,
+    /// [`TempoRange::Any`] when typed.
+    pub tempo: TempoRange,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +74,10 @@ impl Theme {
         if notes.is_empty() {
             return Err(ThemeError::Empty);
         }
-        Ok(Self { notes })
+        Ok(Self {
+            notes,
+            tempo: TempoRange::Any,
+        })
     }
 
     /// The highest note at each onset of `score` (grace notes left out), each lasting until the
@@ -91,11 +98,22 @@ impl Theme {
                 }
             })
             .collect();
-        Self { notes }
+        Self {
+            notes,
+            tempo: TempoRange::Written,
+        }
     }
 
     pub fn duration_s(&self) -> f64 {
         self.notes.iter().map(|n| n.duration_s).sum()
+    }
+
+    /// Played evenly faster or slower so that it lasts `duration_s`.
+    pub fn stretch_to(&mut self, duration_s: f64) {
+        let ratio = duration_s / self.duration_s();
+        for n in &mut self.notes {
+            n.duration_s *= ratio;
+        }
     }
 
     /// Binary chroma at [`THEME_RATE_HZ`], the theme played `scale` times as slowly as written,
@@ -194,6 +212,7 @@ mod tests {
         assert_eq!(pitches, vec![67, 67, 63, 78, 10]);
         assert_eq!(t.notes[2].duration_s, 1.0);
         assert_eq!(t.notes[3].duration_s, 0.25);
+        assert_eq!(t.tempo, TempoRange::Any, "a typed theme has no tempo");
     }
 
     #[test]
@@ -233,5 +252,13 @@ mod tests {
         assert!(c[6..19].iter().all(|&p| p == 4));
         assert_eq!(c[19], 7);
         assert!(t.chroma_classes(2.0, 2)[..12].iter().all(|&p| p == 2));
+    }
+
+    #[test]
+    fn a_stretched_theme_keeps_its_proportions() {
+        let mut t = Theme::parse_notes("C4:0.5 E4 G4:2.5").unwrap();
+        t.stretch_to(4.0);
+        let lengths: Vec<f64> = t.notes.iter().map(|n| n.duration_s).collect();
+        assert_eq!(lengths, vec![0.5, 1.0, 2.5]);
     }
 }
